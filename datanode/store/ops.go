@@ -1,0 +1,473 @@
+package store
+
+import (
+	"encoding/binary"
+
+	"github.com/gondb/gondb/ndberr"
+	"github.com/gondb/gondb/schema"
+)
+
+// writeSlot allocates a slot and writes a checked row image into it with the
+// given flags. On error nothing is kept.
+func (f *Fragment) writeSlot(row []byte, flags byte) (RowID, error) {
+	r, err := f.rows.alloc(0)
+	if err != nil {
+		return NoRow, err
+	}
+	s := f.rows.slot(r)
+	binary.LittleEndian.PutUint64(s[hdrGCI:], 0)
+	binary.LittleEndian.PutUint16(s[hdrVersion:], uint16(f.layout.Table.Version))
+	s[hdrFlags+1] = 0
+	copy(s[f.hdr:], row[:f.layout.FixedSize])
+	if f.hasVar {
+		ref, chained, err := f.vars.put(row[f.layout.FixedSize:])
+		if err != nil {
+			s[hdrFlags] = 0
+			f.rows.free(r)
+			return NoRow, err
+		}
+		binary.LittleEndian.PutUint32(s[hdrVarRef:], ref)
+		if chained {
+			flags |= flagVarChained
+		}
+	}
+	s[hdrFlags] = flags
+	return r, nil
+}
+
+// varRef returns slot s's var part reference and whether it is chained.
+func varRef(s []byte) (RowID, bool) {
+	return binary.LittleEndian.Uint32(s[hdrVarRef:]), s[hdrFlags]&flagVarChained != 0
+}
+
+// freeSlot releases slot r and, unless shared with keep, its var part.
+func (f *Fragment) freeSlot(r RowID, keepVar RowID) {
+	s := f.rows.slot(r)
+	if f.hasVar {
+		if ref, chained := varRef(s); ref != keepVar {
+			f.vars.release(ref, chained)
+		}
+	}
+	s[hdrFlags] = 0
+	f.rows.free(r)
+}
+
+func (f *Fragment) newOp() OpRef {
+	if n := len(f.freeOps); n > 0 {
+		ref := f.freeOps[n-1]
+		f.freeOps = f.freeOps[:n-1]
+		return ref
+	}
+	f.ops = append(f.ops, opRecord{})
+	return OpRef(len(f.ops) - 1)
+}
+
+func (f *Fragment) releaseOp(ref OpRef) {
+	r := f.ops[ref].row
+	delete(f.locks, r)
+	f.ops[ref] = opRecord{}
+	f.freeOps = append(f.freeOps, ref)
+}
+
+// acquire locks committed row r for tx, or joins tx's record on it.
+func (f *Fragment) acquire(tx TxID, r RowID, h32 uint32) (ref OpRef, created bool, err error) {
+	s := f.rows.slot(r)
+	if s[hdrFlags]&flagLocked != 0 {
+		ref = f.locks[r]
+		if f.ops[ref].tx != tx {
+			f.stats.LockRefused++
+			return 0, false, ErrRowLocked
+		}
+		return ref, false, nil
+	}
+	ref = f.newOp()
+	f.ops[ref] = opRecord{tx: tx, row: r, image: NoRow, h32: h32, existedBefore: true, existsAfter: true, inUse: true}
+	s[hdrFlags] |= flagLocked
+	f.locks[r] = ref
+	return ref, true, nil
+}
+
+// unacquire undoes a fresh acquire after a later step failed.
+func (f *Fragment) unacquire(ref OpRef) {
+	f.rows.slot(f.ops[ref].row)[hdrFlags] &^= flagLocked
+	f.releaseOp(ref)
+}
+
+// PrepareInsert prepares inserting a row image. h is the key's partition hash.
+func (f *Fragment) PrepareInsert(tx TxID, h uint64, row []byte) (OpRef, error) {
+	if _, err := f.layout.CheckRow(row); err != nil {
+		return 0, err
+	}
+	r, err := f.writeSlot(row, flagLive|flagLocked|flagUncommitted)
+	if err != nil {
+		return 0, err
+	}
+	h32 := uint32(h >> 32)
+	existing, inserted := f.pk.Insert(h32, row[:f.layout.KeySize], r, f)
+	if !inserted {
+		f.freeSlot(r, NoRow)
+		return f.insertOverExisting(tx, existing, row)
+	}
+	ref := f.newOp()
+	f.ops[ref] = opRecord{tx: tx, row: r, image: NoRow, h32: h32, ops: 1, existsAfter: true, inUse: true}
+	f.locks[r] = ref
+	f.stats.Inserts++
+	return ref, nil
+}
+
+// insertOverExisting inserts where the key's row exists: allowed only when
+// tx itself deleted it earlier.
+func (f *Fragment) insertOverExisting(tx TxID, r RowID, row []byte) (OpRef, error) {
+	if f.rows.slot(r)[hdrFlags]&flagLocked == 0 {
+		return 0, ndberr.ErrRowExists
+	}
+	ref := f.locks[r]
+	op := &f.ops[ref]
+	if op.tx != tx {
+		f.stats.LockRefused++
+		return 0, ErrRowLocked
+	}
+	if op.existsAfter {
+		return 0, ndberr.ErrRowExists
+	}
+	if op.existedBefore {
+		img, err := f.writeSlot(row, flagLive|flagCopy)
+		if err != nil {
+			return 0, err
+		}
+		op.image = img
+	} else if err := f.replaceContent(r, row); err != nil {
+		return 0, err
+	}
+	op.existsAfter = true
+	op.ops++
+	f.stats.Inserts++
+	return ref, nil
+}
+
+// replaceContent overwrites row r's fixed and var parts with a checked image.
+func (f *Fragment) replaceContent(r RowID, row []byte) error {
+	s := f.rows.slot(r)
+	if f.hasVar {
+		ref, chained, err := f.vars.put(row[f.layout.FixedSize:])
+		if err != nil {
+			return err
+		}
+		old, oldChained := varRef(s)
+		f.vars.release(old, oldChained)
+		binary.LittleEndian.PutUint32(s[hdrVarRef:], ref)
+		setFlag(s, flagVarChained, chained)
+	}
+	copy(s[f.hdr:], row[:f.layout.FixedSize])
+	return nil
+}
+
+func setFlag(s []byte, flag byte, on bool) {
+	if on {
+		s[hdrFlags] |= flag
+	} else {
+		s[hdrFlags] &^= flag
+	}
+}
+
+// PrepareUpdate prepares writing the columns in cols of row (a full, checked
+// row image whose key names the row). Key columns are never changed.
+func (f *Fragment) PrepareUpdate(tx TxID, h uint64, row []byte, cols *schema.ColumnSet) (OpRef, error) {
+	if _, err := f.layout.CheckRow(row); err != nil {
+		return 0, err
+	}
+	r, ok := f.lookup(h, row[:f.layout.KeySize])
+	if !ok {
+		return 0, ndberr.ErrNoSuchRow
+	}
+	ref, created, err := f.acquire(tx, r, uint32(h>>32))
+	if err != nil {
+		return 0, err
+	}
+	if err := f.update(ref, row, cols); err != nil {
+		if created {
+			f.unacquire(ref)
+		}
+		return 0, err
+	}
+	f.stats.Updates++
+	return ref, nil
+}
+
+// update applies cols of row to op ref's prepared image.
+func (f *Fragment) update(ref OpRef, row []byte, cols *schema.ColumnSet) error {
+	op := &f.ops[ref]
+	if !op.existsAfter {
+		return ndberr.ErrNoSuchRow
+	}
+	target := op.row
+	newImage := false
+	if op.existedBefore {
+		if op.image == NoRow {
+			img, err := f.cloneSlot(op.row)
+			if err != nil {
+				return err
+			}
+			op.image, newImage = img, true
+		}
+		target = op.image
+	}
+	if f.hasVar && f.touchesVar(cols) {
+		if err := f.updateVar(op, target, row, cols); err != nil {
+			if newImage {
+				f.freeSlot(op.image, f.sharedVar(op))
+				op.image = NoRow
+			}
+			return err
+		}
+	}
+	f.applyFixed(f.rows.slot(target), row, cols)
+	op.ops++
+	return nil
+}
+
+// sharedVar is the var reference an op's image may share with its row.
+func (f *Fragment) sharedVar(op *opRecord) RowID {
+	if !f.hasVar {
+		return NoRow
+	}
+	ref, _ := varRef(f.rows.slot(op.row))
+	return ref
+}
+
+// cloneSlot copies row r into a new image slot that shares r's var part.
+func (f *Fragment) cloneSlot(r RowID) (RowID, error) {
+	img, err := f.rows.alloc(0)
+	if err != nil {
+		return NoRow, err
+	}
+	d, s := f.rows.slot(img), f.rows.slot(r)
+	copy(d, s)
+	d[hdrFlags] = flagLive | flagCopy | s[hdrFlags]&flagVarChained
+	return img, nil
+}
+
+func (f *Fragment) touchesVar(cols *schema.ColumnSet) bool {
+	for _, c := range f.layout.VarCols {
+		if cols.Has(c) {
+			return true
+		}
+	}
+	return false
+}
+
+// applyFixed copies the fixed columns and null bits in cols from row into
+// slot s, skipping key columns.
+func (f *Fragment) applyFixed(s []byte, row []byte, cols *schema.ColumnSet) {
+	l := f.layout
+	fixed := s[f.hdr:]
+	for c := range l.Cols {
+		if !cols.Has(c) {
+			continue
+		}
+		cl := &l.Cols[c]
+		if cl.Offset >= l.KeySize {
+			copy(fixed[cl.Offset:cl.Offset+cl.Size], row[cl.Offset:cl.Offset+cl.Size])
+		}
+		if cl.NullBit >= 0 {
+			i, m := l.NullOffset+cl.NullBit>>3, byte(1)<<(cl.NullBit&7)
+			fixed[i] = fixed[i]&^m | row[i]&m
+		}
+	}
+}
+
+// updateVar builds target's new var part from row (columns in cols) and its
+// current var part, then swaps it in. On error target is unchanged.
+func (f *Fragment) updateVar(op *opRecord, target RowID, row []byte, cols *schema.ColumnSet) error {
+	l := f.layout
+	newVar := row[l.FixedSize:]
+	cur := f.view(target).Var
+	// Merge into its own buffer: cur may live in f.scratch.
+	merged := append(f.merge[:0], make([]byte, f.vhdr)...)
+	end := uint32(0)
+	for vi, c := range l.VarCols {
+		var v []byte
+		if cols.Has(c) {
+			v = l.VarValue(newVar, vi)
+		} else {
+			v = l.VarValue(cur, vi)
+		}
+		merged = append(merged, v...)
+		end += uint32(len(v))
+		binary.LittleEndian.PutUint32(merged[4*vi:], end)
+	}
+	ref, chained, err := f.vars.put(merged)
+	if err != nil {
+		return err
+	}
+	s := f.rows.slot(target)
+	old, oldChained := varRef(s)
+	if target == op.row || old != f.sharedVar(op) {
+		f.vars.release(old, oldChained)
+	}
+	binary.LittleEndian.PutUint32(s[hdrVarRef:], ref)
+	setFlag(s, flagVarChained, chained)
+	return nil
+}
+
+// PrepareWrite prepares an upsert: insert if the row does not exist (as tx
+// sees it), else update every column.
+func (f *Fragment) PrepareWrite(tx TxID, h uint64, row []byte) (OpRef, error) {
+	if _, err := f.layout.CheckRow(row); err != nil {
+		return 0, err
+	}
+	r, ok := f.lookup(h, row[:f.layout.KeySize])
+	if !ok {
+		return f.PrepareInsert(tx, h, row)
+	}
+	if f.rows.slot(r)[hdrFlags]&flagLocked != 0 {
+		if op := &f.ops[f.locks[r]]; op.tx == tx && !op.existsAfter {
+			return f.insertOverExisting(tx, r, row)
+		}
+	}
+	all := schema.AllColumns(len(f.layout.Cols))
+	return f.PrepareUpdate(tx, h, row, &all)
+}
+
+// PrepareDelete prepares deleting the row with key.
+func (f *Fragment) PrepareDelete(tx TxID, h uint64, key []byte) (OpRef, error) {
+	if len(key) != f.layout.KeySize {
+		return 0, ndberr.ErrWrongKeyLength
+	}
+	r, ok := f.lookup(h, key)
+	if !ok {
+		return 0, ndberr.ErrNoSuchRow
+	}
+	ref, _, err := f.acquire(tx, r, uint32(h>>32))
+	if err != nil {
+		return 0, err
+	}
+	op := &f.ops[ref]
+	if !op.existsAfter {
+		return 0, ndberr.ErrNoSuchRow
+	}
+	op.existsAfter = false
+	if op.image != NoRow {
+		f.freeSlot(op.image, f.sharedVar(op))
+		op.image = NoRow
+	}
+	op.ops++
+	f.stats.Deletes++
+	return ref, nil
+}
+
+// PrepareLock takes tx's exclusive lock on the row with key without changing
+// it (a read with exclusive lock, or a lock for a later update).
+func (f *Fragment) PrepareLock(tx TxID, h uint64, key []byte) (OpRef, error) {
+	if len(key) != f.layout.KeySize {
+		return 0, ndberr.ErrWrongKeyLength
+	}
+	r, ok := f.lookup(h, key)
+	if !ok {
+		return 0, ndberr.ErrNoSuchRow
+	}
+	ref, created, err := f.acquire(tx, r, uint32(h>>32))
+	if err != nil {
+		return 0, err
+	}
+	if !f.ops[ref].existsAfter {
+		if created {
+			f.unacquire(ref)
+		}
+		return 0, ndberr.ErrNoSuchRow
+	}
+	f.ops[ref].ops++
+	return ref, nil
+}
+
+// Commit makes op ref's prepared state the committed state, stamps the row
+// with gci and releases the lock. It cannot fail on a valid ref.
+func (f *Fragment) Commit(ref OpRef, gci uint64) error {
+	if int(ref) >= len(f.ops) || !f.ops[ref].inUse {
+		return ndberr.ErrNoSuchOperation
+	}
+	op := &f.ops[ref]
+	r := op.row
+	s := f.rows.slot(r)
+	switch {
+	case op.existedBefore && op.existsAfter:
+		if op.image != NoRow {
+			f.installImage(op, s)
+			binary.LittleEndian.PutUint64(s[hdrGCI:], gci)
+		}
+		s[hdrFlags] &^= flagLocked
+	case op.existedBefore:
+		f.ordRemove(r)
+		f.pk.Delete(op.h32, r)
+		f.freeSlot(r, NoRow)
+		f.stats.Rows--
+	case op.existsAfter:
+		s[hdrFlags] &^= flagLocked | flagUncommitted
+		binary.LittleEndian.PutUint64(s[hdrGCI:], gci)
+		f.ordInsert(r)
+		f.stats.Rows++
+	default: // inserted and deleted by the same transaction
+		f.pk.Delete(op.h32, r)
+		f.freeSlot(r, NoRow)
+	}
+	f.releaseOp(ref)
+	f.stats.Commits++
+	return nil
+}
+
+// installImage copies op's prepared image over its committed row s.
+func (f *Fragment) installImage(op *opRecord, s []byte) {
+	r := op.row
+	img := f.rows.slot(op.image)
+	reindex := len(f.ord) > 0 && f.ordKeysDiffer(r, op.image)
+	if reindex {
+		f.ordRemove(r)
+	}
+	copy(s[f.hdr:], img[f.hdr:])
+	if f.hasVar {
+		old, oldChained := varRef(s)
+		nw, chained := varRef(img)
+		if nw != old {
+			f.vars.release(old, oldChained)
+			binary.LittleEndian.PutUint32(s[hdrVarRef:], nw)
+			setFlag(s, flagVarChained, chained)
+		}
+	}
+	img[hdrFlags] = 0
+	f.rows.free(op.image)
+	if reindex {
+		f.ordInsert(r)
+	}
+}
+
+// Abort throws op ref's prepared state away and releases the lock.
+func (f *Fragment) Abort(ref OpRef) error {
+	if int(ref) >= len(f.ops) || !f.ops[ref].inUse {
+		return ndberr.ErrNoSuchOperation
+	}
+	op := &f.ops[ref]
+	r := op.row
+	if op.existedBefore {
+		if op.image != NoRow {
+			f.freeSlot(op.image, f.sharedVar(op))
+		}
+		f.rows.slot(r)[hdrFlags] &^= flagLocked
+	} else {
+		f.pk.Delete(op.h32, r)
+		f.freeSlot(r, NoRow)
+	}
+	f.releaseOp(ref)
+	f.stats.Aborts++
+	return nil
+}
+
+// OpTx returns the transaction of op ref.
+func (f *Fragment) OpTx(ref OpRef) (TxID, bool) {
+	if int(ref) >= len(f.ops) || !f.ops[ref].inUse {
+		return 0, false
+	}
+	return f.ops[ref].tx, true
+}
+
+// LockedRows returns how many rows are held by prepared operations.
+func (f *Fragment) LockedRows() int { return len(f.locks) }

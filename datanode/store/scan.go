@@ -1,0 +1,158 @@
+package store
+
+import (
+	"fmt"
+
+	"github.com/gondb/gondb/datanode/mem"
+	"github.com/gondb/gondb/datanode/ordidx"
+	"github.com/gondb/gondb/ndberr"
+	"github.com/gondb/gondb/schema"
+)
+
+// RowFilter is a pushed-down condition run on each row a scan examines;
+// rows for which Match is false are not returned. Match must not keep the
+// Row (its bytes are row memory) and must not change the fragment.
+type RowFilter interface {
+	Match(r schema.Row) bool
+}
+
+// ScanPos is a full-fragment scan's position; the zero value is the start.
+// Scans walk row ids in order, so a scan resumed after changes returns
+// every row that existed for the whole scan exactly once; rows inserted or
+// deleted meanwhile may or may not be seen.
+type ScanPos struct {
+	next RowID
+	done bool
+}
+
+// Done reports whether the scan has finished.
+func (p *ScanPos) Done() bool { return p.done }
+
+// ScanNext continues a committed-read scan: it examines at most maxExamine
+// slots and appends up to len(out) matching row ids to out, returning how
+// many. Read the rows with ReadRow before anything else changes the
+// fragment. filter may be nil.
+func (f *Fragment) ScanNext(pos *ScanPos, filter RowFilter, out []RowID, maxExamine int) int {
+	if pos.done {
+		return 0
+	}
+	f.stats.Scans++
+	n := 0
+	region := f.rows.region
+	for pi := int(pos.next >> slotBits); pi < len(f.rows.pages); pi++ {
+		p := &f.rows.pages[pi]
+		slot := 0
+		if pi == int(pos.next>>slotBits) {
+			slot = int(pos.next & slotMask)
+		}
+		if !p.live {
+			continue
+		}
+		base := int(p.gid) * mem.PageSize
+		for ; slot < int(p.bump); slot++ {
+			if n == len(out) || maxExamine == 0 {
+				pos.next = RowID(pi)<<slotBits | RowID(slot)
+				f.stats.ScanRowsReturned += uint64(n)
+				return n
+			}
+			maxExamine--
+			fl := region[base+slot*f.slot+hdrFlags]
+			if fl&(flagLive|flagCopy|flagUncommitted) != flagLive {
+				continue
+			}
+			f.stats.ScanRowsExamined++
+			r := RowID(pi)<<slotBits | RowID(slot)
+			if filter != nil && !filter.Match(f.view(r)) {
+				continue
+			}
+			out[n] = r
+			n++
+		}
+	}
+	pos.done = true
+	f.stats.ScanRowsReturned += uint64(n)
+	return n
+}
+
+// ReadRow appends committed row r's image to dst: for rows a scan returned.
+func (f *Fragment) ReadRow(r RowID, dst []byte) []byte {
+	return f.appendRow(dst, r)
+}
+
+// RowView returns row r as a schema.Row over row memory, valid until the
+// fragment next changes or views a row with a chained var part.
+func (f *Fragment) RowView(r RowID) schema.Row { return f.view(r) }
+
+// Bound is one end of an ordered-index scan: a search key over a prefix of
+// the index's columns (schema's search-key format).
+type Bound = ordidx.Bound
+
+// IndexScan is a committed-read range scan of an ordered index, read in
+// batches with Next. Rows may be inserted and deleted between batches.
+type IndexScan struct {
+	f      *Fragment
+	o      *orderedIndex
+	cur    ordidx.Cursor
+	filter RowFilter
+	buf    []RowID
+	resume []byte
+	done   bool
+}
+
+// OrderedScan starts a scan of index number ix (its position in
+// Table.Indexes) between lo and hi, ascending or descending.
+func (f *Fragment) OrderedScan(ix int, lo, hi Bound, descending bool, filter RowFilter) (*IndexScan, error) {
+	var o *orderedIndex
+	for _, c := range f.ord {
+		if c.number == ix {
+			o = c
+		}
+	}
+	if o == nil {
+		return nil, fmt.Errorf("index %d of %s is not an ordered index: %w", ix, f.layout.Table.Name, ndberr.ErrBadAttribute)
+	}
+	for _, b := range []Bound{lo, hi} {
+		if b.Unbounded {
+			continue
+		}
+		if _, err := f.layout.CheckSearchKey(o.cols, b.Key); err != nil {
+			return nil, err
+		}
+	}
+	f.stats.Scans++
+	return &IndexScan{f: f, o: o, cur: o.tree.Seek(lo, hi, descending), filter: filter}, nil
+}
+
+// Next appends up to len(out) matching row ids in index order and returns
+// how many; 0 means the scan is over.
+func (s *IndexScan) Next(out []RowID) int {
+	if s.done {
+		return 0
+	}
+	n := 0
+	for n < len(out) {
+		if cap(s.buf) < len(out) {
+			s.buf = make([]RowID, len(out))
+		}
+		got := s.cur.Next(s.buf[:len(out)-n])
+		if got == 0 {
+			s.done = true
+			break
+		}
+		for _, r := range s.buf[:got] {
+			s.f.stats.ScanRowsExamined++
+			if s.filter != nil && !s.filter.Match(s.f.view(r)) {
+				continue
+			}
+			out[n] = r
+			n++
+		}
+		// Remember the position by key, so the rows may be deleted and
+		// their memory reused before the next batch.
+		last := s.buf[got-1]
+		s.resume = s.o.appendKey(s.resume[:0], last)
+		s.cur.ResumeAfterKey(s.resume, last)
+	}
+	s.f.stats.ScanRowsReturned += uint64(n)
+	return n
+}

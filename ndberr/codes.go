@@ -1,0 +1,30 @@
+package ndberr
+
+// Codes shared with NDB keep NDB's number and meaning.
+var (
+	// Row-level outcomes.
+	ErrNoSuchRow    = def(626, ClassNoDataFound, "Tuple did not exist")
+	ErrRowExists    = def(630, ClassConstraintViolation, "Tuple already existed when attempting to insert")
+	ErrUniqueExists = def(893, ClassConstraintViolation, "Constraint violation e.g. duplicate value in unique index")
+
+	// Memory.
+	ErrOutOfDataMemory   = def(827, ClassInsufficientSpace, "Out of memory in Ndb Kernel, table data (increase DataMemory)")
+	ErrOutOfIndexMemory  = def(902, ClassInsufficientSpace, "Out of memory in Ndb Kernel, ordered index data (increase DataMemory)")
+	ErrFragmentFull      = def(633, ClassInsufficientSpace, "Table fragment hash index has reached maximum possible size")
+	ErrTooManyOperations = def(233, ClassTemporaryResource, "Out of operation records in transaction coordinator (increase MaxNoOfConcurrentOperations)")
+
+	// Locks and time-outs.
+	ErrDeadlockTimeout = def(266, ClassTimeout, "Time-out in NDB, probably caused by deadlock")
+	ErrLockWaitTimeout = def(274, ClassTimeout, "Time-out in NDB, probably caused by deadlock")
+
+	// Schema and requests.
+	ErrNoSuchTable     = def(723, ClassSchema, "No such table existed")
+	ErrSchemaVersion   = def(241, ClassSchema, "Invalid schema object version")
+	ErrBadAttribute    = def(4004, ClassApplication, "Attribute name or id not found in the table")
+	ErrValueTooLong    = def(4209, ClassApplication, "Length parameter in equal/setValue is incorrect")
+	ErrBadRowImage     = def(4210, ClassApplication, "Ndb sent more info than the length it specified")
+	ErrNullInNotNull   = def(839, ClassApplication, "Illegal null attribute")
+	ErrWrongKeyLength  = def(4205, ClassApplication, "Incorrect number of primary key attributes defined")
+	ErrOperationNotOwn = def(9001, ClassInternal, "Operation record does not belong to this transaction")
+	ErrNoSuchOperation = def(9002, ClassInternal, "No such operation record")
+)

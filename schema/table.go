@@ -1,0 +1,272 @@
+package schema
+
+import (
+	"fmt"
+	"strings"
+)
+
+// Column describes one column of a table.
+type Column struct {
+	Name     string
+	Type     Type
+	Unsigned bool // integer types only
+	Nullable bool
+	// Length is the declared length: characters for CHAR and VARCHAR, bytes
+	// for BINARY and VARBINARY, bits for BIT, and the maximum bytes of a TEXT
+	// or BLOB (0 means MaxBlobBytes).
+	Length    int
+	Precision int     // DECIMAL
+	Scale     int     // DECIMAL
+	Charset   Charset // CHAR, VARCHAR, TEXT; 0 means utf8mb4 (MySQL 8's default)
+}
+
+// charset is the effective character set of a string column.
+func (c *Column) charset() Charset {
+	switch c.Type {
+	case TypeBinary, TypeVarbinary, TypeBlob:
+		return CharsetBinary
+	}
+	if c.Charset == 0 {
+		return CharsetUTF8MB4
+	}
+	return c.Charset
+}
+
+// MaxBytes is the most bytes a value of a string column can hold.
+func (c *Column) MaxBytes() int {
+	switch c.Type {
+	case TypeChar, TypeVarchar:
+		return c.Length * c.charset().MaxBytesPerChar()
+	case TypeBinary, TypeVarbinary:
+		return c.Length
+	case TypeText, TypeBlob:
+		if c.Length == 0 {
+			return MaxBlobBytes
+		}
+		return c.Length
+	}
+	return 0
+}
+
+// fixedSize is the size of the column's value in the fixed part (0 for
+// columns that live in the var part).
+func (c *Column) fixedSize() int {
+	switch {
+	case c.Type.IsInteger():
+		return c.Type.intSize()
+	}
+	switch c.Type {
+	case TypeFloat:
+		return 4
+	case TypeDouble:
+		return 8
+	case TypeDecimal:
+		return DecimalSize(c.Precision, c.Scale)
+	case TypeChar, TypeBinary:
+		return c.MaxBytes()
+	case TypeDate:
+		return DateSize
+	case TypeTime:
+		return TimeSize
+	case TypeDatetime:
+		return DatetimeSize
+	case TypeTimestamp:
+		return TimestampSize
+	case TypeBit:
+		return (c.Length + 7) / 8
+	}
+	return 0
+}
+
+func (c *Column) validate() error {
+	if c.Name == "" {
+		return fmt.Errorf("column has no name")
+	}
+	if !c.Type.Valid() {
+		return fmt.Errorf("column %s: unknown type %d", c.Name, c.Type)
+	}
+	if c.Unsigned && !c.Type.IsInteger() && c.Type != TypeFloat && c.Type != TypeDouble && c.Type != TypeDecimal {
+		return fmt.Errorf("column %s: UNSIGNED is not allowed on %s", c.Name, c.Type)
+	}
+	if c.Charset != 0 && !c.Charset.valid() {
+		return fmt.Errorf("column %s: unknown charset %d", c.Name, c.Charset)
+	}
+	switch c.Type {
+	case TypeChar, TypeBinary:
+		if c.Length < 0 || c.Length > MaxCharLength {
+			return fmt.Errorf("column %s: %s(%d) length must be 0..%d", c.Name, c.Type, c.Length, MaxCharLength)
+		}
+	case TypeVarchar, TypeVarbinary:
+		if c.Length < 0 || c.MaxBytes() > MaxVarcharBytes {
+			return fmt.Errorf("column %s: %s(%d) exceeds %d bytes", c.Name, c.Type, c.Length, MaxVarcharBytes)
+		}
+	case TypeText, TypeBlob:
+		if c.Length < 0 || c.Length > MaxBlobBytes {
+			return fmt.Errorf("column %s: %s length %d exceeds %d bytes (larger blobs need blob parts, not supported yet)", c.Name, c.Type, c.Length, MaxBlobBytes)
+		}
+	case TypeBit:
+		if c.Length < 1 || c.Length > MaxBitLength {
+			return fmt.Errorf("column %s: BIT(%d) length must be 1..%d", c.Name, c.Length, MaxBitLength)
+		}
+	case TypeDecimal:
+		if c.Precision < 1 || c.Precision > MaxDecimalPrec || c.Scale < 0 || c.Scale > MaxDecimalScale || c.Scale > c.Precision {
+			return fmt.Errorf("column %s: DECIMAL(%d,%d) needs 1 <= precision <= %d and 0 <= scale <= min(precision, %d)",
+				c.Name, c.Precision, c.Scale, MaxDecimalPrec, MaxDecimalScale)
+		}
+	}
+	return nil
+}
+
+// IndexKind is the kind of a secondary index; the numbers are stored in the
+// dictionary.
+type IndexKind uint8
+
+const (
+	// IndexOrdered is an ordered (range-scannable) index local to each
+	// fragment, NDB's DBTUX.
+	IndexOrdered IndexKind = 1
+	// IndexUniqueHash is a unique hash index kept, as in NDB, as a hidden
+	// table keyed by the unique columns whose one other column holds the base
+	// row's primary key (see UniqueIndexTable).
+	IndexUniqueHash IndexKind = 2
+)
+
+// Index is a secondary index of a table.
+type Index struct {
+	Name    string
+	Kind    IndexKind
+	Columns []int // column numbers, in index order
+}
+
+// Table is a table definition. A Table is immutable once handed to a Layout.
+type Table struct {
+	ID      uint32
+	Name    string
+	Version uint32 // bumped by every schema change (online ADD COLUMN needs it)
+	Columns []Column
+	// PrimaryKey lists the key columns in key order. Required.
+	PrimaryKey []int
+	// DistributionKey lists the primary-key columns that choose the fragment;
+	// empty means the whole primary key.
+	DistributionKey []int
+	Indexes         []Index
+}
+
+// Column returns the number of the named column (case-insensitive), or -1.
+func (t *Table) Column(name string) int {
+	for i := range t.Columns {
+		if strings.EqualFold(t.Columns[i].Name, name) {
+			return i
+		}
+	}
+	return -1
+}
+
+// Validate checks the definition. It never changes t.
+func (t *Table) Validate() error {
+	if t.Name == "" {
+		return fmt.Errorf("table has no name")
+	}
+	if len(t.Columns) == 0 || len(t.Columns) > MaxColumns {
+		return fmt.Errorf("table %s: %d columns, want 1..%d", t.Name, len(t.Columns), MaxColumns)
+	}
+	seen := make(map[string]bool, len(t.Columns))
+	for i := range t.Columns {
+		c := &t.Columns[i]
+		if err := c.validate(); err != nil {
+			return fmt.Errorf("table %s: %w", t.Name, err)
+		}
+		n := strings.ToLower(c.Name)
+		if seen[n] {
+			return fmt.Errorf("table %s: duplicate column %s", t.Name, c.Name)
+		}
+		seen[n] = true
+	}
+	if len(t.PrimaryKey) == 0 {
+		return fmt.Errorf("table %s: no primary key", t.Name)
+	}
+	inPK := make(map[int]bool, len(t.PrimaryKey))
+	for _, k := range t.PrimaryKey {
+		if k < 0 || k >= len(t.Columns) {
+			return fmt.Errorf("table %s: primary key column %d out of range", t.Name, k)
+		}
+		if inPK[k] {
+			return fmt.Errorf("table %s: column %s twice in primary key", t.Name, t.Columns[k].Name)
+		}
+		inPK[k] = true
+		c := &t.Columns[k]
+		if c.Nullable {
+			return fmt.Errorf("table %s: primary key column %s must be NOT NULL", t.Name, c.Name)
+		}
+		if c.Type == TypeText || c.Type == TypeBlob {
+			return fmt.Errorf("table %s: %s column %s cannot be in the primary key", t.Name, c.Type, c.Name)
+		}
+	}
+	for _, k := range t.DistributionKey {
+		if !inPK[k] {
+			return fmt.Errorf("table %s: distribution key column %d is not in the primary key", t.Name, k)
+		}
+	}
+	names := map[string]bool{}
+	for _, ix := range t.Indexes {
+		if ix.Name == "" || names[strings.ToLower(ix.Name)] {
+			return fmt.Errorf("table %s: index name %q empty or duplicate", t.Name, ix.Name)
+		}
+		names[strings.ToLower(ix.Name)] = true
+		if ix.Kind != IndexOrdered && ix.Kind != IndexUniqueHash {
+			return fmt.Errorf("table %s: index %s has unknown kind %d", t.Name, ix.Name, ix.Kind)
+		}
+		if len(ix.Columns) == 0 {
+			return fmt.Errorf("table %s: index %s has no columns", t.Name, ix.Name)
+		}
+		for _, c := range ix.Columns {
+			if c < 0 || c >= len(t.Columns) {
+				return fmt.Errorf("table %s: index %s column %d out of range", t.Name, ix.Name, c)
+			}
+			if ty := t.Columns[c].Type; ty == TypeText || ty == TypeBlob {
+				return fmt.Errorf("table %s: index %s cannot include %s column %s", t.Name, ix.Name, ty, t.Columns[c].Name)
+			}
+		}
+	}
+	return nil
+}
+
+// UniqueIndexTable returns the hidden table that stores unique index ix of
+// base, as NDB does: its primary key is the index columns (NOT NULL in the
+// hidden table; rows whose unique value has a NULL are not entered, since
+// NULLs never collide), and one VARBINARY column "NDB$PK" holds the base
+// row's primary-key image. The hidden table is distributed by its own key, so
+// a unique lookup goes to one fragment and then to the base row.
+func UniqueIndexTable(base *Table, ix *Index, id uint32, keySize int) (*Table, error) {
+	if ix.Kind != IndexUniqueHash {
+		return nil, fmt.Errorf("index %s is not a unique hash index", ix.Name)
+	}
+	t := &Table{ID: id, Name: base.Name + "$" + ix.Name, Version: base.Version}
+	for i, c := range ix.Columns {
+		col := base.Columns[c]
+		col.Nullable = false
+		t.Columns = append(t.Columns, col)
+		t.PrimaryKey = append(t.PrimaryKey, i)
+	}
+	t.Columns = append(t.Columns, Column{Name: "NDB$PK", Type: TypeVarbinary, Length: keySize})
+	return t, t.Validate()
+}
+
+// ColumnSet is a set of column numbers, used to say which columns an update
+// writes. The zero value is empty.
+type ColumnSet [MaxColumns / 64]uint64
+
+// Add puts column c in the set.
+func (s *ColumnSet) Add(c int) { s[c>>6] |= 1 << (c & 63) }
+
+// Has reports whether c is in the set.
+func (s *ColumnSet) Has(c int) bool { return s[c>>6]&(1<<(c&63)) != 0 }
+
+// AllColumns returns the set of columns 0..n-1.
+func AllColumns(n int) ColumnSet {
+	var s ColumnSet
+	for c := 0; c < n; c++ {
+		s.Add(c)
+	}
+	return s
+}

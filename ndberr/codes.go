@@ -27,4 +27,5 @@ var (
 	ErrWrongKeyLength  = def(4205, ClassApplication, "Incorrect number of primary key attributes defined")
 	ErrOperationNotOwn = def(9001, ClassInternal, "Operation record does not belong to this transaction")
 	ErrNoSuchOperation = def(9002, ClassInternal, "No such operation record")
+	ErrInternal        = def(9003, ClassInternal, "Internal error in data node")
 )

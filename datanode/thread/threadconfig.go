@@ -231,8 +231,8 @@ func (s ThreadSpec) check() (key, reason string) {
 //     recv = 1, main = 1, no send threads (each thread sends its own).
 //     2 CPUs: ldm=1, tc=1, recv=1, main=1.
 //   - from 8 CPUs every thread gets a CPU: recv = send = cpus/8,
-//     tc = round(3*cpus/16), main = 1, ldm = the rest (half or more).
-//     8: ldm=3,tc=2,recv=1,send=1,main=1; 16: ldm=8,tc=3,recv=2,send=2,main=1;
+//     tc = floor(3*cpus/16), main = 1, ldm = the rest (half or more).
+//     8: ldm=4,tc=1,recv=1,send=1,main=1; 16: ldm=8,tc=3,recv=2,send=2,main=1;
 //     32: ldm=17,tc=6,recv=4,send=4,main=1.
 //
 // Counts are clamped to each kind's maximum; kinds with count 0 are left out.
@@ -242,7 +242,7 @@ func DefaultThreadConfig(cpus int) ThreadConfig {
 	if cpus < 8 {
 		ldm, tc, recv, send = max(1, cpus/2), 1, 1, 0
 	} else {
-		recv, send, tc = cpus/8, cpus/8, (3*cpus+8)/16
+		recv, send, tc = cpus/8, cpus/8, 3*cpus/16
 		ldm = cpus - recv - send - tc - 1
 	}
 	var c ThreadConfig

@@ -1,0 +1,61 @@
+# gondb build, test and benchmark entry points. `make run` and `make test`
+# are the two commands of the README's quick start; they install what they
+# need on a fresh Debian machine.
+
+GO        ?= go
+BIN       := bin/gondb
+PKGS      := ./...
+# Packages whose tests also run on big-endian ppc64 and on ppc64le under
+# qemu-user: the byte-order-sensitive ones (hashing, row format, storage).
+CROSS_TEST_PKGS := ./ndberr/... ./partition/... ./schema/... ./datanode/...
+STATICCHECK_VERSION := 2025.1.1
+
+.PHONY: all build run test test-unit test-bigendian bench lint cross qemu clean
+
+all: build
+
+build:
+	$(GO) build -o $(BIN) ./cmd/gondb
+
+# Starts the local demo (see README). Ctrl-C stops it.
+run: build
+	./$(BIN) demo
+
+# The whole test suite: vet, the tests on this machine, and the byte-order
+# sensitive packages again on big-endian ppc64 under qemu (-short).
+test: test-unit test-bigendian
+
+test-unit:
+	$(GO) vet $(PKGS)
+	$(GO) test -count=1 $(PKGS)
+
+test-bigendian: qemu
+	CGO_ENABLED=0 GOARCH=ppc64 $(GO) test -count=1 -short -exec qemu-ppc64-static $(CROSS_TEST_PKGS)
+
+# Installs qemu-user-static from Debian when it is missing.
+qemu:
+	@command -v qemu-ppc64-static >/dev/null 2>&1 || { \
+		echo "installing qemu-user-static"; \
+		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq qemu-user-static >/dev/null; }
+
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem $(PKGS)
+
+lint:
+	$(GO) vet $(PKGS)
+	$(GO) run honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION) $(PKGS)
+
+# Builds for every supported platform and runs the byte-order-sensitive
+# tests for ppc64le and big-endian ppc64 under qemu.
+cross: qemu
+	for arch in amd64 arm64 ppc64le ppc64; do \
+		echo "build linux/$$arch"; \
+		CGO_ENABLED=0 GOOS=linux GOARCH=$$arch $(GO) build -o /dev/null ./... || exit 1; \
+		CGO_ENABLED=0 GOOS=linux GOARCH=$$arch $(GO) vet $(PKGS) || exit 1; \
+	done
+	CGO_ENABLED=0 GOARCH=ppc64le $(GO) test -count=1 -short -exec qemu-ppc64le-static $(CROSS_TEST_PKGS)
+	CGO_ENABLED=0 GOARCH=ppc64 $(GO) test -count=1 -short -exec qemu-ppc64-static $(CROSS_TEST_PKGS)
+
+clean:
+	rm -rf bin

@@ -93,7 +93,7 @@ func TestHashMapBalanceProperty(t *testing.T) {
 	rng := rand.New(rand.NewPCG(7, 7))
 	n := 300
 	if testing.Short() {
-		n = 50
+		n = 25
 	}
 	for range n {
 		buckets := 1 + rng.IntN(5000)

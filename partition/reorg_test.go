@@ -125,7 +125,7 @@ func TestPlanReorgProperties(t *testing.T) {
 	rng := rand.New(rand.NewPCG(5, 6))
 	n := 400
 	if testing.Short() {
-		n = 60
+		n = 25
 	}
 	for range n {
 		buckets := DefaultBuckets

@@ -11,24 +11,44 @@ import (
 // benchN is the fragment size the targets are stated for.
 const benchN = 1_000_000
 
-// benchChunk is how many fresh keys an insert benchmark adds before it
-// deletes them again outside the timer, keeping the index near benchN.
+// benchChunk is how many fresh keys BenchmarkHashIdxInsert adds (or
+// BenchmarkHashIdxDelete removes) before undoing them outside the timer,
+// keeping the index within 7% of benchN.
 const benchChunk = 1 << 16
 
-// benchData holds benchN+benchChunk random distinct keys: row r holds key
-// keys[r]. The first benchN are the resident rows; the rest are fresh keys
-// for insert benchmarks.
+// benchData is a fragment's key column and the request streams the
+// benchmarks replay. Row r holds key keys[r]; the matcher reads it, a
+// random access per call like the storage engine's row read.
 type benchData struct {
-	keys   []uint64 // row -> key
-	buf    []byte   // keys encoded little-endian, 8 bytes each, by row
-	hashes []uint32 // row -> high 32 bits of xxh3 of the encoded key
-	order  []uint32 // a random permutation of the resident rows
+	keys     []uint64
+	resident stream // the benchN rows of benchIndex, in random order
+	fresh    stream // benchChunk further rows, never in benchIndex
+}
+
+// stream is a sequence of requests laid out in the order they are issued,
+// as a batch of requests would arrive in a signal buffer: reading the next
+// request is sequential, only the index and the rows are accessed at random.
+type stream struct {
+	rows   []uint32
+	hashes []uint32 // high 32 bits of xxh3 of the encoded key
+	keys   []byte   // 8 little-endian bytes per request
+}
+
+func (s *stream) key(i int) []byte { return s.keys[8*i : 8*i+8 : 8*i+8] }
+
+func newStream(keys []uint64, rows []uint32) stream {
+	s := stream{rows: rows, hashes: make([]uint32, len(rows)), keys: make([]byte, 8*len(rows))}
+	for i, r := range rows {
+		binary.LittleEndian.PutUint64(s.keys[8*i:], keys[r])
+		s.hashes[i] = xxh3High(keys[r])
+	}
+	return s
 }
 
 var benchOnce = sync.OnceValue(func() *benchData {
 	rng := rand.New(rand.NewPCG(42, 42))
 	total := benchN + benchChunk
-	d := &benchData{keys: make([]uint64, total), buf: make([]byte, 8*total), hashes: make([]uint32, total)}
+	d := &benchData{keys: make([]uint64, total)}
 	seen := make(map[uint64]bool, total)
 	for r := range d.keys {
 		k := rng.Uint64()
@@ -37,21 +57,18 @@ var benchOnce = sync.OnceValue(func() *benchData {
 		}
 		seen[k] = true
 		d.keys[r] = k
-		binary.LittleEndian.PutUint64(d.buf[8*r:], k)
-		d.hashes[r] = xxh3High(k)
 	}
-	d.order = make([]uint32, benchN)
-	for i := range d.order {
-		d.order[i] = uint32(i)
+	rows := make([]uint32, total)
+	for i := range rows {
+		rows[i] = uint32(i)
 	}
-	rng.Shuffle(benchN, func(i, j int) { d.order[i], d.order[j] = d.order[j], d.order[i] })
+	rng.Shuffle(benchN, func(i, j int) { rows[i], rows[j] = rows[j], rows[i] })
+	d.resident = newStream(d.keys, rows[:benchN])
+	d.fresh = newStream(d.keys, rows[benchN:])
 	return d
 })
 
-func (d *benchData) key(r uint32) []byte { return d.buf[8*r : 8*r+8 : 8*r+8] }
-
-// benchMatcher compares against the key column, a random access per call
-// like a row read by the storage engine.
+// benchMatcher is the Matcher over the key column.
 type benchMatcher struct{ keys []uint64 }
 
 func (m *benchMatcher) KeyEquals(r uint32, key []byte) bool {
@@ -63,8 +80,9 @@ func (m *benchMatcher) KeyEquals(r uint32, key []byte) bool {
 // with its last migration finished as an idle owner would.
 func benchIndex(b *testing.B, d *benchData, m Matcher) *Index {
 	x := New(0)
-	for _, r := range d.order {
-		if _, ok := x.Insert(d.hashes[r], d.key(r), r, m); !ok {
+	s := &d.resident
+	for i, r := range s.rows {
+		if _, ok := x.Insert(s.hashes[i], s.key(i), r, m); !ok {
 			b.Fatalf("Insert(row %d) refused", r)
 		}
 	}
@@ -83,13 +101,16 @@ func BenchmarkHashIdxLookup(b *testing.B) {
 	m := &benchMatcher{keys: d.keys}
 	x := benchIndex(b, d, m)
 	defer x.Close()
+	s := &d.resident
 	b.ReportAllocs()
 	b.ResetTimer()
 	cpu := startCPU()
-	for i := 0; i < b.N; i++ {
-		r := d.order[i%benchN]
-		if got, ok := x.Lookup(d.hashes[r], d.key(r), m); !ok || got != r {
-			b.Fatalf("Lookup(row %d) = %d,%v", r, got, ok)
+	for i, j := 0, 0; i < b.N; i++ {
+		if got, ok := x.Lookup(s.hashes[j], s.key(j), m); !ok || got != s.rows[j] {
+			b.Fatalf("Lookup(row %d) = %d,%v", s.rows[j], got, ok)
+		}
+		if j++; j == benchN {
+			j = 0
 		}
 	}
 	b.StopTimer()
@@ -102,13 +123,16 @@ func BenchmarkHashIdxLookupMiss(b *testing.B) {
 	m := &benchMatcher{keys: d.keys}
 	x := benchIndex(b, d, m)
 	defer x.Close()
+	s := &d.fresh
 	b.ReportAllocs()
 	b.ResetTimer()
 	cpu := startCPU()
-	for i := 0; i < b.N; i++ {
-		r := uint32(benchN + i%benchChunk) // fresh keys: never inserted
-		if _, ok := x.Lookup(d.hashes[r], d.key(r), m); ok {
-			b.Fatalf("Lookup(fresh row %d) hit", r)
+	for i, j := 0, 0; i < b.N; i++ {
+		if _, ok := x.Lookup(s.hashes[j], s.key(j), m); ok {
+			b.Fatalf("Lookup(fresh row %d) hit", s.rows[j])
+		}
+		if j++; j == benchChunk {
+			j = 0
 		}
 	}
 	b.StopTimer()
@@ -121,24 +145,26 @@ func BenchmarkHashIdxLookupBatch(b *testing.B) {
 	m := &benchMatcher{keys: d.keys}
 	x := benchIndex(b, d, m)
 	defer x.Close()
+	s := &d.resident
 	for _, size := range []int{8, 16, 32, 64} {
 		b.Run(strconv.Itoa(size), func(b *testing.B) {
-			hs := make([]uint32, size)
-			ks := make([][]byte, size)
+			ks := make([][]byte, benchN)
+			for i := range ks {
+				ks[i] = s.key(i)
+			}
 			out := make([]uint32, size)
 			b.ReportAllocs()
 			b.ResetTimer()
 			cpu := startCPU()
-			for i := 0; i < b.N; i += size {
-				for j := range size {
-					r := d.order[(i+j)%benchN]
-					hs[j], ks[j] = d.hashes[r], d.key(r)
-				}
-				x.LookupBatch(hs, ks, m, out)
-				for j, got := range out {
-					if r := d.order[(i+j)%benchN]; got != r {
-						b.Fatalf("LookupBatch slot %d = %d, want %d", j, got, r)
+			for i, j := 0, 0; i < b.N; i += size {
+				x.LookupBatch(s.hashes[j:j+size], ks[j:j+size], m, out)
+				for k, got := range out {
+					if got != s.rows[j+k] {
+						b.Fatalf("LookupBatch(row %d) = %d", s.rows[j+k], got)
 					}
+				}
+				if j += size; j+size > benchN {
+					j = 0
 				}
 			}
 			b.StopTimer()
@@ -154,20 +180,20 @@ func BenchmarkHashIdxInsert(b *testing.B) {
 	m := &benchMatcher{keys: d.keys}
 	x := benchIndex(b, d, m)
 	defer x.Close()
+	s := &d.fresh
 	b.ReportAllocs()
 	b.ResetTimer()
 	cpu := startCPU()
 	for i := 0; i < b.N; i++ {
 		j := i % benchChunk
-		r := uint32(benchN + j)
-		if _, ok := x.Insert(d.hashes[r], d.key(r), r, m); !ok {
-			b.Fatalf("Insert(row %d) refused", r)
+		if _, ok := x.Insert(s.hashes[j], s.key(j), s.rows[j], m); !ok {
+			b.Fatalf("Insert(row %d) refused", s.rows[j])
 		}
 		if j == benchChunk-1 || i == b.N-1 {
 			b.StopTimer()
 			cpu.pause()
 			for k := 0; k <= j; k++ {
-				x.Delete(d.hashes[benchN+k], uint32(benchN+k))
+				x.Delete(s.hashes[k], s.rows[k])
 			}
 			cpu.resume()
 			b.StartTimer()
@@ -185,21 +211,23 @@ func BenchmarkHashIdxDelete(b *testing.B) {
 	m := &benchMatcher{keys: d.keys}
 	x := benchIndex(b, d, m)
 	defer x.Close()
+	s := &d.resident
 	b.ReportAllocs()
 	b.ResetTimer()
 	cpu := startCPU()
-	for i := 0; i < b.N; i++ {
-		j := i % benchN
-		r := d.order[j]
-		if !x.Delete(d.hashes[r], r) {
-			b.Fatalf("Delete(row %d) = false", r)
+	for i, j := 0, 0; i < b.N; i++ {
+		if !x.Delete(s.hashes[j], s.rows[j]) {
+			b.Fatalf("Delete(row %d) = false", s.rows[j])
 		}
-		if (j+1)%benchChunk == 0 || j == benchN-1 || i == b.N-1 {
+		j++
+		if j%benchChunk == 0 || j == benchN || i == b.N-1 {
 			b.StopTimer()
 			cpu.pause()
-			for k := j - j%benchChunk; k <= j; k++ {
-				r := d.order[k]
-				x.Insert(d.hashes[r], d.key(r), r, m)
+			for k := (j - 1) / benchChunk * benchChunk; k < j; k++ {
+				x.Insert(s.hashes[k], s.key(k), s.rows[k], m)
+			}
+			if j == benchN {
+				j = 0
 			}
 			cpu.resume()
 			b.StartTimer()
@@ -215,6 +243,7 @@ func BenchmarkHashIdxDelete(b *testing.B) {
 func BenchmarkHashIdxInsertGrow(b *testing.B) {
 	d := benchOnce()
 	m := &benchMatcher{keys: d.keys}
+	s := &d.resident
 	b.ReportAllocs()
 	var x *Index
 	cpu := startCPU()
@@ -227,8 +256,8 @@ func BenchmarkHashIdxInsertGrow(b *testing.B) {
 		x = New(0)
 		cpu.resume()
 		b.StartTimer()
-		for _, r := range d.order[:min(benchN, b.N-i)] {
-			x.Insert(d.hashes[r], d.key(r), r, m)
+		for j := range min(benchN, b.N-i) {
+			x.Insert(s.hashes[j], s.key(j), s.rows[j], m)
 		}
 	}
 	b.StopTimer()
@@ -237,19 +266,24 @@ func BenchmarkHashIdxInsertGrow(b *testing.B) {
 	x.Close()
 }
 
+// BenchmarkGoMapLookup is the comparison: a Go map from the key itself, so
+// it reads no row.
 func BenchmarkGoMapLookup(b *testing.B) {
 	d := benchOnce()
+	s := &d.resident
 	mp := make(map[uint64]uint32)
-	for _, r := range d.order {
-		mp[d.keys[r]] = r
+	for i, r := range s.rows {
+		mp[binary.LittleEndian.Uint64(s.key(i))] = r
 	}
 	b.ReportAllocs()
 	b.ResetTimer()
 	cpu := startCPU()
-	for i := 0; i < b.N; i++ {
-		r := d.order[i%benchN]
-		if got, ok := mp[d.keys[r]]; !ok || got != r {
-			b.Fatalf("map[%d] = %d,%v", d.keys[r], got, ok)
+	for i, j := 0, 0; i < b.N; i++ {
+		if got, ok := mp[binary.LittleEndian.Uint64(s.key(j))]; !ok || got != s.rows[j] {
+			b.Fatalf("map lookup of row %d = %d,%v", s.rows[j], got, ok)
+		}
+		if j++; j == benchN {
+			j = 0
 		}
 	}
 	b.StopTimer()

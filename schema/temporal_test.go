@@ -82,6 +82,7 @@ func TestDateEveryDay(t *testing.T) {
 	}
 	day := time.Date(0, 1, 1, 0, 0, 0, 0, time.UTC)
 	var buf []byte
+	prev := uint32(0) // the zero date sorts first
 	for day.Year() <= 9999 {
 		y, mo, d := day.Date()
 		var err error
@@ -91,6 +92,12 @@ func TestDateEveryDay(t *testing.T) {
 		}
 		if y2, m2, d2 := DecodeDate(buf); y2 != y || m2 != int(mo) || d2 != d {
 			t.Fatalf("%v decodes to %d-%d-%d", day, y2, m2, d2)
+		}
+		// The image read as an unsigned integer is chronological (comparators rely on it).
+		if v := uint32(buf[0]) | uint32(buf[1])<<8 | uint32(buf[2])<<16; v <= prev {
+			t.Fatalf("%v encodes to %#x, not above the previous day's %#x", day, v, prev)
+		} else {
+			prev = v
 		}
 		if days := tmDaysFromCivil(int64(y), int64(mo), int64(d)); days != day.Unix()/86400 {
 			t.Fatalf("tmDaysFromCivil(%v) = %d", day, days)
@@ -559,6 +566,28 @@ func TestTimestampRound(t *testing.T) {
 		if got != tc.want || !errors.Is(err, tc.err) {
 			t.Errorf("TimestampRound(%d,%d) = %d, %v; want %d, %v", tc.micros, tc.fsp, got, err, tc.want, tc.err)
 		}
+	}
+}
+
+// TestTemporalGarbage checks that decoders and formatters accept any bytes
+// or values without panicking and keep their fixed widths where they can.
+func TestTemporalGarbage(t *testing.T) {
+	ff := bytes.Repeat([]byte{0xFF}, 8)
+	if got := string(AppendDateString(nil, ff)); got != "32767-15-31" {
+		t.Errorf("AppendDateString(FF FF FF) = %q", got)
+	}
+	if got := DecodeDatetime(ff); got != (DatetimeParts{16383, 15, 31, 31, 63, 63, 0xFFFFF}) {
+		t.Errorf("DecodeDatetime(FF...) = %+v", got)
+	}
+	for _, v := range []int64{math.MinInt64, math.MaxInt64, -1} {
+		for fsp := 0; fsp <= TimeMaxFsp; fsp++ {
+			_ = AppendTimestampString(nil, v, fsp)
+			_ = AppendTimeString(nil, v, fsp)
+			_ = AppendDatetimeString(nil, DecodeDatetime(ff), fsp)
+		}
+	}
+	if got := string(AppendTimestampString(nil, -1, 6)); got != "1969-12-31 23:59:59.999999" {
+		t.Errorf("AppendTimestampString(-1) = %q", got)
 	}
 }
 

@@ -102,15 +102,13 @@ func (c *Cursor) place() {
 	// before the first one at or after it.
 	p := probe{row: c.last, idTie: true, tie: 1}
 	if c.desc {
-		p.tie = 1
+		p.tie = -1
 	}
 	if c.resumeKey != nil {
 		p.byKey, p.key = true, c.resumeKey
 	}
 	lf, pos := t.descend(&p)
-	if c.desc {
-		pos--
-	}
+
 	c.leaf, c.idx = lf, int32(pos)
 	if c.resumeKey != nil && !c.startOK() {
 		c.placeAtStart()

@@ -74,9 +74,10 @@ type WorkerConfig struct {
 type parkStage int
 
 const (
-	stageFlagged  parkStage = 1 // sleeping is set, inputs not yet re-checked
-	stageChecked  parkStage = 2 // inputs re-checked empty, about to block
-	stageResuming parkStage = 3 // woke up
+	stageIdle     parkStage = 1 // an idle round is done, sleeping not yet set
+	stageFlagged  parkStage = 2 // sleeping is set, inputs not yet re-checked
+	stageChecked  parkStage = 3 // inputs re-checked empty, about to block
+	stageResuming parkStage = 4 // woke up
 )
 
 // Validate checks c. It never changes c.
@@ -323,9 +324,10 @@ const (
 
 // park implements the worker's half of the wake-up protocol.
 func (w *Worker) park(timer *time.Timer) parkResult {
+	w.testHook(stageIdle)
 	w.sleeping.Store(true)
 	w.testHook(stageFlagged)
-	if w.stopping.Load() {
+	if w.stopping.Load() || w.pending() {
 		w.sleeping.Store(false)
 		return parkSkipped
 	}

@@ -3,6 +3,7 @@ package thread
 import (
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"runtime"
 	"strings"
 	"sync/atomic"
@@ -227,7 +228,10 @@ func TestWorkerParkRaces(t *testing.T) {
 // TestWorkerNoLostWakeups has two producers push sequence numbers into their
 // own rings and Wake a worker that parks as soon as it finds nothing. Now and
 // then a producer waits until the worker is going to sleep before pushing,
-// to hit the protocol's windows. Every item must arrive, in order.
+// to hit the protocol's windows, or waits until its item is taken, so that a
+// lost wake-up hangs the test instead of being rescued by the next push; the
+// worker yields at random points of the protocol to widen the windows. Every
+// item must arrive, in order.
 func TestWorkerNoLostWakeups(t *testing.T) {
 	n := uint64(100_000)
 	if testing.Short() {
@@ -236,7 +240,17 @@ func TestWorkerNoLostWakeups(t *testing.T) {
 	for _, spin := range []int{-1, 4} {
 		t.Run(fmt.Sprint("spin", spin), func(t *testing.T) {
 			c := newCounter(2)
-			w, err := Start(WorkerConfig{Inputs: c.inputs(), Round: c.round, SpinRounds: spin})
+			rng := rand.New(rand.NewPCG(uint64(spin), 7)) // used by the worker only
+			w, err := Start(WorkerConfig{
+				Inputs:     c.inputs(),
+				Round:      c.round,
+				SpinRounds: spin,
+				hook: func(parkStage) {
+					if rng.IntN(4) == 0 {
+						runtime.Gosched()
+					}
+				},
+			})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -253,7 +267,14 @@ func TestWorkerNoLostWakeups(t *testing.T) {
 						w.Wake()
 						switch {
 						case i%97 == uint64(p):
+							// Next push lands on a worker going to sleep.
 							for !w.sleeping.Load() && c.bad.Load() == nil {
+								runtime.Gosched()
+							}
+						case i%5 == 0:
+							// Push no more until this one is taken, so a
+							// lost wake-up is not rescued by the next push.
+							for r.Len() > 0 && c.bad.Load() == nil {
 								runtime.Gosched()
 							}
 						case i%13 == 0:

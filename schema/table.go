@@ -109,9 +109,8 @@ func (c *Column) validate() error {
 			return fmt.Errorf("column %s: BIT(%d) length must be 1..%d", c.Name, c.Length, MaxBitLength)
 		}
 	case TypeDecimal:
-		if c.Precision < 1 || c.Precision > MaxDecimalPrec || c.Scale < 0 || c.Scale > MaxDecimalScale || c.Scale > c.Precision {
-			return fmt.Errorf("column %s: DECIMAL(%d,%d) needs 1 <= precision <= %d and 0 <= scale <= min(precision, %d)",
-				c.Name, c.Precision, c.Scale, MaxDecimalPrec, MaxDecimalScale)
+		if err := DecimalValidate(c.Precision, c.Scale); err != nil {
+			return fmt.Errorf("column %s: DECIMAL(%d,%d): %w", c.Name, c.Precision, c.Scale, err)
 		}
 	}
 	return nil

@@ -126,6 +126,4 @@ const (
 	MaxVarcharBytes = 65535 // VARCHAR/VARBINARY maximum bytes
 	MaxBlobBytes    = 65535 // TEXT/BLOB stored inline
 	MaxCharLength   = 255   // CHAR(n)/BINARY(n)
-	MaxDecimalPrec  = 65
-	MaxDecimalScale = 30
 )

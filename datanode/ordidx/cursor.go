@@ -108,7 +108,9 @@ func (c *Cursor) place() {
 		p.byKey, p.key = true, c.resumeKey
 	}
 	lf, pos := t.descend(&p)
-
+	if c.desc {
+		pos--
+	}
 	c.leaf, c.idx = lf, int32(pos)
 	if c.resumeKey != nil && !c.startOK() {
 		c.placeAtStart()

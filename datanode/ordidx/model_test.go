@@ -17,10 +17,7 @@ func TestModel(t *testing.T) {
 		seeds, steps = 4, 1500
 	}
 	for _, g := range geometries {
-		rows := 3000
-		if g.name == "tiny" {
-			rows = 400
-		}
+		rows := map[string]int{"prod": 3000, "tiny": 400, "small": 1500}[g.name]
 		for seed := range uint64(seeds) {
 			t.Run(fmt.Sprintf("%s/seed=%d", g.name, seed), func(t *testing.T) {
 				m := newModelRun(t, seed, rows, g.leafMax, g.inMax)

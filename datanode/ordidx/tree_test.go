@@ -8,15 +8,17 @@ import (
 	"unsafe"
 )
 
-// geometries are the node sizes the tests run with: the production one and
+// geometries are the node sizes the tests run with: the production one,
 // a tiny one that builds deep trees (and every split, borrow and merge
-// path) from a few hundred rows.
+// path) from a few hundred rows, and a small one whose borrows move
+// several entries at once.
 var geometries = []struct {
 	name           string
 	leafMax, inMax int
 }{
 	{"prod", leafCap, innerCap},
 	{"tiny", 8, 4},
+	{"small", 16, 12},
 }
 
 // fixture is a tree over a twoCols comparator plus the set of live rows.
@@ -248,10 +250,7 @@ func TestSequentialInserts(t *testing.T) {
 	for _, g := range geometries {
 		// Enough rows for inner nodes to split at the edge several times;
 		// checks often enough to catch a node underfull after a split.
-		rows := 20000
-		if g.name == "tiny" {
-			rows = 2000
-		}
+		rows := map[string]int{"prod": 20000, "tiny": 2000, "small": 4000}[g.name]
 		for _, desc := range []bool{false, true} {
 			f := newFixture(rows, g.leafMax, g.inMax)
 			for r := range uint32(rows) {

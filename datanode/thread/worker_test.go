@@ -233,7 +233,7 @@ func TestWorkerParkRaces(t *testing.T) {
 // worker yields at random points of the protocol to widen the windows. Every
 // item must arrive, in order.
 func TestWorkerNoLostWakeups(t *testing.T) {
-	n := uint64(100_000)
+	n := uint64(30_000)
 	if testing.Short() {
 		n = 3_000
 	}
@@ -255,12 +255,19 @@ func TestWorkerNoLostWakeups(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer w.Stop()
+			defer func() { // release the producers if the test failed
+				over := "test over"
+				c.bad.CompareAndSwap(nil, &over)
+			}()
 			producersDone := make(chan struct{}, 2)
 			for p, r := range c.rings {
 				go func() {
 					defer func() { producersDone <- struct{}{} }()
 					for i := range n {
 						for !r.Push(i) {
+							if c.bad.Load() != nil {
+								return
+							}
 							w.Wake()
 							runtime.Gosched()
 						}

@@ -230,27 +230,6 @@ func (t *Table) Validate() error {
 	return nil
 }
 
-// UniqueIndexTable returns the hidden table that stores unique index ix of
-// base, as NDB does: its primary key is the index columns (NOT NULL in the
-// hidden table; rows whose unique value has a NULL are not entered, since
-// NULLs never collide), and one VARBINARY column "NDB$PK" holds the base
-// row's primary-key image. The hidden table is distributed by its own key, so
-// a unique lookup goes to one fragment and then to the base row.
-func UniqueIndexTable(base *Table, ix *Index, id uint32, keySize int) (*Table, error) {
-	if ix.Kind != IndexUniqueHash {
-		return nil, fmt.Errorf("index %s is not a unique hash index", ix.Name)
-	}
-	t := &Table{ID: id, Name: base.Name + "$" + ix.Name, Version: base.Version}
-	for i, c := range ix.Columns {
-		col := base.Columns[c]
-		col.Nullable = false
-		t.Columns = append(t.Columns, col)
-		t.PrimaryKey = append(t.PrimaryKey, i)
-	}
-	t.Columns = append(t.Columns, Column{Name: "NDB$PK", Type: TypeVarbinary, Length: keySize})
-	return t, t.Validate()
-}
-
 // ColumnSet is a set of column numbers, used to say which columns an update
 // writes. The zero value is empty.
 type ColumnSet [MaxColumns / 64]uint64

@@ -158,7 +158,7 @@ func (t *Tree) rebalanceInner(h int) {
 			// Move rs's first k children to the end of in.
 			k := (rs.n - in.n) / 2
 			in.seps[in.n] = par.seps[j]
-			copy(in.seps[in.n+1:in.n+k], rs.seps[1:k])
+			copy(in.seps[in.n+1:in.n+k], rs.seps[:k-1])
 			copy(in.child[in.n+1:in.n+1+k], rs.child[:k])
 			par.seps[j] = rs.seps[k-1]
 			copy(rs.seps[:rs.n-k], rs.seps[k:rs.n])

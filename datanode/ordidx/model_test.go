@@ -37,7 +37,7 @@ type modelRun struct {
 	// row id has one key for the whole scan.
 	held     []uint32
 	spread   int32 // keys are (a, b) with both in [0, spread)
-	fillGoal int   // inserts are favoured below it, deletes above
+	fillGoal int   // rows to aim for: inserts below it, deletes above
 	buf      []uint32
 }
 
@@ -48,7 +48,6 @@ func newModelRun(t *testing.T, seed uint64, rows, leafMax, inMax int) *modelRun 
 		rng:      rng,
 		f:        newFixture(rows, leafMax, inMax),
 		spread:   2 + rng.Int32N(20),
-		fillGoal: rows/4 + rng.IntN(rows/2),
 		buf:      make([]uint32, 9),
 	}
 	for r := range uint32(rows) {
@@ -87,6 +86,10 @@ func (m *modelRun) order(x, y uint32) int {
 
 func (m *modelRun) run(steps int) {
 	for step := range steps {
+		if step%(steps/6) == 0 {
+			// Phases of growth and shrinkage move the tree through levels.
+			m.fillGoal = m.rng.IntN(len(m.f.c.state) + 1)
+		}
 		switch p := m.rng.IntN(100); {
 		case p < 10:
 			m.scan()

@@ -44,11 +44,11 @@ type modelRun struct {
 func newModelRun(t *testing.T, seed uint64, rows, leafMax, inMax int) *modelRun {
 	rng := rand.New(rand.NewPCG(seed, 0x0dd1))
 	m := &modelRun{
-		t:        t,
-		rng:      rng,
-		f:        newFixture(rows, leafMax, inMax),
-		spread:   2 + rng.Int32N(20),
-		buf:      make([]uint32, 9),
+		t:      t,
+		rng:    rng,
+		f:      newFixture(rows, leafMax, inMax),
+		spread: 2 + rng.Int32N(20),
+		buf:    make([]uint32, 9),
 	}
 	for r := range uint32(rows) {
 		m.free = append(m.free, r)

@@ -279,7 +279,7 @@ func TestSequentialInserts(t *testing.T) {
 // TestDrainAndRefill deletes everything in random order, checks the tree
 // shrinks back to one leaf, and that building the same tree again reuses
 // the freed nodes instead of growing the slices.
-func xTestDrainAndRefill(t *testing.T) {
+func TestDrainAndRefill(t *testing.T) {
 	for _, g := range geometries {
 		const rows = 3000
 		f := newFixture(rows, g.leafMax, g.inMax)

@@ -8,7 +8,7 @@ PKGS      := ./...
 # Packages whose tests also run on big-endian ppc64 and on ppc64le under
 # qemu-user: the byte-order-sensitive ones (hashing, row format, storage).
 CROSS_TEST_PKGS := ./ndberr/... ./partition/... ./schema/... ./datanode/...
-STATICCHECK_VERSION := 2025.1.1
+STATICCHECK_VERSION := v0.8.2
 
 .PHONY: all build run test test-unit test-bigendian bench lint cross qemu clean
 

@@ -146,7 +146,6 @@ type demoClient struct {
 	hm     *partition.HashMap
 	ldms   []*ldm.LDM
 	b      *schema.RowBuilder
-	arena  [][]byte // request data, reused per slot
 	done   uint64
 	errors uint64
 }

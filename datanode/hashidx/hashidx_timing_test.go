@@ -3,8 +3,10 @@ package hashidx
 import (
 	"encoding/binary"
 	"math/rand/v2"
+	"slices"
 	"sync"
 	"testing"
+	"time"
 )
 
 // benchN is the fragment size the targets are stated for.
@@ -290,4 +292,30 @@ func BenchmarkGoMapLookup(b *testing.B) {
 	}
 	b.StopTimer()
 	cpu.report(b)
+}
+
+// BenchmarkHashIdxGrowPause builds the benchN-row index from New(0) timing
+// every Insert, and reports the slowest ones: growth must not pause. On a
+// shared machine the maximum also catches preemptions; the 99.99th
+// percentile is the steadier figure.
+func BenchmarkHashIdxGrowPause(b *testing.B) {
+	d := benchOnce()
+	m := &benchMatcher{keys: d.keys}
+	s := &d.resident
+	lat := make([]int64, benchN)
+	var worst []int64
+	for range b.N {
+		x := New(0)
+		for j := range benchN {
+			t0 := time.Now()
+			x.Insert(s.hashes[j], s.key(j), s.rows[j], m)
+			lat[j] = int64(time.Since(t0))
+		}
+		x.Close()
+		slices.Sort(lat)
+		worst = append(worst, lat[benchN-1], lat[benchN-benchN/10000], lat[benchN-benchN/1000])
+	}
+	b.ReportMetric(float64(worst[len(worst)-3])/1e3, "max-us")
+	b.ReportMetric(float64(worst[len(worst)-2])/1e3, "p99.99-us")
+	b.ReportMetric(float64(worst[len(worst)-1])/1e3, "p99.9-us")
 }

@@ -56,7 +56,9 @@ type Index struct {
 	// the first done slots in that order are migrated (and empty).
 	start int
 	done  int
-	sink  uint64 // keeps LookupBatch's prefetching loads alive
+	// releasedTo is the byte offset in the old mapping up to which the
+	// migrated slots from start on were returned to the kernel.
+	releasedTo int
 }
 
 // New returns an empty index sized to hold initialCapacity entries before it
@@ -65,14 +67,19 @@ func New(initialCapacity int) *Index {
 	if initialCapacity < 0 {
 		panic(fmt.Sprintf("hashidx: New(%d): negative capacity", initialCapacity))
 	}
-	return &Index{cur: newTable(slotsFor(initialCapacity))}
+	x := &Index{cur: newTable(slotsFor(initialCapacity))}
+	// A large initial capacity is a bulk load (restore, copy fragment), where
+	// throughput matters more than the huge-page faults' latency.
+	adviseHuge(x.cur.mem)
+	return x
 }
 
 // Len returns the number of entries.
 func (x *Index) Len() int { return x.cur.count + x.old.count }
 
-// MemoryBytes returns the bytes of slot arrays currently held, both arrays
-// during migration.
+// MemoryBytes returns the bytes of slot arrays currently held: both arrays
+// during migration, less the migrated part of the old one already returned
+// to the kernel.
 func (x *Index) MemoryBytes() int64 { return x.cur.bytes() + x.old.bytes() }
 
 // Migrating reports whether a growth migration is in progress.
@@ -82,7 +89,7 @@ func (x *Index) Migrating() bool { return x.old.slots != nil }
 func (x *Index) Close() {
 	x.cur.free()
 	x.old.free()
-	x.start, x.done = 0, 0
+	x.start, x.done, x.releasedTo = 0, 0, 0
 }
 
 // Lookup returns the row holding key, whose hash has high 32 bits h32.

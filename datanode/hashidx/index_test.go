@@ -174,19 +174,22 @@ func TestDeleteDuringMigration(t *testing.T) {
 		name   string
 		delete func(k uint64) bool // which of the pre-migration keys to delete
 	}{
-		// Each Delete migrates stepSlots slots: 200 of them leave most of
-		// the old array unmigrated.
-		{"every-third-of-600", func(k uint64) bool { return k%3 == 0 && k < 600 }},
+		// Each Delete migrates stepSlots slots: 100 pairs of them leave
+		// half of the old array unmigrated.
+		{"every-third-of-300", func(k uint64) bool { return k%3 == 0 && k < 300 }},
 		{"none", func(k uint64) bool { return false }},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			x, m := startedMigration(t, 30000)
+			x, m := startedMigration(t, 20000)
 			defer x.Close()
 			oldKeys := uint64(x.old.count)
 			deleted, fromOld := 0, 0
 			for k := range oldKeys {
 				if !tc.delete(k) {
 					continue
+				}
+				if !x.Migrating() {
+					t.Fatalf("migration ended after %d deletes", deleted)
 				}
 				// Find the entry in the old array beyond what the Delete's
 				// own migration step will move: it must become a tombstone.
@@ -405,6 +408,9 @@ func TestNoAllocs(t *testing.T) {
 			k := n + 1
 			m.keys = append(m.keys, make([]uint64, 201)...)
 			hit, miss := keyBytes(5), keyBytes(k)
+			batchHashes := []uint32{xxh3High(5), xxh3High(k)}
+			batchKeys := [][]byte{hit, miss}
+			batchOut := make([]uint32, 2)
 			var fresh [201][]byte
 			for i := range fresh {
 				fresh[i] = keyBytes(k + uint64(i))
@@ -416,6 +422,7 @@ func TestNoAllocs(t *testing.T) {
 			}{
 				{"lookup-hit", func() { x.Lookup(xxh3High(5), hit, m) }},
 				{"lookup-miss", func() { x.Lookup(xxh3High(k), miss, m) }},
+				{"lookup-batch", func() { x.LookupBatch(batchHashes, batchKeys, m, batchOut) }},
 				{"insert-delete", func() {
 					i := uint64(0)
 					x.Insert(xxh3High(k+i), fresh[i], uint32(n+i), m)
@@ -431,4 +438,59 @@ func TestNoAllocs(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestLookupBatch compares LookupBatch with Lookup, hits and misses mixed,
+// in the steady state, during migration, and with colliding hashes.
+func TestLookupBatch(t *testing.T) {
+	for _, tc := range []struct {
+		name      string
+		hash      func(uint64) uint32
+		migrating bool
+	}{
+		{"steady", xxh3High, false},
+		{"migrating", xxh3High, true},
+		{"two-hashes", func(k uint64) uint32 { return uint32(k%2) * 0x9E3779B1 }, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			x := New(2000)
+			defer x.Close()
+			m := &keyRows{}
+			n := 1000
+			if tc.migrating {
+				n = x.cur.limit + 1
+			}
+			fill(t, x, m, n, tc.hash)
+			if x.Migrating() != tc.migrating {
+				t.Fatalf("Migrating() = %v", x.Migrating())
+			}
+			// Keys [0, 2n): every other batch position misses.
+			for _, size := range []int{0, 1, 7, batchGroup, batchGroup + 1, 100} {
+				hs := make([]uint32, size)
+				ks := make([][]byte, size)
+				out := make([]uint32, size)
+				for start := 0; start+size <= 2*n; start += max(size, 1) * 5 {
+					for i := range size {
+						k := uint64(start + i)
+						hs[i], ks[i] = tc.hash(k), keyBytes(k)
+					}
+					x.LookupBatch(hs, ks, m, out)
+					for i := range size {
+						want, _ := x.Lookup(hs[i], ks[i], m)
+						if out[i] != want {
+							t.Fatalf("size %d: LookupBatch(key %d) = %d, Lookup = %d", size, start+i, out[i], want)
+						}
+					}
+				}
+			}
+		})
+	}
+	defer func() {
+		if recover() == nil {
+			t.Error("LookupBatch with mismatched lengths did not panic")
+		}
+	}()
+	x := New(0)
+	defer x.Close()
+	x.LookupBatch(make([]uint32, 2), make([][]byte, 2), &keyRows{}, make([]uint32, 1))
 }

@@ -16,9 +16,9 @@ import (
 const mmapMinBytes = 256 << 10
 
 // hugePageMinBytes is the smallest mapping we ask to back with transparent
-// huge pages. Random probes over a multi-megabyte array miss the TLB on almost
-// every operation with 4 KiB pages; 2 MiB pages remove most of those misses.
-const hugePageMinBytes = 4 << 20
+// huge pages: random probes over a multi-megabyte array miss the TLB on
+// almost every operation with 4 KiB pages.
+const hugePageMinBytes = 2 * hugePageBytes
 
 // allocSlots returns n zeroed slots (zero is the empty entry) and the mapping
 // that backs them, or a nil mapping when they live on the Go heap. The pages
@@ -33,12 +33,40 @@ func allocSlots(n int) ([]uint64, []byte) {
 	if err != nil {
 		panic(fmt.Sprintf("hashidx: mmap of %d bytes for %d slots: %v", size, n, err))
 	}
-	if size >= hugePageMinBytes {
-		// Advisory only: without THP support the mapping simply keeps 4 KiB pages.
-		_ = unix.Madvise(mem, unix.MADV_HUGEPAGE)
-	}
 	// mmap memory is page aligned, hence aligned for uint64.
 	return unsafe.Slice((*uint64)(unsafe.Pointer(&mem[0])), n), mem
+}
+
+// adviseHuge asks the kernel to back a large mapping with transparent huge
+// pages. It is advisory: without THP support the mapping keeps 4 KiB pages.
+// Called on an empty mapping, each first touch of 2 MiB then zeroes a whole
+// huge page (and may compact memory) in the faulting operation; called on a
+// populated one, khugepaged collapses it in the background.
+func adviseHuge(mem []byte) {
+	if len(mem) >= hugePageMinBytes {
+		_ = unix.Madvise(mem, unix.MADV_HUGEPAGE)
+	}
+}
+
+// releaseRange returns to the kernel the whole huge-page-aligned blocks of
+// mem inside bytes [from, to) and returns the byte range it released. The
+// range reads as zeros (empty slots) afterwards. Releasing in aligned blocks
+// frees whole huge pages without splitting them, and costs one call per
+// 2 MiB instead of one large munmap when the migration ends.
+func releaseRange(mem []byte, from, to int) (lo, hi int) {
+	if mem == nil {
+		return from, from
+	}
+	base := int(uintptr(unsafe.Pointer(&mem[0])))
+	lo = (base+from+hugePageBytes-1)/hugePageBytes*hugePageBytes - base
+	hi = (base+to)/hugePageBytes*hugePageBytes - base
+	if hi <= lo {
+		return from, from
+	}
+	if err := unix.Madvise(mem[lo:hi], unix.MADV_DONTNEED); err != nil {
+		panic(fmt.Sprintf("hashidx: madvise(DONTNEED) of %d bytes: %v", hi-lo, err))
+	}
+	return lo, hi
 }
 
 // freeSlots releases a mapping returned by allocSlots. Heap arrays (nil

@@ -9,5 +9,11 @@ func allocSlots(n int) ([]uint64, []byte) {
 	return make([]uint64, n), nil
 }
 
+// adviseHuge is a no-op: there are no mappings.
+func adviseHuge(mem []byte) {}
+
+// releaseRange releases nothing: there are no mappings.
+func releaseRange(mem []byte, from, to int) (lo, hi int) { return from, from }
+
 // freeSlots is a no-op: heap arrays are left to the garbage collector.
 func freeSlots(mem []byte) {}

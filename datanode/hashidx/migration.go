@@ -29,7 +29,7 @@ func (x *Index) startMigration() {
 	}
 	x.cur = newTable(slotsFor(int(float64(old.limit)*growth) + 1))
 	x.old = old
-	x.start, x.done = start, 0
+	x.start, x.done, x.releasedTo = start, 0, 0
 }
 
 // MigrateStep migrates up to slots old-array slots into the new array and
@@ -60,12 +60,33 @@ func (x *Index) MigrateStep(slots int) bool {
 			p = 0
 		}
 	}
-	if x.old.count == 0 {
+	if x.old.count == 0 || x.done == n {
 		// Whatever was not visited holds only tombstones and empty slots.
+		// (finishMigration panics if the count disagrees.)
 		x.finishMigration()
 		return false
 	}
+	x.releaseMigrated()
 	return true
+}
+
+// releaseMigrated returns whole huge pages of migrated old slots to the
+// kernel as the migration passes them, so that the old array shrinks while
+// it drains and its final munmap is short. A released page reads as zeros,
+// the empty slots that invariant 4 requires of migrated slots. Only the
+// stretch from start to the end of the array is released; the wrapped part
+// before start is left to the munmap.
+func (x *Index) releaseMigrated() {
+	from := max(x.releasedTo, 8*x.start)
+	to := 8 * min(x.start+x.done, len(x.old.slots))
+	if x.old.mem == nil || to-from < hugePageBytes {
+		return
+	}
+	lo, hi := releaseRange(x.old.mem, from, to)
+	if hi > lo {
+		x.old.released += hi - lo
+		x.releasedTo = hi
+	}
 }
 
 // finishMigration drops the old array once it holds no live entry.
@@ -74,14 +95,17 @@ func (x *Index) finishMigration() {
 		panic(fmt.Sprintf("hashidx: finishing a migration with %d live old entries", x.old.count))
 	}
 	x.old.free()
-	x.start, x.done = 0, 0
+	x.start, x.done, x.releasedTo = 0, 0, 0
+	// The new array is populated now: let khugepaged collapse it into huge
+	// pages in the background, rather than fault them in during migration.
+	adviseHuge(x.cur.mem)
 }
 
 // oldScan returns where a probe for h32 starts in the old array: at its home
 // unless that slot is already migrated, then at the first unmigrated slot,
 // since every slot before it is empty. migrated reports the latter case.
-// In migration order (start = 0) no run of the old array wraps, so a probe
-// starting there ends at an empty slot at the latest when it reaches start.
+// No run of the old array wraps across start (invariant 3), so a probe
+// ends at an empty slot at the latest when it comes back to start.
 func (x *Index) oldScan(h32 uint32) (pos int, migrated bool) {
 	n := len(x.old.slots)
 	r := home(h32, n) - x.start

@@ -14,27 +14,29 @@ type modelCase struct {
 	keySpace uint64 // keys are drawn from [0, keySpace): inserts of present keys must be refused
 	ops      int
 	// insertPct and deletePct split the operations; the rest are lookups.
-	// Each phase of the run grows the index and then churns at equal rates.
+	// Unless noChurn, the second half of every 10000 operations churns:
+	// inserts and deletes at the same rate.
 	insertPct, deletePct int
+	noChurn              bool
 	stepPct              int // chance of an interleaved MigrateStep per operation
 	checkEvery           int // operations between full invariant checks
 	minMigrations        int
 }
 
 var modelCases = []modelCase{
-	{name: "xxh3", seed: 1, hash: xxh3High, keySpace: 40000, ops: 60000,
-		insertPct: 55, deletePct: 15, stepPct: 10, checkEvery: 5000, minMigrations: 7},
+	{name: "xxh3", seed: 1, hash: xxh3High, keySpace: 30000, ops: 40000,
+		insertPct: 55, deletePct: 15, stepPct: 10, checkEvery: 5000, minMigrations: 6},
 	{name: "xxh3-no-idle-steps", seed: 2, hash: xxh3High, keySpace: 20000, ops: 40000,
 		insertPct: 60, deletePct: 20, stepPct: 0, checkEvery: 4000, minMigrations: 6},
 	// Large enough for mmap-backed arrays (mmapMinBytes), grown and unmapped.
-	{name: "mmap-arrays", seed: 7, hash: xxh3High, initial: 27000, keySpace: 100000, ops: 100000,
-		insertPct: 70, deletePct: 10, stepPct: 10, checkEvery: 50000, minMigrations: 1},
+	{name: "mmap-arrays", seed: 7, hash: xxh3High, initial: 27000, keySpace: 100000, ops: 40000,
+		insertPct: 85, deletePct: 10, noChurn: true, stepPct: 10, checkEvery: 20000, minMigrations: 1},
 	{name: "delete-heavy", seed: 3, hash: xxh3High, keySpace: 6000, ops: 40000,
 		insertPct: 45, deletePct: 40, stepPct: 5, checkEvery: 2000, minMigrations: 3},
 	// Homes crowd into the last 1/16 of the array: long clusters that wrap
 	// from the end to the start, in both arrays and across migrations.
 	{name: "wrapping-clusters", seed: 4, hash: func(k uint64) uint32 { return xxh3High(k) | 0xF0000000 },
-		keySpace: 3000, ops: 8000, insertPct: 60, deletePct: 20, stepPct: 10, checkEvery: 500, minMigrations: 2},
+		keySpace: 1500, ops: 5000, insertPct: 60, deletePct: 20, stepPct: 10, checkEvery: 500, minMigrations: 2},
 	// Seven distinct hashes: only the matcher tells keys apart.
 	{name: "seven-hashes", seed: 5, hash: func(k uint64) uint32 { return uint32(k%7) * 0x24924924 },
 		keySpace: 1500, ops: 5000, insertPct: 60, deletePct: 20, stepPct: 10, checkEvery: 500, minMigrations: 2},
@@ -47,7 +49,7 @@ var modelCases = []modelCase{
 			return 0
 		}
 		return xxh3High(k)
-	}, keySpace: 4000, ops: 12000, insertPct: 60, deletePct: 20, stepPct: 10, checkEvery: 1000, minMigrations: 2},
+	}, keySpace: 1600, ops: 6000, insertPct: 60, deletePct: 20, stepPct: 10, checkEvery: 1000, minMigrations: 2},
 }
 
 func TestModel(t *testing.T) {
@@ -74,7 +76,7 @@ func runModel(t *testing.T, tc modelCase) {
 		h := tc.hash(k)
 		key := keyBytes(k)
 		insertPct := tc.insertPct
-		if op%10000 >= 5000 { // churn half of every 10000 operations
+		if !tc.noChurn && op%10000 >= 5000 {
 			insertPct = tc.deletePct
 		}
 		switch r := rng.IntN(100); {

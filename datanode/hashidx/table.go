@@ -32,11 +32,16 @@ func home(h32 uint32, n int) int { return int((uint64(h32) * uint64(n)) >> 32) }
 // it is the whole index; during migration it is either the new array (no
 // tombstones, backward-shift deletion) or the old one (see migration.go).
 type table struct {
-	slots []uint64 // physical slot values, see encode
-	mem   []byte   // mapping that backs slots; nil when slots live on the Go heap
-	count int      // live entries
-	limit int      // largest count allowed before the index must grow; < len(slots)
+	slots    []uint64 // physical slot values, see encode
+	mem      []byte   // mapping that backs slots; nil when slots live on the Go heap
+	released int      // bytes of mem returned to the kernel (old array only)
+	count    int      // live entries
+	limit    int      // largest count allowed before the index must grow; < len(slots)
 }
+
+// hugePageBytes is the transparent huge page size on amd64 and the unit in
+// which the migrated part of an old array is returned to the kernel.
+const hugePageBytes = 2 << 20
 
 // newTable allocates an empty table of n slots.
 func newTable(n int) table {
@@ -53,7 +58,7 @@ func (t *table) free() {
 // bytes returns the memory held by the slot array.
 func (t *table) bytes() int64 {
 	if t.mem != nil {
-		return int64(len(t.mem))
+		return int64(len(t.mem) - t.released)
 	}
 	return int64(len(t.slots)) * 8
 }

@@ -12,12 +12,12 @@ import (
 // spread, so some runs are mostly duplicates and others mostly distinct.
 // A failure names the seed; rerun one with -run 'TestModel/<geometry>/seed=N'.
 func TestModel(t *testing.T) {
-	seeds, steps := 40, 6000
+	seeds, steps := 20, 4000
 	if testing.Short() {
-		seeds, steps = 4, 1500
+		seeds, steps = 3, 800
 	}
 	for _, g := range geometries {
-		rows := map[string]int{"prod": 3000, "tiny": 400, "small": 1500}[g.name]
+		rows := map[string]int{"prod": 6000, "tiny": 600, "small": 2000}[g.name]
 		for seed := range uint64(seeds) {
 			t.Run(fmt.Sprintf("%s/seed=%d", g.name, seed), func(t *testing.T) {
 				m := newModelRun(t, seed, rows, g.leafMax, g.inMax)
@@ -90,15 +90,21 @@ func (m *modelRun) run(steps int) {
 			// Phases of growth and shrinkage move the tree through levels.
 			m.fillGoal = m.rng.IntN(len(m.f.c.state) + 1)
 		}
-		switch p := m.rng.IntN(100); {
-		case p < 10:
+		if m.rng.IntN(10) == 0 {
 			m.scan()
-		case p < 55 && len(m.sorted) < m.fillGoal || len(m.sorted) == 0:
-			m.insert()
-		default:
-			m.delete()
+		} else {
+			// A burst of changes drifting toward the goal: 7 in 9 move
+			// toward it.
+			grow := len(m.sorted) < m.fillGoal
+			for range 1 + m.rng.IntN(16) {
+				if m.rng.IntN(9) < 7 == grow {
+					m.insert()
+				} else {
+					m.delete()
+				}
+			}
 		}
-		if step%25 == 0 {
+		if step%50 == 0 {
 			m.verify(step)
 		}
 	}

@@ -14,9 +14,9 @@ type orderedIndex struct {
 	number int // position in Table.Indexes
 	cols   []int
 	tree   *ordidx.Tree
-	// Comparisons may view two rows with chained var parts at once; each
-	// side gathers into its own buffer.
-	scratchA, scratchB []byte
+	// Comparisons view two rows at once; a chained var part of the first
+	// is moved out of the fragment's scratch buffer into this one.
+	scratchA []byte
 }
 
 func newOrderedIndex(f *Fragment, number int) *orderedIndex {

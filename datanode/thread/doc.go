@@ -12,6 +12,10 @@
 // safe from any goroutine; Stop must not be called from the round function
 // (it waits for the round to return).
 //
+// A running or spinning worker occupies one of the runtime's GOMAXPROCS
+// processors; a data node should run no more workers than GOMAXPROCS, and on
+// machines where threads share CPUs it should spin little.
+//
 // # The wake-up protocol
 //
 // A worker that finds no work parks; producers wake it after they push. No

@@ -111,9 +111,9 @@ func (c WorkerConfig) Validate() error {
 	return nil
 }
 
-// Stats are a worker's counters, for ndbinfo threadstat. While the worker is
-// busy they may lag it by up to 64 rounds; they are exact once it parks or
-// stops.
+// Stats are a worker's counters, for ndbinfo threadstat. While the worker
+// runs, Rounds and BusyRounds may lag it by up to 64 rounds and Parks and
+// Timeouts count the parks that have ended; all are exact once Stop returns.
 type Stats struct {
 	Rounds     uint64 // rounds run
 	BusyRounds uint64 // rounds in which Round reported work

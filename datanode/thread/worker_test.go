@@ -13,6 +13,9 @@ import (
 	"github.com/gondb/gondb/datanode/spsc"
 )
 
+// The rings workers drain are Inputs.
+var _ Input = (*spsc.Ring[uint64])(nil)
+
 // waitFor polls cond until it holds. The bound is a liveness check (a lost
 // wake-up hangs forever), not a performance assertion.
 func waitFor(t *testing.T, what string, cond func() bool) {

@@ -2,6 +2,7 @@ package schema
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/binary"
 	"math"
 
@@ -19,54 +20,24 @@ func (l *Layout) CompareValues(c int, a, b []byte) int {
 	switch col.Type {
 	case TypeTinyInt, TypeSmallInt, TypeMediumInt, TypeInt, TypeBigInt:
 		if col.Unsigned {
-			return cmpU(leUint(a), leUint(b))
+			return cmp.Compare(leUint(a), leUint(b))
 		}
 		shift := 64 - 8*uint(len(a))
-		return cmpI(int64(leUint(a)<<shift)>>shift, int64(leUint(b)<<shift)>>shift)
+		return cmp.Compare(int64(leUint(a)<<shift)>>shift, int64(leUint(b)<<shift)>>shift)
 	case TypeFloat:
-		return cmpF(float64(math.Float32frombits(binary.LittleEndian.Uint32(a))), float64(math.Float32frombits(binary.LittleEndian.Uint32(b))))
+		return cmp.Compare(float64(math.Float32frombits(binary.LittleEndian.Uint32(a))), float64(math.Float32frombits(binary.LittleEndian.Uint32(b))))
 	case TypeDouble:
-		return cmpF(math.Float64frombits(binary.LittleEndian.Uint64(a)), math.Float64frombits(binary.LittleEndian.Uint64(b)))
+		return cmp.Compare(math.Float64frombits(binary.LittleEndian.Uint64(a)), math.Float64frombits(binary.LittleEndian.Uint64(b)))
 	case TypeTime, TypeTimestamp:
-		return cmpI(int64(binary.LittleEndian.Uint64(a)), int64(binary.LittleEndian.Uint64(b)))
+		return cmp.Compare(int64(binary.LittleEndian.Uint64(a)), int64(binary.LittleEndian.Uint64(b)))
 	case TypeDate, TypeDatetime, TypeBit:
-		return cmpU(leUint(a), leUint(b))
+		return cmp.Compare(leUint(a), leUint(b))
 	case TypeChar, TypeVarchar, TypeText:
 		if col.charset() != CharsetBinary {
 			return bytes.Compare(trimRight(a, ' '), trimRight(b, ' '))
 		}
 	}
 	return bytes.Compare(a, b)
-}
-
-func cmpU(a, b uint64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
-}
-
-func cmpI(a, b int64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
-}
-
-func cmpF(a, b float64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 // CompareRows orders rows a and b by the given columns; NULL sorts first.

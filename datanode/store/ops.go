@@ -329,16 +329,21 @@ func (f *Fragment) PrepareWrite(tx TxID, h uint64, row []byte) (OpRef, error) {
 	return f.PrepareUpdate(tx, h, row, &all)
 }
 
-// PrepareDelete prepares deleting the row with key.
-func (f *Fragment) PrepareDelete(tx TxID, h uint64, key []byte) (OpRef, error) {
+// lockKey finds the row with key and locks it for tx.
+func (f *Fragment) lockKey(tx TxID, h uint64, key []byte) (ref OpRef, created bool, err error) {
 	if len(key) != f.layout.KeySize {
-		return 0, ndberr.ErrWrongKeyLength
+		return 0, false, ndberr.ErrWrongKeyLength
 	}
 	r, ok := f.lookup(h, key)
 	if !ok {
-		return 0, ndberr.ErrNoSuchRow
+		return 0, false, ndberr.ErrNoSuchRow
 	}
-	ref, _, err := f.acquire(tx, r, uint32(h>>32))
+	return f.acquire(tx, r, uint32(h>>32))
+}
+
+// PrepareDelete prepares deleting the row with key.
+func (f *Fragment) PrepareDelete(tx TxID, h uint64, key []byte) (OpRef, error) {
+	ref, _, err := f.lockKey(tx, h, key)
 	if err != nil {
 		return 0, err
 	}
@@ -359,14 +364,7 @@ func (f *Fragment) PrepareDelete(tx TxID, h uint64, key []byte) (OpRef, error) {
 // PrepareLock takes tx's exclusive lock on the row with key without changing
 // it (a read with exclusive lock, or a lock for a later update).
 func (f *Fragment) PrepareLock(tx TxID, h uint64, key []byte) (OpRef, error) {
-	if len(key) != f.layout.KeySize {
-		return 0, ndberr.ErrWrongKeyLength
-	}
-	r, ok := f.lookup(h, key)
-	if !ok {
-		return 0, ndberr.ErrNoSuchRow
-	}
-	ref, created, err := f.acquire(tx, r, uint32(h>>32))
+	ref, created, err := f.lockKey(tx, h, key)
 	if err != nil {
 		return 0, err
 	}

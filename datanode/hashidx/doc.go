@@ -16,10 +16,20 @@
 // hash bits choose the partition bucket and are nearly constant inside a
 // fragment, so callers pass the high 32. A slot's home is
 // fastrange(h32, len) = h32*len>>32: any array length works and entries
-// stay in hash order. Arrays of 256 KiB and more live in anonymous mmap
-// (Linux) with transparent huge pages asked for from 4 MiB, outside the Go
-// heap; smaller ones and all arrays on other systems are pointer-free heap
-// slices.
+// stay in hash order. LookupBatch resolves many keys at once, overlapping
+// their cache misses; it is about twice as fast per key as Lookup.
+//
+// # Memory
+//
+// Arrays of 256 KiB and more live in anonymous mmap (Linux), outside the Go
+// heap; smaller ones, and all arrays elsewhere, are pointer-free heap slices
+// that the garbage collector never scans. Pages are faulted in by the first
+// probe that touches them: allocation costs no memset. Transparent huge pages
+// (4 MiB arrays and up) are asked for when a grown array is complete, so
+// that khugepaged collapses it in the background instead of an operation
+// zeroing 2 MiB in a fault, and at New for a large initial capacity (a bulk
+// load). At load 0.53 to 0.8 a slot array costs 10 to 15 bytes per entry,
+// 12.3 on average over sizes from 10^5 to 10^7 entries.
 //
 // Reserved row ids: NoRow (0xFFFFFFFF, part of the empty entry) and
 // 0xFFFFFFFE (the tombstone); Insert panics on them. MaxRow is the largest
@@ -33,7 +43,9 @@
 // (64) old slots, and MigrateStep lets an idle owner migrate more, so no
 // operation pauses for long. Migration reinserts from the stored h32 alone,
 // never reading rows. During migration lookups probe both arrays, inserts go
-// to the new array, deletes find the entry in either.
+// to the new array, deletes find the entry in either. The migrated part of
+// the old array is returned to the kernel in 256 KiB blocks as the migration
+// passes them (MADV_DONTNEED), and the rest unmapped when it ends.
 //
 // # Invariants
 //
@@ -54,29 +66,31 @@
 //     an empty slot, for a live old entry at p with home h, rel(h) <= rel(p):
 //     no old run wraps around start.
 //  4. Old slots with rel < done are empty: each was cleared as it was
-//     migrated. Old live entries all have rel >= done, and for each at p with
-//     home h every slot with rel in [max(rel(h), done), rel(p)] is non-empty
-//     (live or tombstone). Deleting an old entry turns it into a tombstone,
-//     which keeps this; migrating the slot at rel done only shrinks the
-//     range. Hence an old probe starts at max(rel(home), done) and ends at
-//     the first empty slot, at the latest back at start.
+//     migrated (a released block reads as zeros too). No probe reads them,
+//     so they need no tombstone. Old live entries all have rel >= done, and
+//     for each at p with home h every slot with rel in
+//     [max(rel(h), done), rel(p)] is non-empty (live or tombstone). Deleting
+//     an old entry turns it into a tombstone, which keeps this; migrating
+//     the slot at rel done only shrinks the range. Hence an old probe starts
+//     at max(rel(home), done) and ends at the first empty slot, at the
+//     latest back at start.
 //  5. Every entry is in exactly one place: the new array or the unmigrated
 //     part of the old. An entry that existed when the migration began and
 //     whose old home has rel >= done is still in the old array, so lookups
 //     probe the old array first for such homes and the new one first
 //     otherwise. Len = new count + old live count.
-//  6. The migration ends before the new array reaches its limit: it starts
-//     with at most 0.8*len(old) entries, all of which fit in the new array
-//     at load 0.8/1.5 = 0.53, and the at most len(old)/stepSlots inserts it
-//     takes add 1.6% more. It ends as soon as no live old entry remains,
-//     when the old array is unmapped.
+//  6. The migration ends before the new array reaches its limit: the
+//     0.8*len(old) entries it starts with fill the new array to 0.53, and
+//     the at most len(old)/stepSlots inserts it lasts add 0.01 more. It ends
+//     as soon as no live old entry remains.
 //
 // # Threading
 //
 // An Index belongs to the one worker goroutine that owns the fragment (LQH's
-// worker). It is not safe for concurrent use, except that concurrent Lookups
-// with no concurrent mutation are safe: Lookup writes nothing. The Matcher
-// runs on the calling goroutine and must not call back into the Index.
+// worker). It is not safe for concurrent use, except that concurrent Lookup
+// and LookupBatch calls with no concurrent mutation are safe: they write
+// nothing. The Matcher runs on the calling goroutine and must not call back
+// into the Index.
 //
 // # Imports
 //

@@ -364,31 +364,37 @@ func TestMemoryBytes(t *testing.T) {
 }
 
 func TestMigrateStep(t *testing.T) {
-	x := New(0)
-	defer x.Close()
-	if x.MigrateStep(10) {
+	idle := New(0)
+	defer idle.Close()
+	if idle.MigrateStep(10) {
 		t.Fatal("MigrateStep without migration = true")
 	}
-	x.Close()
 	x, m := startedMigration(t, 3000)
 	defer x.Close()
 	if !x.MigrateStep(0) || !x.MigrateStep(-1) {
 		t.Fatal("MigrateStep(<=0) during migration = false")
 	}
-	steps := 0
+	oldSlots := len(x.old.slots)
+	steps := 1
 	for x.MigrateStep(100) {
 		steps++
 	}
 	if x.Migrating() || x.old.slots != nil {
 		t.Fatal("migration not finished")
 	}
-	if max := len(x.cur.slots) * 2 / 3 / 100; steps > max {
-		t.Fatalf("%d steps of 100 slots, old array has %d", steps, max*100)
+	if want := (oldSlots + 99) / 100; steps > want {
+		t.Fatalf("%d steps of 100 slots for an old array of %d", steps, oldSlots)
 	}
 	for k := range uint64(x.Len()) {
 		if _, ok := x.Lookup(xxh3High(k), keyBytes(k), m); !ok {
 			t.Fatalf("Lookup(%d) missed", k)
 		}
+	}
+	// Close is idempotent; a closed index holds no memory.
+	x.Close()
+	x.Close()
+	if x.MemoryBytes() != 0 || x.Len() != 0 {
+		t.Fatalf("closed index: MemoryBytes %d Len %d", x.MemoryBytes(), x.Len())
 	}
 }
 

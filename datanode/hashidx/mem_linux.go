@@ -16,9 +16,9 @@ import (
 const mmapMinBytes = 256 << 10
 
 // hugePageMinBytes is the smallest mapping we ask to back with transparent
-// huge pages: random probes over a multi-megabyte array miss the TLB on
-// almost every operation with 4 KiB pages.
-const hugePageMinBytes = 2 * hugePageBytes
+// huge pages (2 MiB on amd64): random probes over a multi-megabyte array miss
+// the TLB on almost every operation with 4 KiB pages.
+const hugePageMinBytes = 4 << 20
 
 // allocSlots returns n zeroed slots (zero is the empty entry) and the mapping
 // that backs them, or a nil mapping when they live on the Go heap. The pages
@@ -48,18 +48,16 @@ func adviseHuge(mem []byte) {
 	}
 }
 
-// releaseRange returns to the kernel the whole huge-page-aligned blocks of
-// mem inside bytes [from, to) and returns the byte range it released. The
-// range reads as zeros (empty slots) afterwards. Releasing in aligned blocks
-// frees whole huge pages without splitting them, and costs one call per
-// 2 MiB instead of one large munmap when the migration ends.
+// releaseRange returns to the kernel the whole releaseBytes-aligned blocks
+// of mem inside bytes [from, to) and returns the byte range it released.
+// The range reads as zeros (empty slots) afterwards.
 func releaseRange(mem []byte, from, to int) (lo, hi int) {
 	if mem == nil {
 		return from, from
 	}
 	base := int(uintptr(unsafe.Pointer(&mem[0])))
-	lo = (base+from+hugePageBytes-1)/hugePageBytes*hugePageBytes - base
-	hi = (base+to)/hugePageBytes*hugePageBytes - base
+	lo = (base+from+releaseBytes-1)/releaseBytes*releaseBytes - base
+	hi = (base+to)/releaseBytes*releaseBytes - base
 	if hi <= lo {
 		return from, from
 	}

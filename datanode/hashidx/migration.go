@@ -70,16 +70,16 @@ func (x *Index) MigrateStep(slots int) bool {
 	return true
 }
 
-// releaseMigrated returns whole huge pages of migrated old slots to the
-// kernel as the migration passes them, so that the old array shrinks while
-// it drains and its final munmap is short. A released page reads as zeros,
+// releaseMigrated returns blocks of migrated old slots to the kernel as the
+// migration passes them, so that the old array shrinks while it drains and
+// no single operation pays for freeing all of it. A released page reads as zeros,
 // the empty slots that invariant 4 requires of migrated slots. Only the
 // stretch from start to the end of the array is released; the wrapped part
 // before start is left to the munmap.
 func (x *Index) releaseMigrated() {
 	from := max(x.releasedTo, 8*x.start)
 	to := 8 * min(x.start+x.done, len(x.old.slots))
-	if x.old.mem == nil || to-from < hugePageBytes {
+	if x.old.mem == nil || to-from < releaseBytes {
 		return
 	}
 	lo, hi := releaseRange(x.old.mem, from, to)

@@ -20,26 +20,27 @@ type modelCase struct {
 	noChurn              bool
 	stepPct              int // chance of an interleaved MigrateStep per operation
 	checkEvery           int // operations between full invariant checks
+	midCheck             int // one in midCheck operations during a migration is checked too
 	minMigrations        int
 }
 
 var modelCases = []modelCase{
 	{name: "xxh3", seed: 1, hash: xxh3High, keySpace: 30000, ops: 40000,
-		insertPct: 55, deletePct: 15, stepPct: 10, checkEvery: 5000, minMigrations: 6},
+		insertPct: 55, deletePct: 15, stepPct: 10, checkEvery: 5000, midCheck: 20, minMigrations: 6},
 	{name: "xxh3-no-idle-steps", seed: 2, hash: xxh3High, keySpace: 20000, ops: 40000,
-		insertPct: 60, deletePct: 20, stepPct: 0, checkEvery: 4000, minMigrations: 6},
+		insertPct: 60, deletePct: 20, stepPct: 0, checkEvery: 4000, midCheck: 20, minMigrations: 6},
 	// Large enough for mmap-backed arrays (mmapMinBytes), grown and unmapped.
 	{name: "mmap-arrays", seed: 7, hash: xxh3High, initial: 27000, keySpace: 100000, ops: 40000,
-		insertPct: 85, deletePct: 10, noChurn: true, stepPct: 10, checkEvery: 20000, minMigrations: 1},
+		insertPct: 85, deletePct: 10, noChurn: true, stepPct: 10, checkEvery: 20000, midCheck: 100, minMigrations: 1},
 	{name: "delete-heavy", seed: 3, hash: xxh3High, keySpace: 6000, ops: 40000,
-		insertPct: 45, deletePct: 40, stepPct: 5, checkEvery: 2000, minMigrations: 3},
+		insertPct: 45, deletePct: 40, stepPct: 5, checkEvery: 2000, midCheck: 5, minMigrations: 3},
 	// Homes crowd into the last 1/16 of the array: long clusters that wrap
 	// from the end to the start, in both arrays and across migrations.
 	{name: "wrapping-clusters", seed: 4, hash: func(k uint64) uint32 { return xxh3High(k) | 0xF0000000 },
-		keySpace: 1500, ops: 5000, insertPct: 60, deletePct: 20, stepPct: 10, checkEvery: 500, minMigrations: 2},
+		keySpace: 1500, ops: 5000, insertPct: 60, deletePct: 20, stepPct: 10, checkEvery: 500, midCheck: 2, minMigrations: 2},
 	// Seven distinct hashes: only the matcher tells keys apart.
 	{name: "seven-hashes", seed: 5, hash: func(k uint64) uint32 { return uint32(k%7) * 0x24924924 },
-		keySpace: 1500, ops: 5000, insertPct: 60, deletePct: 20, stepPct: 10, checkEvery: 500, minMigrations: 2},
+		keySpace: 1500, ops: 5000, insertPct: 60, deletePct: 20, stepPct: 10, checkEvery: 500, midCheck: 2, minMigrations: 2},
 	// The extreme hashes: 0xFFFFFFFF is also the hash half of an empty slot.
 	{name: "extreme-hashes", seed: 6, hash: func(k uint64) uint32 {
 		switch k % 4 {
@@ -49,7 +50,7 @@ var modelCases = []modelCase{
 			return 0
 		}
 		return xxh3High(k)
-	}, keySpace: 1600, ops: 6000, insertPct: 60, deletePct: 20, stepPct: 10, checkEvery: 1000, minMigrations: 2},
+	}, keySpace: 1600, ops: 6000, insertPct: 60, deletePct: 20, stepPct: 10, checkEvery: 1000, midCheck: 2, minMigrations: 2},
 }
 
 func TestModel(t *testing.T) {
@@ -65,7 +66,7 @@ func runModel(t *testing.T, tc modelCase) {
 	m := &keyRows{}
 	model := map[uint64]uint32{} // key -> row
 	var free []uint32            // row ids released by deletes, reused like a storage engine would
-	migrations := 0
+	migrations, midChecks := 0, 0
 	wasMigrating := false
 	fail := func(op int, format string, args ...any) {
 		t.Helper()
@@ -141,16 +142,21 @@ func runModel(t *testing.T, tc modelCase) {
 		if x.Len() != len(model) {
 			fail(op, "Len() = %d, model holds %d", x.Len(), len(model))
 		}
-		if (op+1)%tc.checkEvery == 0 {
+		// Full checks at fixed intervals, and now and then mid-migration,
+		// which the intervals would rarely hit.
+		if (op+1)%tc.checkEvery == 0 || (x.Migrating() && rng.IntN(tc.midCheck) == 0) {
 			if err := x.checkInvariants(); err != nil {
 				fail(op, "%v", err)
 			}
 			checkContents(t, x, m, model, tc.hash)
+			if x.Migrating() {
+				midChecks++
+			}
 		}
 	}
-	t.Logf("%d migrations, %d entries, %d slots", migrations, x.Len(), len(x.cur.slots))
-	if migrations < tc.minMigrations {
-		t.Fatalf("seed=%d: %d migrations, want at least %d", tc.seed, migrations, tc.minMigrations)
+	t.Logf("%d migrations, %d entries, %d slots, %d checks mid-migration", migrations, x.Len(), len(x.cur.slots), midChecks)
+	if migrations < tc.minMigrations || midChecks < tc.minMigrations {
+		t.Fatalf("seed=%d: %d migrations and %d checks during them, want at least %d", tc.seed, migrations, midChecks, tc.minMigrations)
 	}
 	for x.MigrateStep(100) {
 	}

@@ -57,6 +57,17 @@ func (p *Pool) Close() error {
 	return err
 }
 
+// Prefault touches every page of the pool so the kernel backs it now rather
+// than on first use: a data node calls it at start, as NDB touches its memory,
+// so page faults (and huge-page compaction) never stall an LDM thread later.
+// It takes about a second per GiB.
+func (p *Pool) Prefault() {
+	const step = 4096
+	for i := 0; i < len(p.region); i += step {
+		p.region[i] = 0
+	}
+}
+
 // Alloc takes a free page. Its contents are undefined.
 func (p *Pool) Alloc() (PageID, error) {
 	p.mu.Lock()

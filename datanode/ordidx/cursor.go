@@ -45,8 +45,10 @@ func (t *Tree) Seek(lo, hi Bound, descending bool) Cursor {
 }
 
 // Position returns the row id last returned by Next (or given to
-// ResumeAfterKey); ok is false before the first row. While ok, the cursor
-// may read that row's key on its next Next call.
+// ResumeAfterKey); ok is false before the first row. The cursor may read
+// that row's key through Comparator.CompareRows on its next Next call if
+// the tree changed meanwhile, unless ResumeAfterKey gave it the key or Next
+// has already returned 0.
 func (c *Cursor) Position() (lastRow uint32, ok bool) {
 	return c.last, c.hasLast
 }

@@ -33,8 +33,12 @@
 // otherwise merges with it. A quarter rather than a half leaves room
 // between the merge threshold and the split point, so a workload that
 // inserts and deletes around one place does not split and merge the same
-// nodes over and over; fill is at least 25% and, under random changes,
-// about 70%. Height is therefore O(log n) and nodes never stay empty.
+// nodes over and over. The price is a lower floor: random inserts leave
+// leaves about 69% full (under 8 bytes of nodes per row at 1,000,000
+// rows), and deleting three rows in four at random leaves them about 29%
+// full until inserts fill them again. Height stays O(log n) and no node
+// stays empty; freed nodes are reused, the slices never shrink.
+//
 // A split at the right edge of the tree (appending a new largest key, as
 // with auto-increment or time keys) leaves the left node three quarters
 // full instead of half.

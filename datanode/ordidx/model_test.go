@@ -129,15 +129,14 @@ func (m *modelRun) insert() {
 	m.sorted = slices.Insert(m.sorted, pos, r)
 }
 
-// delete removes a random live row and returns it (ok false when empty).
-func (m *modelRun) delete() (uint32, bool) {
+// delete removes a random live row, if any, and frees its id.
+func (m *modelRun) delete() {
 	if len(m.sorted) == 0 {
-		return 0, false
+		return
 	}
 	r := m.sorted[m.rng.IntN(len(m.sorted))]
 	m.deleteRow(r)
 	m.free = append(m.free, r)
-	return r, true
 }
 
 // deleteRow removes live row r from tree and model, leaving it readable;

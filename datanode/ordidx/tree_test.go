@@ -37,14 +37,6 @@ func (f *fixture) insert(r uint32, a, b int32) {
 	f.tree.Insert(r)
 }
 
-func (f *fixture) delete(r uint32) bool {
-	ok := f.tree.Delete(r)
-	if ok {
-		f.c.state[r] = rowDead
-	}
-	return ok
-}
-
 // less orders live rows the way the index does.
 func (f *fixture) less(x, y uint32) bool {
 	if v := f.c.CompareRows(x, y); v != 0 {

@@ -53,7 +53,7 @@ type Fragment struct {
 	pk   *hashidx.Index
 	ord  []*orderedIndex
 
-	locks   map[RowID]OpRef
+	locks   lockTable
 	ops     []opRecord
 	freeOps []OpRef
 
@@ -74,7 +74,7 @@ type Stats struct {
 
 // NewFragment creates an empty fragment of table layout l in pool.
 func NewFragment(pool *mem.Pool, l *schema.Layout, id uint32) *Fragment {
-	f := &Fragment{ID: id, layout: l, locks: make(map[RowID]OpRef)}
+	f := &Fragment{ID: id, layout: l, locks: newLockTable()}
 	f.hasVar = len(l.VarCols) > 0
 	f.vhdr = l.VarPartHeader()
 	f.hdr = hdrSizeFixedOnly
@@ -164,7 +164,8 @@ func (f *Fragment) ReadTx(tx TxID, h uint64, key, dst []byte) ([]byte, error) {
 	}
 	flags := f.rows.slot(r)[hdrFlags]
 	if flags&flagLocked != 0 {
-		op := &f.ops[f.locks[r]]
+		ref, _ := f.locks.get(r)
+		op := &f.ops[ref]
 		if op.tx == tx {
 			if !op.existsAfter {
 				return dst, ndberr.ErrNoSuchRow
@@ -189,7 +190,7 @@ func (f *Fragment) LockHolder(h uint64, key []byte) (TxID, bool) {
 	if !ok {
 		return 0, false
 	}
-	if ref, locked := f.locks[r]; locked {
+	if ref, locked := f.locks.get(r); locked {
 		return f.ops[ref].tx, true
 	}
 	return 0, false

@@ -64,7 +64,7 @@ func (f *Fragment) newOp() OpRef {
 
 func (f *Fragment) releaseOp(ref OpRef) {
 	r := f.ops[ref].row
-	delete(f.locks, r)
+	f.locks.del(r)
 	f.ops[ref] = opRecord{}
 	f.freeOps = append(f.freeOps, ref)
 }
@@ -73,7 +73,7 @@ func (f *Fragment) releaseOp(ref OpRef) {
 func (f *Fragment) acquire(tx TxID, r RowID, h32 uint32) (ref OpRef, created bool, err error) {
 	s := f.rows.slot(r)
 	if s[hdrFlags]&flagLocked != 0 {
-		ref = f.locks[r]
+		ref, _ = f.locks.get(r)
 		if f.ops[ref].tx != tx {
 			f.stats.LockRefused++
 			return 0, false, ErrRowLocked
@@ -83,7 +83,7 @@ func (f *Fragment) acquire(tx TxID, r RowID, h32 uint32) (ref OpRef, created boo
 	ref = f.newOp()
 	f.ops[ref] = opRecord{tx: tx, row: r, image: NoRow, h32: h32, existedBefore: true, existsAfter: true, inUse: true}
 	s[hdrFlags] |= flagLocked
-	f.locks[r] = ref
+	f.locks.put(r, ref)
 	return ref, true, nil
 }
 
@@ -110,7 +110,7 @@ func (f *Fragment) PrepareInsert(tx TxID, h uint64, row []byte) (OpRef, error) {
 	}
 	ref := f.newOp()
 	f.ops[ref] = opRecord{tx: tx, row: r, image: NoRow, h32: h32, ops: 1, existsAfter: true, inUse: true}
-	f.locks[r] = ref
+	f.locks.put(r, ref)
 	f.stats.Inserts++
 	return ref, nil
 }
@@ -121,7 +121,7 @@ func (f *Fragment) insertOverExisting(tx TxID, r RowID, row []byte) (OpRef, erro
 	if f.rows.slot(r)[hdrFlags]&flagLocked == 0 {
 		return 0, ndberr.ErrRowExists
 	}
-	ref := f.locks[r]
+	ref, _ := f.locks.get(r)
 	op := &f.ops[ref]
 	if op.tx != tx {
 		f.stats.LockRefused++
@@ -321,7 +321,8 @@ func (f *Fragment) PrepareWrite(tx TxID, h uint64, row []byte) (OpRef, error) {
 		return f.PrepareInsert(tx, h, row)
 	}
 	if f.rows.slot(r)[hdrFlags]&flagLocked != 0 {
-		if op := &f.ops[f.locks[r]]; op.tx == tx && !op.existsAfter {
+		ref, _ := f.locks.get(r)
+		if op := &f.ops[ref]; op.tx == tx && !op.existsAfter {
 			return f.insertOverExisting(tx, r, row)
 		}
 	}
@@ -468,4 +469,4 @@ func (f *Fragment) OpTx(ref OpRef) (TxID, bool) {
 }
 
 // LockedRows returns how many rows are held by prepared operations.
-func (f *Fragment) LockedRows() int { return len(f.locks) }
+func (f *Fragment) LockedRows() int { return f.locks.len() }

@@ -1,7 +1,6 @@
 package store
 
 import (
-	"encoding/binary"
 	"math/rand/v2"
 	"sync"
 	"testing"
@@ -37,13 +36,26 @@ type benchEnv struct {
 	f      *Fragment
 	pool   *mem.Pool
 	l      *schema.Layout
-	keys   [][]byte // key image of id i
-	hashes []uint64
-	rows   [][]byte // row image of id i
-	order  []int    // random permutation of ids
-	gomap  map[int64][]byte
+	rowLen int
 	valueB int // bytes of column values per row
+	// The rows in random access order, laid out contiguously so the
+	// harness itself reads sequentially and only the structure under test
+	// misses the cache: ids[i], keys[8i:8i+8], hashes[i], rows[rowLen*i:].
+	ids    []int64
+	keys   []byte
+	hashes []uint64
+	rows   []byte
+	// ids benchRows .. benchRows+insertDeleteChunk-1, for inserts.
+	newKeys   []byte
+	newHashes []uint64
+	newRows   []byte
+	gomap     map[int64][]byte
 }
+
+func (e *benchEnv) key(i int) []byte    { return e.keys[8*i : 8*i+8] }
+func (e *benchEnv) row(i int) []byte    { return e.rows[e.rowLen*i : e.rowLen*(i+1)] }
+func (e *benchEnv) newKey(i int) []byte { return e.newKeys[8*i : 8*i+8] }
+func (e *benchEnv) newRow(i int) []byte { return e.newRows[e.rowLen*i : e.rowLen*(i+1)] }
 
 var (
 	benchOnce sync.Once
@@ -68,23 +80,30 @@ func loadBench(tb testing.TB) *benchEnv {
 		must(err)
 		pool, err := mem.NewPool(1 << 30)
 		must(err)
+		pool.Prefault()
 		e := &benchEnv{pool: pool, l: l, f: NewFragment(pool, l, 0), gomap: map[int64][]byte{}}
 		e.valueB = 8 + 4 + 8 + 8 + 76
+		e.rowLen = l.FixedSize
 		rb := schema.NewRowBuilder(l)
-		n := 2 * benchRows // ids beyond benchRows are for inserts
-		e.keys, e.hashes, e.rows = make([][]byte, n), make([]uint64, n), make([][]byte, n)
-		for i := 0; i < n; i++ {
-			e.keys[i] = binary.LittleEndian.AppendUint64(nil, uint64(i))
-			e.hashes[i] = partition.Hash(e.keys[i])
-			e.rows[i] = benchRowImage(rb, int64(i))
+		for _, id := range rand.New(rand.NewPCG(1, 2)).Perm(benchRows) {
+			img := benchRowImage(rb, int64(id))
+			e.ids = append(e.ids, int64(id))
+			e.keys = append(e.keys, img[:8]...)
+			e.hashes = append(e.hashes, partition.Hash(img[:8]))
+			e.rows = append(e.rows, img...)
 		}
-		for i := 0; i < benchRows; i++ {
-			ref, err := e.f.PrepareInsert(1, e.hashes[i], e.rows[i])
+		for id := benchRows; id < benchRows+insertDeleteChunk; id++ {
+			img := benchRowImage(rb, int64(id))
+			e.newKeys = append(e.newKeys, img[:8]...)
+			e.newHashes = append(e.newHashes, partition.Hash(img[:8]))
+			e.newRows = append(e.newRows, img...)
+		}
+		for i := range e.ids {
+			ref, err := e.f.PrepareInsert(1, e.hashes[i], e.row(i))
 			must(err)
 			must(e.f.Commit(ref, 1))
-			e.gomap[int64(i)] = append([]byte(nil), e.rows[i]...)
+			e.gomap[e.ids[i]] = append([]byte(nil), e.row(i)...)
 		}
-		e.order = rand.New(rand.NewPCG(1, 2)).Perm(benchRows)
 		bench = e
 	})
 	return bench
@@ -121,8 +140,7 @@ func BenchmarkPKRead(b *testing.B) {
 		dst := make([]byte, 0, 256)
 		b.ReportAllocs()
 		for i := 0; b.Loop(); i++ {
-			id := e.order[i%benchRows]
-			dst = append(dst[:0], e.gomap[int64(id)]...)
+			dst = append(dst[:0], e.gomap[e.ids[i%benchRows]]...)
 		}
 		recordMap(b, "read")
 	})
@@ -130,9 +148,9 @@ func BenchmarkPKRead(b *testing.B) {
 		dst := make([]byte, 0, 256)
 		b.ReportAllocs()
 		for i := 0; b.Loop(); i++ {
-			id := e.order[i%benchRows]
+			j := i % benchRows
 			var err error
-			if dst, err = e.f.Read(e.hashes[id], e.keys[id], dst[:0]); err != nil {
+			if dst, err = e.f.Read(e.hashes[j], e.key(j), dst[:0]); err != nil {
 				b.Fatal(err)
 			}
 		}
@@ -148,16 +166,16 @@ func BenchmarkPKUpdate(b *testing.B) {
 	b.Run("gomap", func(b *testing.B) {
 		b.ReportAllocs()
 		for i := 0; b.Loop(); i++ {
-			id := e.order[i%benchRows]
-			copy(e.gomap[int64(id)], e.rows[id])
+			j := i % benchRows
+			copy(e.gomap[e.ids[j]], e.row(j))
 		}
 		recordMap(b, "update")
 	})
 	b.Run("store", func(b *testing.B) {
 		b.ReportAllocs()
 		for i := 0; b.Loop(); i++ {
-			id := e.order[i%benchRows]
-			ref, err := e.f.PrepareUpdate(TxID(i), e.hashes[id], e.rows[id], &cols)
+			j := i % benchRows
+			ref, err := e.f.PrepareUpdate(TxID(i), e.hashes[j], e.row(j), &cols)
 			if err != nil {
 				b.Fatal(err)
 			}
@@ -175,44 +193,43 @@ func BenchmarkPKInsert(b *testing.B) {
 	e := loadBench(b)
 	b.Run("gomap", func(b *testing.B) {
 		b.ReportAllocs()
+		undo := func(n int) {
+			for j := 0; j < n; j++ {
+				delete(e.gomap, int64(benchRows+j))
+			}
+		}
 		done := 0
 		for b.Loop() {
-			id := benchRows + done%insertDeleteChunk
-			e.gomap[int64(id)] = append([]byte(nil), e.rows[id]...)
-			done++
-			if done%insertDeleteChunk == 0 {
+			j := done % insertDeleteChunk
+			e.gomap[int64(benchRows+j)] = append([]byte(nil), e.newRow(j)...)
+			if done++; done%insertDeleteChunk == 0 {
 				b.StopTimer()
-				for j := benchRows; j < benchRows+insertDeleteChunk; j++ {
-					delete(e.gomap, int64(j))
-				}
+				undo(insertDeleteChunk)
 				b.StartTimer()
 			}
 		}
 		b.StopTimer()
-		for j := benchRows; j < benchRows+insertDeleteChunk; j++ {
-			delete(e.gomap, int64(j))
-		}
+		undo(done % insertDeleteChunk)
 		recordMap(b, "insert")
 	})
 	b.Run("store", func(b *testing.B) {
 		b.ReportAllocs()
-		done := 0
 		undo := func(n int) {
-			for j := benchRows; j < benchRows+n; j++ {
-				ref, err := e.f.PrepareDelete(1, e.hashes[j], e.keys[j])
+			for j := 0; j < n; j++ {
+				ref, err := e.f.PrepareDelete(1, e.newHashes[j], e.newKey(j))
 				must(err)
 				must(e.f.Commit(ref, 3))
 			}
 		}
+		done := 0
 		for b.Loop() {
-			id := benchRows + done%insertDeleteChunk
-			ref, err := e.f.PrepareInsert(TxID(done), e.hashes[id], e.rows[id])
+			j := done % insertDeleteChunk
+			ref, err := e.f.PrepareInsert(TxID(done), e.newHashes[j], e.newRow(j))
 			if err != nil {
 				b.Fatal(err)
 			}
 			e.f.Commit(ref, 3)
-			done++
-			if done%insertDeleteChunk == 0 {
+			if done++; done%insertDeleteChunk == 0 {
 				b.StopTimer()
 				undo(insertDeleteChunk)
 				b.StartTimer()
@@ -226,48 +243,46 @@ func BenchmarkPKInsert(b *testing.B) {
 
 func BenchmarkPKDelete(b *testing.B) {
 	e := loadBench(b)
-	// Deletes take ids from the random order, in chunks; each chunk is put
+	// Deletes take rows in the random order, in chunks; each chunk is put
 	// back with the timer stopped.
 	b.Run("gomap", func(b *testing.B) {
 		b.ReportAllocs()
+		redo := func(n int) {
+			for j := 0; j < n; j++ {
+				e.gomap[e.ids[j]] = append([]byte(nil), e.row(j)...)
+			}
+		}
 		done := 0
 		for b.Loop() {
-			id := e.order[done%insertDeleteChunk]
-			delete(e.gomap, int64(id))
-			done++
-			if done%insertDeleteChunk == 0 {
+			delete(e.gomap, e.ids[done%insertDeleteChunk])
+			if done++; done%insertDeleteChunk == 0 {
 				b.StopTimer()
-				for _, j := range e.order[:insertDeleteChunk] {
-					e.gomap[int64(j)] = append([]byte(nil), e.rows[j]...)
-				}
+				redo(insertDeleteChunk)
 				b.StartTimer()
 			}
 		}
 		b.StopTimer()
-		for _, j := range e.order[:done%insertDeleteChunk] {
-			e.gomap[int64(j)] = append([]byte(nil), e.rows[j]...)
-		}
+		redo(done % insertDeleteChunk)
 		recordMap(b, "delete")
 	})
 	b.Run("store", func(b *testing.B) {
 		b.ReportAllocs()
 		redo := func(n int) {
-			for _, j := range e.order[:n] {
-				ref, err := e.f.PrepareInsert(1, e.hashes[j], e.rows[j])
+			for j := 0; j < n; j++ {
+				ref, err := e.f.PrepareInsert(1, e.hashes[j], e.row(j))
 				must(err)
 				must(e.f.Commit(ref, 4))
 			}
 		}
 		done := 0
 		for b.Loop() {
-			id := e.order[done%insertDeleteChunk]
-			ref, err := e.f.PrepareDelete(TxID(done), e.hashes[id], e.keys[id])
+			j := done % insertDeleteChunk
+			ref, err := e.f.PrepareDelete(TxID(done), e.hashes[j], e.key(j))
 			if err != nil {
 				b.Fatal(err)
 			}
 			e.f.Commit(ref, 4)
-			done++
-			if done%insertDeleteChunk == 0 {
+			if done++; done%insertDeleteChunk == 0 {
 				b.StopTimer()
 				redo(insertDeleteChunk)
 				b.StartTimer()

@@ -100,6 +100,7 @@ func TestParseThreadConfigInvalid(t *testing.T) {
 		{"ldm={,}", 5, "expected a key in ldm={...}, found ','"},
 		{"ldm={count=}", 11, "expected a number for count, found '}'"},
 		{"ldm={count=x}", 11, "expected a number for count"},
+		{"ldm={count=1}é", 13, "expected ',' or end after ldm={...}, found 'é'"},
 		{"ldm={count=1234567890}", 11, "number 1234567890 for count too large"},
 		{"ldm={thread_prio=11}", 5, "thread_prio 11 out of range 0..10"},
 		{"ldm={spintime=501}", 5, "spintime 501 out of range 0..500"},

@@ -133,22 +133,25 @@ type Stats struct {
 //	1. sleeping.Store(true)            a. push into an Input (atomic store)
 //	2. if any Input.Len() > 0:         b. Wake: if sleeping.Load() and
 //	     sleeping.Store(false)              CAS(sleeping, true, false):
-//	     run another round                    send a token (chan, cap 1,
-//	3. block until a token                    never blocks)
+//	     run another round                    leave a token (at most one
+//	3. block until a token                    is held; never blocks)
 //	4. sleeping.Store(false)
 //
 // No lost wake-ups: Go's atomics are sequentially consistent, so all of
 // them fall in one total order that respects each goroutine's program order.
-// Take a push a and the Wake that follows it. If Wake's CAS wins, it sends a
-// token, which stays in the channel until the worker takes it, so it does
-// not matter whether the worker has reached 3. Otherwise Wake's load or CAS
+// Take a push a and the Wake that follows it. If Wake's CAS wins, it leaves
+// a token, which stays until the worker takes it, so it does not matter
+// whether the worker has reached 3. Otherwise Wake's load or CAS
 // read false, and the last store before it in the total order was a false
 // one: the worker's next step 1 comes later, so a < b < 1 < 2 and that
 // re-check sees the item. Hence a worker blocks only when every pushed item
 // was either seen by its re-check or has a token coming. A stale token (from
 // a Wake that raced with the worker finding work on its own) costs one
-// spurious round, never a hang. Stop sets stopping and always sends a token,
-// and the re-check looks at stopping too.
+// spurious round, never a hang. Stop sets stopping and always leaves a
+// token, and the re-check looks at stopping too.
+//
+// The worker blocks on a futex on Linux, so a wake-up is one FUTEX_WAKE of
+// its thread; elsewhere on a channel.
 //
 // Cost to producers: Wake on an awake worker is one atomic load of a cache
 // line the worker writes only when it parks and wakes.
@@ -172,10 +175,10 @@ type Worker struct {
 	wakes atomic.Uint64
 	_     cpu.CacheLinePad
 
+	park     parker // holds at most one pending wake-up (token)
 	cfg      WorkerConfig
 	budget   int
 	spin     int
-	token    chan struct{} // capacity 1: a pending wake-up
 	done     chan struct{} // closed when the goroutine has exited
 	stopOnce sync.Once
 }
@@ -193,7 +196,6 @@ func Start(cfg WorkerConfig) (*Worker, error) {
 		cfg:    cfg,
 		budget: cfg.Budget,
 		spin:   cfg.SpinRounds,
-		token:  make(chan struct{}, 1),
 		done:   make(chan struct{}),
 	}
 	if w.budget == 0 {
@@ -223,15 +225,7 @@ func (w *Worker) Name() string { return w.cfg.Name }
 func (w *Worker) Wake() {
 	if w.sleeping.Load() && w.sleeping.CompareAndSwap(true, false) {
 		w.wakes.Add(1)
-		w.signal()
-	}
-}
-
-// signal leaves a token for the worker unless one is already waiting.
-func (w *Worker) signal() {
-	select {
-	case w.token <- struct{}{}:
-	default:
+		w.park.unpark()
 	}
 }
 
@@ -241,7 +235,7 @@ func (w *Worker) signal() {
 func (w *Worker) Stop() {
 	w.stopOnce.Do(func() {
 		w.stopping.Store(true)
-		w.signal() // unconditional: the worker may be parked or about to be
+		w.park.unpark() // unconditional: the worker may be parked or about to be
 	})
 	<-w.done
 }
@@ -274,11 +268,6 @@ func (w *Worker) run(started chan<- error) {
 // loop runs rounds until Stop. Counters are kept in locals and published
 // every statsEvery rounds, at each park and at exit.
 func (w *Worker) loop() {
-	var timer *time.Timer
-	if w.cfg.MaxSleep > 0 {
-		timer = time.NewTimer(w.cfg.MaxSleep)
-		timer.Stop()
-	}
 	var rounds, busy, parks, timeouts uint64
 	publish := func() {
 		w.rounds.Store(rounds)
@@ -304,7 +293,7 @@ func (w *Worker) loop() {
 		}
 		idle = 0
 		publish()
-		switch w.park(timer) {
+		switch w.sleep() {
 		case parkedWoken:
 			parks++
 		case parkedTimedOut:
@@ -322,8 +311,8 @@ const (
 	parkedTimedOut parkResult = 3
 )
 
-// park implements the worker's half of the wake-up protocol.
-func (w *Worker) park(timer *time.Timer) parkResult {
+// sleep is the worker's half of the wake-up protocol.
+func (w *Worker) sleep() parkResult {
 	w.testHook(stageIdle)
 	w.sleeping.Store(true)
 	w.testHook(stageFlagged)
@@ -333,16 +322,8 @@ func (w *Worker) park(timer *time.Timer) parkResult {
 	}
 	w.testHook(stageChecked)
 	res := parkedWoken
-	if timer == nil {
-		<-w.token
-	} else {
-		timer.Reset(w.cfg.MaxSleep)
-		select {
-		case <-w.token:
-		case <-timer.C:
-			res = parkedTimedOut
-		}
-		timer.Stop()
+	if w.park.wait(w.cfg.MaxSleep) {
+		res = parkedTimedOut
 	}
 	w.sleeping.Store(false)
 	w.testHook(stageResuming)

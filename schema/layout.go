@@ -39,6 +39,9 @@ type Layout struct {
 	// the distribution key; nil when it is the whole key.
 	distRanges [][2]int
 	keyCols    []int
+	// simple: no var-size key column and no var part, so a row image is
+	// valid exactly when it has FixedSize bytes.
+	simple bool
 }
 
 // NewLayout validates t and computes its layout.
@@ -90,6 +93,12 @@ func NewLayout(t *Table) (*Layout, error) {
 	l.NullOffset = off
 	l.NullBytes = (nulls + 7) / 8
 	l.FixedSize = off + l.NullBytes
+	l.simple = len(l.VarCols) == 0
+	for _, k := range t.PrimaryKey {
+		if l.Cols[k].varKey {
+			l.simple = false
+		}
+	}
 	if len(t.DistributionKey) > 0 && !sameInts(t.DistributionKey, t.PrimaryKey) {
 		for _, k := range t.DistributionKey {
 			cl := l.Cols[k]
@@ -160,6 +169,12 @@ func (l *Layout) CheckKey(key []byte) error {
 // offsets and lengths. A row that passes can be stored and decoded without
 // any further bounds checks. It returns the size of the var part.
 func (l *Layout) CheckRow(row []byte) (varSize int, err error) {
+	if l.simple {
+		if len(row) != l.FixedSize {
+			return 0, ndberr.ErrBadRowImage
+		}
+		return 0, nil
+	}
 	if len(row) < l.FixedSize+l.VarPartHeader() {
 		return 0, ndberr.ErrBadRowImage
 	}

@@ -231,3 +231,27 @@ func TestCompareSearchKeyPrefixAndNulls(t *testing.T) {
 		}
 	}
 }
+
+func TestColumnSetNext(t *testing.T) {
+	var s ColumnSet
+	for _, c := range []int{0, 5, 63, 64, 200, 511} {
+		s.Add(c)
+	}
+	var got []int
+	for c := s.Next(0); c >= 0; c = s.Next(c + 1) {
+		got = append(got, c)
+	}
+	want := []int{0, 5, 63, 64, 200, 511}
+	if len(got) != len(want) {
+		t.Fatalf("got %v want %v", got, want)
+	}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Fatalf("got %v want %v", got, want)
+		}
+	}
+	var empty ColumnSet
+	if empty.Next(0) != -1 {
+		t.Fatal("empty set has a member")
+	}
+}

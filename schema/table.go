@@ -2,6 +2,7 @@ package schema
 
 import (
 	"fmt"
+	"math/bits"
 	"strings"
 )
 
@@ -239,6 +240,20 @@ func (s *ColumnSet) Add(c int) { s[c>>6] |= 1 << (c & 63) }
 
 // Has reports whether c is in the set.
 func (s *ColumnSet) Has(c int) bool { return s[c>>6]&(1<<(c&63)) != 0 }
+
+// Next returns the smallest column in the set that is >= c, or -1.
+func (s *ColumnSet) Next(c int) int {
+	for w := c >> 6; w < len(s); w++ {
+		word := s[w]
+		if w == c>>6 {
+			word &^= 1<<(c&63) - 1
+		}
+		if word != 0 {
+			return w<<6 | bits.TrailingZeros64(word)
+		}
+	}
+	return -1
+}
 
 // AllColumns returns the set of columns 0..n-1.
 func AllColumns(n int) ColumnSet {

@@ -28,6 +28,12 @@ func (x *Index) startMigration() {
 		panic(fmt.Sprintf("hashidx: no empty slot among %d with %d entries", len(old.slots), old.count))
 	}
 	x.cur = newTable(slotsFor(int(float64(old.limit)*growth) + 1))
+	// Ask for huge pages now. Each first touch of 2 MiB during migration
+	// zeroes a huge page (a few hundred microseconds, a handful of times
+	// per growth); leaving it to khugepaged after migration would keep the
+	// array on 4 KiB pages for minutes, and nearly every probe of a
+	// multi-megabyte array would miss the TLB until then.
+	adviseHuge(x.cur.mem)
 	x.old = old
 	x.start, x.done, x.releasedTo = start, 0, 0
 }
@@ -96,9 +102,6 @@ func (x *Index) finishMigration() {
 	}
 	x.old.free()
 	x.start, x.done, x.releasedTo = 0, 0, 0
-	// The new array is populated now: let khugepaged collapse it into huge
-	// pages in the background, rather than fault them in during migration.
-	adviseHuge(x.cur.mem)
 }
 
 // oldScan returns where a probe for h32 starts in the old array: at its home

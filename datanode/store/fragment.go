@@ -110,6 +110,9 @@ func (f *Fragment) Close() {
 // KeyEquals implements hashidx.Matcher over row memory.
 func (f *Fragment) KeyEquals(r uint32, key []byte) bool {
 	off := f.rows.offset(r) + f.hdr
+	if len(key) == 8 { // the common BIGINT key: one compare, no call
+		return len(f.rows.region) >= off+8 && binary.LittleEndian.Uint64(f.rows.region[off:]) == binary.LittleEndian.Uint64(key)
+	}
 	return bytes.Equal(f.rows.region[off:off+len(key)], key)
 }
 
@@ -148,11 +151,21 @@ func (f *Fragment) appendRow(dst []byte, r RowID) []byte {
 // prepared changes.
 func (f *Fragment) Read(h uint64, key, dst []byte) ([]byte, error) {
 	r, ok := f.lookup(h, key)
-	if !ok || f.rows.region[f.rows.offset(r)+hdrFlags]&flagUncommitted != 0 {
+	if !ok {
+		return dst, ndberr.ErrNoSuchRow
+	}
+	s := f.rows.slot(r)
+	if s[hdrFlags]&flagUncommitted != 0 {
 		return dst, ndberr.ErrNoSuchRow
 	}
 	f.stats.Reads++
-	return f.appendRow(dst, r), nil
+	dst = append(dst, s[f.hdr:]...)
+	if f.hasVar {
+		var part []byte
+		part, f.scratch = f.vars.view(binary.LittleEndian.Uint32(s[hdrVarRef:]), s[hdrFlags]&flagVarChained != 0, f.vhdr, f.scratch)
+		dst = append(dst, part...)
+	}
+	return dst, nil
 }
 
 // ReadTx reads as transaction tx sees the row: its own prepared image if it

@@ -70,8 +70,7 @@ func (f *Fragment) releaseOp(ref OpRef) {
 }
 
 // acquire locks committed row r for tx, or joins tx's record on it.
-func (f *Fragment) acquire(tx TxID, r RowID, h32 uint32) (ref OpRef, created bool, err error) {
-	s := f.rows.slot(r)
+func (f *Fragment) acquire(tx TxID, r RowID, s []byte, h32 uint32) (ref OpRef, created bool, err error) {
 	if s[hdrFlags]&flagLocked != 0 {
 		ref, _ = f.locks.get(r)
 		if f.ops[ref].tx != tx {
@@ -180,11 +179,12 @@ func (f *Fragment) PrepareUpdate(tx TxID, h uint64, row []byte, cols *schema.Col
 	if !ok {
 		return 0, ndberr.ErrNoSuchRow
 	}
-	ref, created, err := f.acquire(tx, r, uint32(h>>32))
+	s := f.rows.slot(r)
+	ref, created, err := f.acquire(tx, r, s, uint32(h>>32))
 	if err != nil {
 		return 0, err
 	}
-	if err := f.update(ref, row, cols); err != nil {
+	if err := f.update(ref, s, row, cols); err != nil {
 		if created {
 			f.unacquire(ref)
 		}
@@ -194,21 +194,23 @@ func (f *Fragment) PrepareUpdate(tx TxID, h uint64, row []byte, cols *schema.Col
 	return ref, nil
 }
 
-// update applies cols of row to op ref's prepared image.
-func (f *Fragment) update(ref OpRef, row []byte, cols *schema.ColumnSet) error {
+// update applies cols of row to op ref's prepared image; s is the row's slot.
+func (f *Fragment) update(ref OpRef, s []byte, row []byte, cols *schema.ColumnSet) error {
 	op := &f.ops[ref]
 	if !op.existsAfter {
 		return ndberr.ErrNoSuchRow
 	}
-	target := op.row
+	target, ts := op.row, s
 	newImage := false
 	if op.existedBefore {
 		if op.image == NoRow {
-			img, err := f.cloneSlot(op.row)
+			img, d, err := f.cloneSlot(s)
 			if err != nil {
 				return err
 			}
-			op.image, newImage = img, true
+			op.image, newImage, ts = img, true, d
+		} else {
+			ts = f.rows.slot(op.image)
 		}
 		target = op.image
 	}
@@ -221,7 +223,7 @@ func (f *Fragment) update(ref OpRef, row []byte, cols *schema.ColumnSet) error {
 			return err
 		}
 	}
-	f.applyFixed(f.rows.slot(target), row, cols)
+	f.applyFixed(ts, row, cols)
 	op.ops++
 	return nil
 }
@@ -235,16 +237,17 @@ func (f *Fragment) sharedVar(op *opRecord) RowID {
 	return ref
 }
 
-// cloneSlot copies row r into a new image slot that shares r's var part.
-func (f *Fragment) cloneSlot(r RowID) (RowID, error) {
+// cloneSlot copies row slot s into a new image slot that shares the row's
+// var part, and returns the image and its bytes.
+func (f *Fragment) cloneSlot(s []byte) (RowID, []byte, error) {
 	img, err := f.rows.alloc(0)
 	if err != nil {
-		return NoRow, err
+		return NoRow, nil, err
 	}
-	d, s := f.rows.slot(img), f.rows.slot(r)
+	d := f.rows.slot(img)
 	copy(d, s)
 	d[hdrFlags] = flagLive | flagCopy | s[hdrFlags]&flagVarChained
-	return img, nil
+	return img, d, nil
 }
 
 func (f *Fragment) touchesVar(cols *schema.ColumnSet) bool {
@@ -261,10 +264,7 @@ func (f *Fragment) touchesVar(cols *schema.ColumnSet) bool {
 func (f *Fragment) applyFixed(s []byte, row []byte, cols *schema.ColumnSet) {
 	l := f.layout
 	fixed := s[f.hdr:]
-	for c := range l.Cols {
-		if !cols.Has(c) {
-			continue
-		}
+	for c := cols.Next(0); c >= 0 && c < len(l.Cols); c = cols.Next(c + 1) {
 		cl := &l.Cols[c]
 		if cl.Offset >= l.KeySize {
 			copy(fixed[cl.Offset:cl.Offset+cl.Size], row[cl.Offset:cl.Offset+cl.Size])
@@ -339,7 +339,7 @@ func (f *Fragment) lockKey(tx TxID, h uint64, key []byte) (ref OpRef, created bo
 	if !ok {
 		return 0, false, ndberr.ErrNoSuchRow
 	}
-	return f.acquire(tx, r, uint32(h>>32))
+	return f.acquire(tx, r, f.rows.slot(r), uint32(h>>32))
 }
 
 // PrepareDelete prepares deleting the row with key.

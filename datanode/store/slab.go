@@ -55,6 +55,11 @@ type slab struct {
 	region    []byte
 	classes   []slabClass
 	pages     []slabPage
+	// pageOff and pageSlot hold, per local page, the byte offset of the page
+	// in the region and its slot size: the two numbers every slot address
+	// needs, kept in flat arrays so addressing is two independent loads.
+	pageOff   []int
+	pageSlot  []int32
 	freeLocal []int32 // unused local page indexes
 	zeroPages bool    // clear new pages (the fixed-row slab, whose scans read flags)
 	usedPages int
@@ -77,15 +82,15 @@ func newSlab(pool *mem.Pool, sizes []int, zeroPages bool) *slab {
 
 // offset returns the byte offset of slot ref in the pool region.
 func (s *slab) offset(ref RowID) int {
-	p := &s.pages[ref>>slotBits]
-	return int(p.gid)*mem.PageSize + int(ref&slotMask)*s.classes[p.class].size
+	pi := ref >> slotBits
+	return s.pageOff[pi] + int(ref&slotMask)*int(s.pageSlot[pi])
 }
 
 // slot returns slot ref's bytes.
 func (s *slab) slot(ref RowID) []byte {
-	p := &s.pages[ref>>slotBits]
-	size := s.classes[p.class].size
-	off := int(p.gid)*mem.PageSize + int(ref&slotMask)*size
+	pi := ref >> slotBits
+	size := int(s.pageSlot[pi])
+	off := s.pageOff[pi] + int(ref&slotMask)*size
 	return s.region[off : off+size : off+size]
 }
 
@@ -157,11 +162,15 @@ func (s *slab) newPage(c int) (int32, error) {
 		}
 		pi = int32(len(s.pages))
 		s.pages = append(s.pages, slabPage{})
+		s.pageOff = append(s.pageOff, 0)
+		s.pageSlot = append(s.pageSlot, 0)
 	}
 	if s.zeroPages {
 		clear(s.pool.Page(gid))
 	}
 	s.pages[pi] = slabPage{gid: gid, class: uint8(c), live: true, freeHead: noSlot, next: -1, prev: -1}
+	s.pageOff[pi] = int(gid) * mem.PageSize
+	s.pageSlot[pi] = int32(s.classes[c].size)
 	s.usedPages++
 	s.list(&s.classes[c], pi)
 	return pi, nil
@@ -177,6 +186,7 @@ func (s *slab) releasePage(cl *slabClass, pi int32) {
 	}
 	s.pool.Free(p.gid)
 	*p = slabPage{next: -1, prev: -1}
+	s.pageOff[pi], s.pageSlot[pi] = 0, 0
 	s.freeLocal = append(s.freeLocal, pi)
 	s.usedPages--
 }
@@ -210,7 +220,7 @@ func (s *slab) releaseAll() {
 			s.pool.Free(s.pages[i].gid)
 		}
 	}
-	s.pages, s.freeLocal, s.usedPages = nil, nil, 0
+	s.pages, s.pageOff, s.pageSlot, s.freeLocal, s.usedPages = nil, nil, nil, nil, 0
 	for i := range s.classes {
 		s.classes[i].head, s.classes[i].spare = -1, -1
 	}
@@ -218,7 +228,7 @@ func (s *slab) releaseAll() {
 
 // pageTableBytes is the Go-heap memory of the page table.
 func (s *slab) pageTableBytes() int64 {
-	return int64(cap(s.pages))*int64(sizeofSlabPage) + int64(cap(s.freeLocal))*4
+	return int64(cap(s.pages))*int64(sizeofSlabPage) + int64(cap(s.pageOff))*8 + int64(cap(s.pageSlot))*4 + int64(cap(s.freeLocal))*4
 }
 
 const sizeofSlabPage = 24

@@ -51,10 +51,10 @@ type slabClass struct {
 // are all free goes back to the pool (keeping one spare per class), which is
 // how memory freed by deletes returns to every table, not just its own.
 type slab struct {
-	pool      *mem.Pool
-	region    []byte
-	classes   []slabClass
-	pages     []slabPage
+	pool    *mem.Pool
+	region  []byte
+	classes []slabClass
+	pages   []slabPage
 	// pageOff and pageSlot hold, per local page, the byte offset of the page
 	// in the region and its slot size: the two numbers every slot address
 	// needs, kept in flat arrays so addressing is two independent loads.

@@ -189,54 +189,51 @@ func BenchmarkPKUpdate(b *testing.B) {
 // shrink it) before the timer stops and the table is put back.
 const insertDeleteChunk = 200_000
 
+// chunked runs op(j) for j = 0, 1, ... within a chunk of
+// insertDeleteChunk, calling restore(n) with the timer stopped after each
+// full chunk and at the end, so the table is left as it was found.
+func chunked(b *testing.B, op func(j int), restore func(n int)) {
+	done := 0
+	for b.Loop() {
+		op(done % insertDeleteChunk)
+		if done++; done%insertDeleteChunk == 0 {
+			b.StopTimer()
+			restore(insertDeleteChunk)
+			b.StartTimer()
+		}
+	}
+	b.StopTimer()
+	restore(done % insertDeleteChunk)
+}
+
 func BenchmarkPKInsert(b *testing.B) {
 	e := loadBench(b)
 	b.Run("gomap", func(b *testing.B) {
 		b.ReportAllocs()
-		undo := func(n int) {
+		chunked(b, func(j int) {
+			e.gomap[int64(benchRows+j)] = append([]byte(nil), e.newRow(j)...)
+		}, func(n int) {
 			for j := 0; j < n; j++ {
 				delete(e.gomap, int64(benchRows+j))
 			}
-		}
-		done := 0
-		for b.Loop() {
-			j := done % insertDeleteChunk
-			e.gomap[int64(benchRows+j)] = append([]byte(nil), e.newRow(j)...)
-			if done++; done%insertDeleteChunk == 0 {
-				b.StopTimer()
-				undo(insertDeleteChunk)
-				b.StartTimer()
-			}
-		}
-		b.StopTimer()
-		undo(done % insertDeleteChunk)
+		})
 		recordMap(b, "insert")
 	})
 	b.Run("store", func(b *testing.B) {
 		b.ReportAllocs()
-		undo := func(n int) {
+		chunked(b, func(j int) {
+			ref, err := e.f.PrepareInsert(TxID(j), e.newHashes[j], e.newRow(j))
+			if err != nil {
+				b.Fatal(err)
+			}
+			e.f.Commit(ref, 3)
+		}, func(n int) {
 			for j := 0; j < n; j++ {
 				ref, err := e.f.PrepareDelete(1, e.newHashes[j], e.newKey(j))
 				must(err)
 				must(e.f.Commit(ref, 3))
 			}
-		}
-		done := 0
-		for b.Loop() {
-			j := done % insertDeleteChunk
-			ref, err := e.f.PrepareInsert(TxID(done), e.newHashes[j], e.newRow(j))
-			if err != nil {
-				b.Fatal(err)
-			}
-			e.f.Commit(ref, 3)
-			if done++; done%insertDeleteChunk == 0 {
-				b.StopTimer()
-				undo(insertDeleteChunk)
-				b.StartTimer()
-			}
-		}
-		b.StopTimer()
-		undo(done % insertDeleteChunk)
+		})
 		reportVsMap(b, "insert")
 	})
 }
@@ -247,49 +244,30 @@ func BenchmarkPKDelete(b *testing.B) {
 	// back with the timer stopped.
 	b.Run("gomap", func(b *testing.B) {
 		b.ReportAllocs()
-		redo := func(n int) {
+		chunked(b, func(j int) {
+			delete(e.gomap, e.ids[j])
+		}, func(n int) {
 			for j := 0; j < n; j++ {
 				e.gomap[e.ids[j]] = append([]byte(nil), e.row(j)...)
 			}
-		}
-		done := 0
-		for b.Loop() {
-			delete(e.gomap, e.ids[done%insertDeleteChunk])
-			if done++; done%insertDeleteChunk == 0 {
-				b.StopTimer()
-				redo(insertDeleteChunk)
-				b.StartTimer()
-			}
-		}
-		b.StopTimer()
-		redo(done % insertDeleteChunk)
+		})
 		recordMap(b, "delete")
 	})
 	b.Run("store", func(b *testing.B) {
 		b.ReportAllocs()
-		redo := func(n int) {
+		chunked(b, func(j int) {
+			ref, err := e.f.PrepareDelete(TxID(j), e.hashes[j], e.key(j))
+			if err != nil {
+				b.Fatal(err)
+			}
+			e.f.Commit(ref, 4)
+		}, func(n int) {
 			for j := 0; j < n; j++ {
 				ref, err := e.f.PrepareInsert(1, e.hashes[j], e.row(j))
 				must(err)
 				must(e.f.Commit(ref, 4))
 			}
-		}
-		done := 0
-		for b.Loop() {
-			j := done % insertDeleteChunk
-			ref, err := e.f.PrepareDelete(TxID(done), e.hashes[j], e.key(j))
-			if err != nil {
-				b.Fatal(err)
-			}
-			e.f.Commit(ref, 4)
-			if done++; done%insertDeleteChunk == 0 {
-				b.StopTimer()
-				redo(insertDeleteChunk)
-				b.StartTimer()
-			}
-		}
-		b.StopTimer()
-		redo(done % insertDeleteChunk)
+		})
 		reportVsMap(b, "delete")
 	})
 }

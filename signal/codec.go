@@ -44,34 +44,45 @@ func wordBytes(ws *[MaxWords]uint32, n int) []byte {
 // AppendSignal appends s's encoding to dst. It checks the limits and
 // returns ErrTooLarge without appending when s exceeds them.
 func AppendSignal(dst []byte, s *Signal) ([]byte, error) {
-	if s.NumWords > MaxWords || s.NumSects > MaxSections {
+	nw, ns := int(s.NumWords), int(s.NumSects)
+	if nw > MaxWords || ns > MaxSections {
 		return dst, ErrTooLarge
 	}
-	for i := 0; i < int(s.NumSects); i++ {
+	size := signalHeaderSize + 4*nw + 4*ns
+	for i := 0; i < ns; i++ {
 		if len(s.Sections[i]) > MaxSectionBytes {
 			return dst, ErrTooLarge
 		}
+		size += len(s.Sections[i])
 	}
-	var h [signalHeaderSize]byte
-	binary.LittleEndian.PutUint16(h[0:], uint16(s.Number))
-	h[2] = s.NumWords
-	h[3] = s.NumSects
-	putAddr(h[4:], s.Sender)
-	putAddr(h[10:], s.Receiver)
-	binary.LittleEndian.PutUint64(h[16:], s.TransID)
-	dst = append(dst, h[:]...)
+	// Grow once, then store in place: one capacity check per signal.
+	n := len(dst)
+	if cap(dst)-n < size {
+		dst = append(dst[:cap(dst)], make([]byte, n+size-cap(dst))...)
+	}
+	dst = dst[:n+size]
+	b := dst[n:]
+	binary.LittleEndian.PutUint16(b[0:], uint16(s.Number))
+	b[2] = uint8(nw)
+	b[3] = uint8(ns)
+	putAddr(b[4:], s.Sender)
+	putAddr(b[10:], s.Receiver)
+	binary.LittleEndian.PutUint64(b[16:], s.TransID)
+	p := b[signalHeaderSize:]
 	if hostLittleEndian {
-		dst = append(dst, wordBytes(&s.Words, int(s.NumWords))...)
+		copy(p, wordBytes(&s.Words, nw))
 	} else {
-		for _, w := range s.Words[:s.NumWords] {
-			dst = binary.LittleEndian.AppendUint32(dst, w)
+		for i := 0; i < nw; i++ {
+			binary.LittleEndian.PutUint32(p[4*i:], s.Words[i])
 		}
 	}
-	for i := 0; i < int(s.NumSects); i++ {
-		dst = binary.LittleEndian.AppendUint32(dst, uint32(len(s.Sections[i])))
+	p = p[4*nw:]
+	for i := 0; i < ns; i++ {
+		binary.LittleEndian.PutUint32(p[4*i:], uint32(len(s.Sections[i])))
 	}
-	for i := 0; i < int(s.NumSects); i++ {
-		dst = append(dst, s.Sections[i]...)
+	p = p[4*ns:]
+	for i := 0; i < ns; i++ {
+		p = p[copy(p, s.Sections[i]):]
 	}
 	return dst, nil
 }
@@ -187,7 +198,7 @@ func (w *FrameWriter) Add(s *Signal) error {
 	if w.buf == nil {
 		w.Reset()
 	}
-	if w.count == 0xFFFF || len(w.buf)-FrameHeaderSize+s.EncodedSize() > MaxFrameBytes {
+	if w.count == 0xFFFF || len(w.buf)-FrameHeaderSize > MaxFrameBytes-s.EncodedSize() {
 		return ErrTooLarge
 	}
 	var err error

@@ -172,3 +172,45 @@ func TestLimits(t *testing.T) {
 	}()
 	s.SetWords(make([]uint32, MaxWords+1)...)
 }
+
+func TestViewMatchesSignal(t *testing.T) {
+	var w FrameWriter
+	w.Reset()
+	var sent []Signal
+	for i := 0; i < 50; i++ {
+		s := sampleSignal(i)
+		w.Add(&s)
+		sent = append(sent, s)
+	}
+	var f Frame
+	if err := ParseFrame(w.Bytes(), &f); err != nil {
+		t.Fatal(err)
+	}
+	var v View
+	var d Signal
+	for i := 0; f.NextView(&v); i++ {
+		s := &sent[i]
+		if v.Number() != s.Number || v.Sender() != s.Sender || v.Receiver() != s.Receiver || v.TransID() != s.TransID ||
+			v.NumWords() != int(s.NumWords) || v.NumSections() != int(s.NumSects) || v.Word(99) != 0 || v.Section(5) != nil {
+			t.Fatalf("view %d header differs", i)
+		}
+		for j := 0; j < int(s.NumWords); j++ {
+			if v.Word(j) != s.Words[j] {
+				t.Fatalf("view %d word %d", i, j)
+			}
+		}
+		for j := 0; j < int(s.NumSects); j++ {
+			if !bytes.Equal(v.Section(j), s.Sections[j]) {
+				t.Fatalf("view %d section %d", i, j)
+			}
+		}
+		v.Decode(&d)
+		if !equalSignals(&d, s) {
+			t.Fatalf("view %d decode differs", i)
+		}
+		enc, _ := AppendSignal(nil, s)
+		if !bytes.Equal(v.Bytes(), enc) {
+			t.Fatalf("view %d bytes differ", i)
+		}
+	}
+}

@@ -214,3 +214,34 @@ func TestViewMatchesSignal(t *testing.T) {
 		}
 	}
 }
+
+func TestAddEncodedAndOpenTrusted(t *testing.T) {
+	var src FrameWriter
+	src.Reset()
+	for i := 0; i < 10; i++ {
+		s := sampleSignal(i)
+		src.Add(&s)
+	}
+	var f Frame
+	if err := ParseFrame(src.Bytes(), &f); err != nil {
+		t.Fatal(err)
+	}
+	var dst FrameWriter
+	dst.Reset()
+	var v View
+	for f.NextView(&v) {
+		if err := dst.AddEncoded(v.Bytes()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if !bytes.Equal(dst.Bytes(), src.Bytes()) {
+		t.Fatal("re-routed frame differs from the original")
+	}
+	var g Frame
+	if err := OpenTrusted(dst.Bytes(), &g); err != nil || g.Header.Count != 10 {
+		t.Fatalf("OpenTrusted: %v", err)
+	}
+	if err := OpenTrusted(dst.Bytes()[:20], &g); err == nil {
+		t.Fatal("OpenTrusted accepted a truncated frame")
+	}
+}

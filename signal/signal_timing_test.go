@@ -2,6 +2,8 @@ package signal
 
 import (
 	"testing"
+
+	"github.com/gondb/gondb/internal/benchcpu"
 )
 
 // BenchmarkEncodeDecode encodes frames of 64 signals and parses and reads
@@ -34,6 +36,7 @@ func BenchmarkEncodeDecode(b *testing.B) {
 			b.ReportAllocs()
 			b.SetBytes(int64(sig.EncodedSize()))
 			n := 0
+			cpu := benchcpu.Start()
 			for b.Loop() {
 				if n%64 == 0 {
 					w.Reset()
@@ -55,6 +58,7 @@ func BenchmarkEncodeDecode(b *testing.B) {
 					}
 				}
 			}
+			cpu.Report(b)
 			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "signals/s")
 		})
 	}

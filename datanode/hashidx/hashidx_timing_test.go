@@ -2,6 +2,7 @@ package hashidx
 
 import (
 	"encoding/binary"
+	"github.com/gondb/gondb/internal/benchcpu"
 	"math/rand/v2"
 	"slices"
 	"sync"
@@ -128,7 +129,7 @@ func onShapes(b *testing.B, f func(b *testing.B, x *Index, d *benchData, m *benc
 func BenchmarkHashIdxLookup(b *testing.B) {
 	onShapes(b, func(b *testing.B, x *Index, d *benchData, m *benchMatcher) {
 		s := &d.resident
-		cpu := startCPU()
+		cpu := benchcpu.Start()
 		for i, j := 0, 0; i < b.N; i++ {
 			if got, ok := x.Lookup(s.hashes[j], s.key(j), m); !ok || got != s.rows[j] {
 				b.Fatalf("Lookup(row %d) = %d,%v", s.rows[j], got, ok)
@@ -137,14 +138,14 @@ func BenchmarkHashIdxLookup(b *testing.B) {
 				j = 0
 			}
 		}
-		cpu.report(b)
+		cpu.Report(b)
 	})
 }
 
 func BenchmarkHashIdxLookupMiss(b *testing.B) {
 	onShapes(b, func(b *testing.B, x *Index, d *benchData, m *benchMatcher) {
 		s := &d.fresh
-		cpu := startCPU()
+		cpu := benchcpu.Start()
 		for i, j := 0, 0; i < b.N; i++ {
 			if _, ok := x.Lookup(s.hashes[j], s.key(j), m); ok {
 				b.Fatalf("Lookup(fresh row %d) hit", s.rows[j])
@@ -153,7 +154,7 @@ func BenchmarkHashIdxLookupMiss(b *testing.B) {
 				j = 0
 			}
 		}
-		cpu.report(b)
+		cpu.Report(b)
 	})
 }
 
@@ -170,7 +171,7 @@ func BenchmarkHashIdxLookupBatch(b *testing.B) {
 		}
 		var out [size]uint32
 		b.StartTimer()
-		cpu := startCPU()
+		cpu := benchcpu.Start()
 		for i, j := 0, 0; i < b.N; i += size {
 			x.LookupBatch(s.hashes[j:j+size], ks[j:j+size], m, out[:])
 			for k, got := range out {
@@ -182,7 +183,7 @@ func BenchmarkHashIdxLookupBatch(b *testing.B) {
 				j = 0
 			}
 		}
-		cpu.report(b)
+		cpu.Report(b)
 	})
 }
 
@@ -191,7 +192,7 @@ func BenchmarkHashIdxLookupBatch(b *testing.B) {
 func BenchmarkHashIdxInsert(b *testing.B) {
 	onShapes(b, func(b *testing.B, x *Index, d *benchData, m *benchMatcher) {
 		s := &d.fresh
-		cpu := startCPU()
+		cpu := benchcpu.Start()
 		for i := 0; i < b.N; i++ {
 			j := i % benchChunk
 			if _, ok := x.Insert(s.hashes[j], s.key(j), s.rows[j], m); !ok {
@@ -199,15 +200,15 @@ func BenchmarkHashIdxInsert(b *testing.B) {
 			}
 			if j == benchChunk-1 || i == b.N-1 {
 				b.StopTimer()
-				cpu.pause()
+				cpu.Pause()
 				for k := 0; k <= j; k++ {
 					x.Delete(s.hashes[k], s.rows[k])
 				}
-				cpu.resume()
+				cpu.Resume()
 				b.StartTimer()
 			}
 		}
-		cpu.report(b)
+		cpu.Report(b)
 		if x.Migrating() {
 			b.Fatal("the index grew: the benchmark measured a migration")
 		}
@@ -219,7 +220,7 @@ func BenchmarkHashIdxInsert(b *testing.B) {
 func BenchmarkHashIdxDelete(b *testing.B) {
 	onShapes(b, func(b *testing.B, x *Index, d *benchData, m *benchMatcher) {
 		s := &d.resident
-		cpu := startCPU()
+		cpu := benchcpu.Start()
 		for i, j := 0, 0; i < b.N; i++ {
 			if !x.Delete(s.hashes[j], s.rows[j]) {
 				b.Fatalf("Delete(row %d) = false", s.rows[j])
@@ -227,18 +228,18 @@ func BenchmarkHashIdxDelete(b *testing.B) {
 			j++
 			if j%benchChunk == 0 || j == benchN || i == b.N-1 {
 				b.StopTimer()
-				cpu.pause()
+				cpu.Pause()
 				for k := (j - 1) / benchChunk * benchChunk; k < j; k++ {
 					x.Insert(s.hashes[k], s.key(k), s.rows[k], m)
 				}
 				if j == benchN {
 					j = 0
 				}
-				cpu.resume()
+				cpu.Resume()
 				b.StartTimer()
 			}
 		}
-		cpu.report(b)
+		cpu.Report(b)
 	})
 }
 
@@ -250,22 +251,22 @@ func BenchmarkHashIdxInsertGrow(b *testing.B) {
 	s := &d.resident
 	b.ReportAllocs()
 	var x *Index
-	cpu := startCPU()
+	cpu := benchcpu.Start()
 	for i := 0; i < b.N; i += benchN {
 		b.StopTimer()
-		cpu.pause()
+		cpu.Pause()
 		if x != nil {
 			x.Close()
 		}
 		x = New(0)
-		cpu.resume()
+		cpu.Resume()
 		b.StartTimer()
 		for j := range min(benchN, b.N-i) {
 			x.Insert(s.hashes[j], s.key(j), s.rows[j], m)
 		}
 	}
 	b.StopTimer()
-	cpu.report(b)
+	cpu.Report(b)
 	reportIndex(b, x)
 	x.Close()
 }
@@ -281,7 +282,7 @@ func BenchmarkGoMapLookup(b *testing.B) {
 	}
 	b.ReportAllocs()
 	b.ResetTimer()
-	cpu := startCPU()
+	cpu := benchcpu.Start()
 	for i, j := 0, 0; i < b.N; i++ {
 		if got, ok := mp[binary.LittleEndian.Uint64(s.key(j))]; !ok || got != s.rows[j] {
 			b.Fatalf("map lookup of row %d = %d,%v", s.rows[j], got, ok)
@@ -291,7 +292,7 @@ func BenchmarkGoMapLookup(b *testing.B) {
 		}
 	}
 	b.StopTimer()
-	cpu.report(b)
+	cpu.Report(b)
 }
 
 // BenchmarkHashIdxGrowPause is BenchmarkHashIdxInsertGrow timing every

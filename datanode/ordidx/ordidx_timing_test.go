@@ -2,6 +2,7 @@ package ordidx
 
 import (
 	"encoding/binary"
+	"github.com/gondb/gondb/internal/benchcpu"
 	"math/rand/v2"
 	"testing"
 )
@@ -33,11 +34,12 @@ func benchTree(b *testing.B, extra int) (*Tree, *rand.Rand) {
 func BenchmarkOrdIdxInsert(b *testing.B) {
 	tree, _ := benchTree(b, b.N)
 	b.ReportAllocs()
-	cpu := startCPU(b)
+	b.ResetTimer()
+	cpu := benchcpu.Start()
 	for i := range b.N {
 		tree.Insert(uint32(benchRows + i))
 	}
-	cpu.report(b)
+	cpu.Report(b)
 	b.ReportMetric(float64(tree.MemoryBytes())/float64(tree.Len()), "B/row")
 }
 
@@ -50,13 +52,14 @@ func BenchmarkOrdIdxDelete(b *testing.B) {
 	}
 	order := rng.Perm(benchRows + b.N)[:b.N]
 	b.ReportAllocs()
-	cpu := startCPU(b)
+	b.ResetTimer()
+	cpu := benchcpu.Start()
 	for _, r := range order {
 		if !tree.Delete(uint32(r)) {
 			b.Fatalf("Delete(%d) failed", r)
 		}
 	}
-	cpu.report(b)
+	cpu.Report(b)
 }
 
 // BenchmarkOrdIdxSeekNext seeks to a random key and reads the next 10 rows.
@@ -67,11 +70,12 @@ func BenchmarkOrdIdxSeekNext(b *testing.B) {
 	hi := Bound{Unbounded: true}
 	buf := make([]uint32, 10)
 	b.ReportAllocs()
-	cpu := startCPU(b)
+	b.ResetTimer()
+	cpu := benchcpu.Start()
 	for range b.N {
 		binary.LittleEndian.PutUint64(kb[:], uint64(rng.Int64N(1<<40)))
 		c := tree.Seek(lo, hi, false)
 		c.Next(buf)
 	}
-	cpu.report(b)
+	cpu.Report(b)
 }

@@ -1,0 +1,7 @@
+//go:build !linux
+
+package benchcpu
+
+const supported = false
+
+func threadCPU() int64 { return 0 }

@@ -44,17 +44,32 @@ func wordBytes(ws *[MaxWords]uint32, n int) []byte {
 // AppendSignal appends s's encoding to dst. It checks the limits and
 // returns ErrTooLarge without appending when s exceeds them.
 func AppendSignal(dst []byte, s *Signal) ([]byte, error) {
+	size, err := encodedSize(s)
+	if err != nil {
+		return dst, err
+	}
+	return appendSized(dst, s, size), nil
+}
+
+// encodedSize checks s against the limits and returns its encoded size.
+func encodedSize(s *Signal) (int, error) {
 	nw, ns := int(s.NumWords), int(s.NumSects)
 	if nw > MaxWords || ns > MaxSections {
-		return dst, ErrTooLarge
+		return 0, ErrTooLarge
 	}
 	size := signalHeaderSize + 4*nw + 4*ns
 	for i := 0; i < ns; i++ {
 		if len(s.Sections[i]) > MaxSectionBytes {
-			return dst, ErrTooLarge
+			return 0, ErrTooLarge
 		}
 		size += len(s.Sections[i])
 	}
+	return size, nil
+}
+
+// appendSized encodes s, whose checked size is size, at the end of dst.
+func appendSized(dst []byte, s *Signal, size int) []byte {
+	nw, ns := int(s.NumWords), int(s.NumSects)
 	// Grow once, then store in place: one capacity check per signal.
 	n := len(dst)
 	if cap(dst)-n < size {
@@ -62,11 +77,12 @@ func AppendSignal(dst []byte, s *Signal) ([]byte, error) {
 	}
 	dst = dst[:n+size]
 	b := dst[n:]
-	binary.LittleEndian.PutUint16(b[0:], uint16(s.Number))
-	b[2] = uint8(nw)
-	b[3] = uint8(ns)
-	putAddr(b[4:], s.Sender)
-	putAddr(b[10:], s.Receiver)
+	// The 24-byte header in four wide stores (fields are little-endian, so
+	// packing them low to high keeps the byte layout of the format).
+	_ = b[signalHeaderSize-1]
+	binary.LittleEndian.PutUint32(b[0:], uint32(s.Number)|uint32(nw)<<16|uint32(ns)<<24)
+	binary.LittleEndian.PutUint64(b[4:], uint64(s.Sender.Node)|uint64(s.Sender.Block)<<16|uint64(s.Sender.Instance)<<32|uint64(s.Receiver.Node)<<48)
+	binary.LittleEndian.PutUint32(b[12:], uint32(s.Receiver.Block)|uint32(s.Receiver.Instance)<<16)
 	binary.LittleEndian.PutUint64(b[16:], s.TransID)
 	p := b[signalHeaderSize:]
 	if hostLittleEndian {
@@ -84,13 +100,7 @@ func AppendSignal(dst []byte, s *Signal) ([]byte, error) {
 	for i := 0; i < ns; i++ {
 		p = p[copy(p, s.Sections[i]):]
 	}
-	return dst, nil
-}
-
-func putAddr(b []byte, a Address) {
-	binary.LittleEndian.PutUint16(b[0:], uint16(a.Node))
-	binary.LittleEndian.PutUint16(b[2:], uint16(a.Block))
-	binary.LittleEndian.PutUint16(b[4:], a.Instance)
+	return dst
 }
 
 func getAddr(b []byte) Address {
@@ -198,15 +208,16 @@ func (w *FrameWriter) Add(s *Signal) error {
 	if w.buf == nil {
 		w.Reset()
 	}
-	if w.count == 0xFFFF || len(w.buf)-FrameHeaderSize > MaxFrameBytes-s.EncodedSize() {
+	size, err := encodedSize(s)
+	if err != nil {
+		return err
+	}
+	if w.count == 0xFFFF || len(w.buf)-FrameHeaderSize > MaxFrameBytes-size {
 		return ErrTooLarge
 	}
-	var err error
-	w.buf, err = AppendSignal(w.buf, s)
-	if err == nil {
-		w.count++
-	}
-	return err
+	w.buf = appendSized(w.buf, s, size)
+	w.count++
+	return nil
 }
 
 // AddEncoded appends one signal already in wire form (View.Bytes of a

@@ -136,6 +136,7 @@ func New(cfg Config) (*Scheduler, error) {
 	for _, t := range s.threads {
 		t.out = make([]*link, n)
 		t.remote = map[signal.NodeID]*signal.FrameWriter{}
+		t.remoteErr = map[signal.NodeID]error{}
 	}
 	// One link per ordered thread pair (self excluded): data t->u, buffers
 	// back u->t. The sender owns the writer; the receiver drains the ring.

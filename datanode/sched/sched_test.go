@@ -218,3 +218,56 @@ func TestPingPongAcrossNodes(t *testing.T) {
 		t.Fatalf("lost %d/%d", s1.Lost(), s2.Lost())
 	}
 }
+
+// refusing is a transporter whose peers are always overloaded.
+type refusing struct{ sends atomic.Int64 }
+
+func (r *refusing) Send(signal.NodeID, []byte) error {
+	r.sends.Add(1)
+	return transport.ErrOverloaded
+}
+func (r *refusing) Peers() []transport.PeerStatus { return nil }
+func (r *refusing) Close() error                  { return nil }
+
+// TestOverloadedPeerGivesTemporaryError: once the transporter refuses a
+// node's batch, the round's later sends to that node return its temporary
+// error instead of piling up.
+func TestOverloadedPeerGivesTemporaryError(t *testing.T) {
+	var errs []error
+	done := make(chan struct{})
+	var once sync.Once
+	b := &tickFunc{fn: func(env block.Env) {
+		once.Do(func() {
+			for i := 0; i < 20; i++ {
+				var s signal.Signal
+				s.Number = 1
+				s.Receiver = signal.Address{Node: 2, Block: 1}
+				s.AddSection(make([]byte, 100)) // > BatchBytes after two: early flushes
+				errs = append(errs, env.Send(&s))
+			}
+			close(done)
+		})
+	}}
+	s, err := New(Config{Node: 1, Peers: []signal.NodeID{2}, BatchBytes: 256, TickInterval: time.Millisecond,
+		Threads: []ThreadSpec{{Name: "t0", Blocks: []BlockSpec{{ID: 1, Block: b}}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr := &refusing{}
+	s.AttachTransport(tr)
+	s.Start()
+	defer s.Stop()
+	waitDone(t, done, "tick")
+	var temporary int
+	for _, e := range errs {
+		if e != nil {
+			if !transport.Temporary(e) {
+				t.Fatalf("non-temporary error %v", e)
+			}
+			temporary++
+		}
+	}
+	if temporary == 0 || errs[0] != nil {
+		t.Fatalf("errors %v: want the first sends queued and later ones refused", errs)
+	}
+}

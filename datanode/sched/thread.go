@@ -20,6 +20,10 @@ type thr struct {
 	in     []*link // inbound: from other threads, then from peers
 	out    []*link // outbound per thread index (nil for self)
 	remote map[signal.NodeID]*signal.FrameWriter
+	// remoteErr holds, per node, the transporter's refusal of this round's
+	// batch (overloaded, not connected): later sends to that node in the
+	// round get it as a temporary error. Cleared at the next round.
+	remoteErr map[signal.NodeID]error
 
 	// local holds signals to blocks on this thread; run swaps it with
 	// running so that signals sent while executing join the next pass.
@@ -45,6 +49,9 @@ const maxLocalPasses = 8
 // round is the thread's work loop body (thread.WorkerConfig.Round).
 func (t *thr) round(budget int) bool {
 	t.now = time.Since(t.s.start)
+	if len(t.remoteErr) > 0 {
+		clear(t.remoteErr)
+	}
 	did := false
 	for _, l := range t.in {
 		for i := 0; i < budget; i++ {
@@ -113,8 +120,10 @@ func (t *thr) sendRemote(node signal.NodeID, w *signal.FrameWriter) {
 		t.s.lost.Add(uint64(w.Len()))
 	} else if err := t.s.tr.Send(node, w.Bytes()); err != nil {
 		// Overloaded or disconnected: the signals are lost, as on a failed
-		// connection; the protocols above recover (Env.Send's contract).
+		// connection; the protocols above recover (Env.Send's contract),
+		// and the round's later sends to the node fail fast.
 		t.s.lost.Add(uint64(w.Len()))
+		t.remoteErr[node] = err
 	}
 	w.Reset()
 }
@@ -151,6 +160,9 @@ func (t *thr) Send(s *signal.Signal) error {
 	}
 	if t.s.tr == nil {
 		return ErrNoTransport
+	}
+	if err := t.remoteErr[node]; err != nil {
+		return err
 	}
 	w := t.remote[node]
 	if w == nil {

@@ -302,6 +302,21 @@ func ParseFrameHeader(b []byte) (FrameHeader, error) {
 	return h, nil
 }
 
+// CheckWhole checks that b is exactly one frame as its header describes it
+// (header valid, length matching), without reading the signals: what a
+// transporter checks before queueing bytes to write to a stream, where a
+// wrong length would desynchronize the peer's reader.
+func CheckWhole(b []byte) error {
+	h, err := ParseFrameHeader(b)
+	if err != nil {
+		return err
+	}
+	if len(b) != FrameHeaderSize+h.PayloadLen {
+		return fmt.Errorf("%w: %d bytes, header says %d", ErrMalformed, len(b), FrameHeaderSize+h.PayloadLen)
+	}
+	return nil
+}
+
 // Frame is a validated frame whose signals can be read one by one.
 type Frame struct {
 	Header  FrameHeader

@@ -27,7 +27,6 @@ var (
 var (
 	errEmptyMessage    = fmt.Errorf("%w: empty message", signal.ErrMalformed)
 	errTruncated       = fmt.Errorf("%w: message ends inside a frame", signal.ErrMalformed)
-	errFrameLength     = fmt.Errorf("%w: frame length differs from its header", signal.ErrMalformed)
 	errFrameOverBuffer = fmt.Errorf("%w: frame larger than the whole send buffer (SendBufferBytes)", signal.ErrTooLarge)
 	errHalfClosed      = errors.New("grpcx: peer closed its send side")
 )

@@ -3,6 +3,7 @@ package grpcx
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net"
 	"slices"
@@ -121,12 +122,8 @@ func (t *Transporter) Send(to signal.NodeID, frame []byte) error {
 	if p == nil {
 		return transport.ErrUnknownPeer
 	}
-	h, err := signal.ParseFrameHeader(frame)
-	if err != nil {
-		return err
-	}
-	if signal.FrameHeaderSize+h.PayloadLen != len(frame) {
-		return errFrameLength
+	if err := signal.CheckWhole(frame); err != nil {
+		return fmt.Errorf("grpcx: Send: %w", err)
 	}
 	return p.enqueue(frame)
 }

@@ -92,8 +92,8 @@ func (t *Transporter) Send(to signal.NodeID, frame []byte) error {
 	if p == nil {
 		return transport.ErrUnknownPeer
 	}
-	if err := checkFrame(frame); err != nil {
-		return err
+	if err := signal.CheckWhole(frame); err != nil {
+		return fmt.Errorf("inproc: Send: %w", err)
 	}
 	l := p.out.Load()
 	if l == nil {
@@ -121,20 +121,6 @@ func (t *Transporter) Send(to signal.NodeID, frame []byte) error {
 		case l.wake <- struct{}{}:
 		default: // a wake-up is already pending
 		}
-	}
-	return nil
-}
-
-// checkFrame refuses bytes that are not one finished frame, so a caller's
-// bug never reaches the peer as a stream it cannot parse.
-func checkFrame(frame []byte) error {
-	h, err := signal.ParseFrameHeader(frame)
-	if err != nil {
-		return fmt.Errorf("inproc: Send: %w", err)
-	}
-	if len(frame) != signal.FrameHeaderSize+h.PayloadLen {
-		return fmt.Errorf("inproc: Send: %w: %d bytes, header says %d",
-			signal.ErrMalformed, len(frame), signal.FrameHeaderSize+h.PayloadLen)
 	}
 	return nil
 }

@@ -131,8 +131,8 @@ func (t *Transporter) Send(to signal.NodeID, frame []byte) error {
 	if p == nil {
 		return transport.ErrUnknownPeer
 	}
-	if err := checkFrame(frame); err != nil {
-		return err
+	if err := signal.CheckWhole(frame); err != nil {
+		return fmt.Errorf("tcp: Send: %w", err)
 	}
 	p.mu.Lock()
 	if p.state != transport.StateConnected {
@@ -161,21 +161,6 @@ func (t *Transporter) Send(to signal.NodeID, frame []byte) error {
 		case p.wake <- struct{}{}:
 		default: // a wake-up is already pending
 		}
-	}
-	return nil
-}
-
-// checkFrame refuses bytes that are not one finished frame: written to the
-// stream they would desynchronize it and the peer would close the
-// connection, losing every other frame in flight.
-func checkFrame(frame []byte) error {
-	h, err := signal.ParseFrameHeader(frame)
-	if err != nil {
-		return fmt.Errorf("tcp: Send: %w", err)
-	}
-	if len(frame) != signal.FrameHeaderSize+h.PayloadLen {
-		return fmt.Errorf("tcp: Send: %w: %d bytes, header says %d",
-			signal.ErrMalformed, len(frame), signal.FrameHeaderSize+h.PayloadLen)
 	}
 	return nil
 }

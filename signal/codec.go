@@ -36,9 +36,10 @@ var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 // little-endian too. Big-endian hosts convert word by word.
 var hostLittleEndian = binary.NativeEndian.Uint16([]byte{1, 0}) == 1
 
-// wordBytes views the first n words of ws as bytes (little-endian hosts).
-func wordBytes(ws *[MaxWords]uint32, n int) []byte {
-	return unsafe.Slice((*byte)(unsafe.Pointer(&ws[0])), 4*n)
+// headBytes views s's header fields and first nw words as their wire bytes
+// (little-endian hosts only: see Signal's layout comment).
+func headBytes(s *Signal, nw int) []byte {
+	return unsafe.Slice((*byte)(unsafe.Pointer(s)), signalHeaderSize+4*nw)
 }
 
 // AppendSignal appends s's encoding to dst. It checks the limits and
@@ -77,22 +78,21 @@ func appendSized(dst []byte, s *Signal, size int) []byte {
 	}
 	dst = dst[:n+size]
 	b := dst[n:]
-	// The 24-byte header in four wide stores (fields are little-endian, so
-	// packing them low to high keeps the byte layout of the format).
-	_ = b[signalHeaderSize-1]
-	binary.LittleEndian.PutUint32(b[0:], uint32(s.Number)|uint32(nw)<<16|uint32(ns)<<24)
-	binary.LittleEndian.PutUint64(b[4:], uint64(s.Sender.Node)|uint64(s.Sender.Block)<<16|uint64(s.Sender.Instance)<<32|uint64(s.Receiver.Node)<<48)
-	binary.LittleEndian.PutUint32(b[12:], uint32(s.Receiver.Block)|uint32(s.Receiver.Instance)<<16)
-	binary.LittleEndian.PutUint64(b[16:], s.TransID)
-	p := b[signalHeaderSize:]
 	if hostLittleEndian {
-		copy(p, wordBytes(&s.Words, nw))
+		// Header and words in one move; NumWords/NumSects are stored as
+		// given (checked by encodedSize).
+		copy(b, headBytes(s, nw))
 	} else {
+		binary.LittleEndian.PutUint16(b[0:], uint16(s.Number))
+		b[2], b[3] = uint8(nw), uint8(ns)
+		putAddr(b[4:], s.Sender)
+		putAddr(b[10:], s.Receiver)
+		binary.LittleEndian.PutUint64(b[16:], s.TransID)
 		for i := 0; i < nw; i++ {
-			binary.LittleEndian.PutUint32(p[4*i:], s.Words[i])
+			binary.LittleEndian.PutUint32(b[signalHeaderSize+4*i:], s.Words[i])
 		}
 	}
-	p = p[4*nw:]
+	p := b[signalHeaderSize+4*nw:]
 	for i := 0; i < ns; i++ {
 		binary.LittleEndian.PutUint32(p[4*i:], uint32(len(s.Sections[i])))
 	}
@@ -101,6 +101,12 @@ func appendSized(dst []byte, s *Signal, size int) []byte {
 		p = p[copy(p, s.Sections[i]):]
 	}
 	return dst
+}
+
+func putAddr(b []byte, a Address) {
+	binary.LittleEndian.PutUint16(b[0:], uint16(a.Node))
+	binary.LittleEndian.PutUint16(b[2:], uint16(a.Block))
+	binary.LittleEndian.PutUint16(b[4:], a.Instance)
 }
 
 func getAddr(b []byte) Address {
@@ -122,18 +128,18 @@ func DecodeSignal(b []byte, s *Signal) (rest []byte, err error) {
 	if nw > MaxWords || ns > MaxSections {
 		return b, ErrMalformed
 	}
-	s.Number = Number(binary.LittleEndian.Uint16(b[0:]))
-	s.Sender = getAddr(b[4:])
-	s.Receiver = getAddr(b[10:])
-	s.TransID = binary.LittleEndian.Uint64(b[16:])
 	p := b[signalHeaderSize:]
 	need := 4*int(nw) + 4*int(ns)
 	if len(p) < need {
 		return b, ErrMalformed
 	}
 	if hostLittleEndian {
-		copy(wordBytes(&s.Words, int(nw)), p[:4*int(nw)])
+		copy(headBytes(s, int(nw)), b)
 	} else {
+		s.Number = Number(binary.LittleEndian.Uint16(b[0:]))
+		s.Sender = getAddr(b[4:])
+		s.Receiver = getAddr(b[10:])
+		s.TransID = binary.LittleEndian.Uint64(b[16:])
 		for i := 0; i < int(nw); i++ {
 			s.Words[i] = binary.LittleEndian.Uint32(p[4*i:])
 		}

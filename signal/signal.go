@@ -40,15 +40,20 @@ const (
 // Signal is one message. The zero value is an empty signal; set Number,
 // Sender, Receiver and the words and sections you need. Section slices are
 // borrowed: Encode copies them, Decode points them into the frame buffer.
+//
+// The fields up to Words are in wire order and Go lays them out exactly as
+// the wire header (24 bytes, then the words): on little-endian hosts the
+// codec copies header and words in one move. TestSignalLayoutMatchesWire
+// pins this; do not reorder them.
 type Signal struct {
 	Number   Number
+	NumWords uint8
+	NumSects uint8
 	Sender   Address
 	Receiver Address
 	// TransID is the transaction id (or a trace id) the signal belongs to.
 	TransID  uint64
-	NumWords uint8
 	Words    [MaxWords]uint32
-	NumSects uint8
 	Sections [MaxSections][]byte
 }
 

@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"testing"
+	"unsafe"
 )
 
 func sampleSignal(i int) Signal {
@@ -243,5 +244,32 @@ func TestAddEncodedAndOpenTrusted(t *testing.T) {
 	}
 	if err := OpenTrusted(dst.Bytes()[:20], &g); err == nil {
 		t.Fatal("OpenTrusted accepted a truncated frame")
+	}
+}
+
+// TestSignalLayoutMatchesWire pins the struct layout the little-endian
+// fast path relies on: header fields at their wire offsets, words after.
+func TestSignalLayoutMatchesWire(t *testing.T) {
+	var s Signal
+	offsets := []struct {
+		name string
+		got  uintptr
+		want uintptr
+	}{
+		{"Number", unsafe.Offsetof(s.Number), 0},
+		{"NumWords", unsafe.Offsetof(s.NumWords), 2},
+		{"NumSects", unsafe.Offsetof(s.NumSects), 3},
+		{"Sender", unsafe.Offsetof(s.Sender), 4},
+		{"Receiver", unsafe.Offsetof(s.Receiver), 10},
+		{"TransID", unsafe.Offsetof(s.TransID), 16},
+		{"Words", unsafe.Offsetof(s.Words), signalHeaderSize},
+	}
+	for _, o := range offsets {
+		if o.got != o.want {
+			t.Errorf("Signal.%s at offset %d, wire has it at %d", o.name, o.got, o.want)
+		}
+	}
+	if unsafe.Sizeof(Address{}) != 6 {
+		t.Errorf("Address is %d bytes, want 6", unsafe.Sizeof(Address{}))
 	}
 }

@@ -1,0 +1,76 @@
+package dih
+
+import (
+	"fmt"
+
+	"github.com/gondb/gondb/partition"
+	"github.com/gondb/gondb/schema"
+	"github.com/gondb/gondb/signal"
+)
+
+// Table is one table's distribution.
+type Table struct {
+	Layout   *schema.Layout
+	HashMap  *partition.HashMap
+	Replicas [][]signal.NodeID // per fragment: the replica chain, primary first
+}
+
+// Distribution is the cluster's distribution state at one version.
+type Distribution struct {
+	Version uint64
+	tables  map[uint32]*Table
+}
+
+// New returns an empty distribution.
+func New() *Distribution { return &Distribution{tables: map[uint32]*Table{}} }
+
+// WithTable returns a new Distribution that adds (or replaces) table l,
+// hash-partitioned into fragments placed on the node groups.
+func (d *Distribution) WithTable(l *schema.Layout, groups []partition.NodeGroup, fragments int) (*Distribution, error) {
+	hm, err := partition.NewHashMap(partition.DefaultBuckets, fragments)
+	if err != nil {
+		return nil, fmt.Errorf("table %s: %w", l.Table.Name, err)
+	}
+	pl, err := partition.Place(groups, fragments)
+	if err != nil {
+		return nil, fmt.Errorf("table %s: %w", l.Table.Name, err)
+	}
+	t := &Table{Layout: l, HashMap: hm, Replicas: make([][]signal.NodeID, fragments)}
+	for f := range t.Replicas {
+		for _, n := range pl.Replicas(uint32(f)) {
+			t.Replicas[f] = append(t.Replicas[f], signal.NodeID(n))
+		}
+	}
+	nd := &Distribution{Version: d.Version + 1, tables: make(map[uint32]*Table, len(d.tables)+1)}
+	for id, tt := range d.tables {
+		nd.tables[id] = tt
+	}
+	nd.tables[l.Table.ID] = t
+	return nd, nil
+}
+
+// Table returns table id's distribution.
+func (d *Distribution) Table(id uint32) (*Table, bool) {
+	t, ok := d.tables[id]
+	return t, ok
+}
+
+// Locate returns the fragment of a key hash and its replica chain.
+func (t *Table) Locate(h uint64) (frag uint32, chain []signal.NodeID) {
+	frag = t.HashMap.Fragment(h)
+	return frag, t.Replicas[frag]
+}
+
+// FragmentsOn lists the fragments of which node holds a replica.
+func (t *Table) FragmentsOn(node signal.NodeID) []uint32 {
+	var out []uint32
+	for f, chain := range t.Replicas {
+		for _, n := range chain {
+			if n == node {
+				out = append(out, uint32(f))
+				break
+			}
+		}
+	}
+	return out
+}

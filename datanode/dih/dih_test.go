@@ -1,0 +1,59 @@
+package dih
+
+import (
+	"testing"
+
+	"github.com/gondb/gondb/partition"
+	"github.com/gondb/gondb/schema"
+	"github.com/gondb/gondb/signal"
+)
+
+func TestDistributionPlacesReplicaChains(t *testing.T) {
+	l, err := schema.NewLayout(&schema.Table{ID: 5, Name: "t", PrimaryKey: []int{0}, Columns: []schema.Column{{Name: "id", Type: schema.TypeBigInt}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for replicas := 1; replicas <= 3; replicas++ {
+		groups, err := partition.FormNodeGroups([]partition.NodeID{1, 2, 3, 4, 5, 6}, replicas)
+		if err != nil {
+			t.Fatal(err)
+		}
+		d, err := New().WithTable(l, groups, 12)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if d.Version != 1 {
+			t.Fatalf("version %d", d.Version)
+		}
+		tbl, ok := d.Table(5)
+		if !ok {
+			t.Fatal("table missing")
+		}
+		primaries := map[signal.NodeID]int{}
+		for f := uint32(0); f < 12; f++ {
+			chain := tbl.Replicas[f]
+			if len(chain) != replicas {
+				t.Fatalf("replicas %d: fragment %d chain %v", replicas, f, chain)
+			}
+			primaries[chain[0]]++
+		}
+		if len(primaries) != 6 {
+			t.Fatalf("replicas %d: primaries on %d nodes, want all 6: %v", replicas, len(primaries), primaries)
+		}
+		// Every key's fragment is stable and its chain is the fragment's.
+		for k := uint64(0); k < 1000; k++ {
+			h := partition.HashUint64Key(k)
+			f, chain := tbl.Locate(h)
+			if f2, _ := tbl.Locate(h); f2 != f || &chain[0] != &tbl.Replicas[f][0] {
+				t.Fatal("Locate not stable")
+			}
+		}
+		total := 0
+		for n := signal.NodeID(1); n <= 6; n++ {
+			total += len(tbl.FragmentsOn(n))
+		}
+		if total != 12*replicas {
+			t.Fatalf("replicas %d: %d fragment replicas, want %d", replicas, total, 12*replicas)
+		}
+	}
+}

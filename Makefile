@@ -65,4 +65,4 @@ clean:
 # replays it exactly. `make soak SEEDS=N` sets the count (default 20000).
 SEEDS ?= 20000
 soak:
-	$(GO) test -count=1 -timeout 60m ./sim/... -sim.seeds=$(SEEDS)
+	$(GO) test -count=1 -timeout 60m ./sim/... ./datanode/tc/ -sim.seeds=$(SEEDS)

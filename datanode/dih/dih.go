@@ -2,6 +2,7 @@ package dih
 
 import (
 	"fmt"
+	"slices"
 
 	"github.com/gondb/gondb/partition"
 	"github.com/gondb/gondb/schema"
@@ -73,4 +74,14 @@ func (t *Table) FragmentsOn(node signal.NodeID) []uint32 {
 		}
 	}
 	return out
+}
+
+// TableIDs lists the tables, ascending.
+func (d *Distribution) TableIDs() []uint32 {
+	ids := make([]uint32, 0, len(d.tables))
+	for id := range d.tables {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	return ids
 }

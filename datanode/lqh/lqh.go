@@ -1,0 +1,347 @@
+package lqh
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+
+	"github.com/gondb/gondb/block"
+	"github.com/gondb/gondb/datanode/dih"
+	"github.com/gondb/gondb/datanode/mem"
+	"github.com/gondb/gondb/datanode/store"
+	"github.com/gondb/gondb/ndberr"
+	"github.com/gondb/gondb/schema"
+	"github.com/gondb/gondb/signal"
+	"github.com/gondb/gondb/signal/gsn"
+)
+
+type fragKey struct{ table, frag uint32 }
+
+// opKey names an operation record: its TC and the TC's operation index.
+type opKey struct {
+	tcNode signal.NodeID
+	trans  uint64
+	idx    uint32
+}
+
+// rowOp is one store operation record. Several operations of a
+// transaction on one row share it (the store joins them), so it is
+// committed when the last of them commits (the write's COMMIT, which comes
+// back from the backups, not an earlier lock's) and aborted by the first
+// ABORT.
+type rowOp struct {
+	frag  *store.Fragment
+	ref   store.OpRef
+	users int
+	done  bool
+}
+
+type rowKey struct {
+	frag *store.Fragment
+	ref  store.OpRef
+}
+
+type opRec struct {
+	row       *rowOp
+	committed bool
+}
+
+// LQH is one node's local query handler.
+type LQH struct {
+	block.Handlers
+	node  signal.NodeID
+	frags map[fragKey]*store.Fragment
+	ops   map[opKey]*opRec
+	rows  map[rowKey]*rowOp // live store operations, to join
+	row   []byte
+	out   signal.Signal
+}
+
+// New creates the LQH of node with an empty fragment replica for every
+// fragment of every table in d that the node holds.
+func New(node signal.NodeID, d *dih.Distribution, pool *mem.Pool) *LQH {
+	l := &LQH{node: node, frags: map[fragKey]*store.Fragment{}, ops: map[opKey]*opRec{}, rows: map[rowKey]*rowOp{}}
+	for _, id := range d.TableIDs() {
+		t, _ := d.Table(id)
+		for _, f := range t.FragmentsOn(node) {
+			l.frags[fragKey{id, f}] = store.NewFragment(pool, t.Layout, f)
+		}
+	}
+	l.On(gsn.LQHKEYREQ, l.lqhKeyReq)
+	l.On(gsn.COMMIT, l.commit)
+	l.On(gsn.COMPLETE, l.complete)
+	l.On(gsn.ABORT, l.abort)
+	return l
+}
+
+// Handle implements block.Block.
+func (l *LQH) Handle(env block.Env, s *signal.Signal) { l.Dispatch(env, s) }
+
+// Tick implements block.Block.
+func (l *LQH) Tick(block.Env) {}
+
+// Fragment returns this node's replica of a table fragment (tests, scans).
+func (l *LQH) Fragment(table, frag uint32) (*store.Fragment, bool) {
+	f, ok := l.frags[fragKey{table, frag}]
+	return f, ok
+}
+
+// OpenOperations is the number of operation records held.
+func (l *LQH) OpenOperations() int { return len(l.ops) }
+
+// keyReq is LQHKEYREQ's words decoded.
+type keyReq struct {
+	op, table, frag, idx uint32
+	hash                 uint64
+	pos, n               int
+	chain                [gsn.MaxReplicas]signal.NodeID
+	tc                   signal.Address
+}
+
+func parseKeyReq(s *signal.Signal) (keyReq, bool) {
+	var r keyReq
+	if s.NumWords < 8 {
+		return r, false
+	}
+	w := s.Words[:s.NumWords]
+	r.op, r.table, r.frag, r.idx = w[0], w[1], w[2], w[3]
+	r.hash = uint64(w[4]) | uint64(w[5])<<32
+	r.pos, r.n = int(w[6]), int(w[7])
+	if r.n < 1 || r.n > gsn.MaxReplicas || r.pos >= r.n || len(w) < 10+r.n {
+		return r, false
+	}
+	for i := 0; i < r.n; i++ {
+		r.chain[i] = signal.NodeID(w[8+i])
+	}
+	r.tc = signal.Address{Node: signal.NodeID(w[8+r.n]), Block: gsn.BlockTC, Instance: uint16(w[9+r.n])}
+	return r, true
+}
+
+func (l *LQH) lqhKeyReq(env block.Env, s *signal.Signal) {
+	r, ok := parseKeyReq(s)
+	if !ok {
+		return // malformed: the sender's bug; nothing to answer to
+	}
+	f, ok := l.frags[fragKey{r.table, r.frag}]
+	if !ok {
+		l.ref(env, r.tc, s.TransID, r.idx, ndberr.ErrNoSuchTable)
+		return
+	}
+	key := opKey{tcNode: r.tc.Node, trans: s.TransID, idx: r.idx}
+	tx := store.TxID(s.TransID)
+	data := s.Section(0)
+	var ref store.OpRef
+	var err error
+	switch r.op {
+	case gsn.OpRead:
+		l.row, err = f.Read(r.hash, data, l.row[:0])
+		if err != nil {
+			l.ref(env, r.tc, s.TransID, r.idx, err)
+			return
+		}
+		l.conf(env, r.tc, s.TransID, r.idx, l.row)
+		return
+	case gsn.OpReadExclusive:
+		if ref, err = f.PrepareLock(tx, r.hash, data); err == nil {
+			l.row, err = f.ReadTx(tx, r.hash, data, l.row[:0])
+		}
+	case gsn.OpInsert:
+		ref, err = f.PrepareInsert(tx, r.hash, data)
+	case gsn.OpUpdate:
+		var cols schema.ColumnSet
+		if c := s.Section(1); len(c) == len(cols)*8 {
+			for i := range cols {
+				cols[i] = binary.LittleEndian.Uint64(c[8*i:])
+			}
+		} else {
+			cols = schema.AllColumns(schema.MaxColumns)
+		}
+		ref, err = f.PrepareUpdate(tx, r.hash, data, &cols)
+	case gsn.OpWrite:
+		ref, err = f.PrepareWrite(tx, r.hash, data)
+	case gsn.OpDelete:
+		ref, err = f.PrepareDelete(tx, r.hash, data)
+	default:
+		err = ndberr.ErrBadAttribute
+	}
+	if err != nil {
+		l.ref(env, r.tc, s.TransID, r.idx, err)
+		return
+	}
+	rk := rowKey{f, ref}
+	ro := l.rows[rk]
+	if ro == nil {
+		ro = &rowOp{frag: f, ref: ref}
+		l.rows[rk] = ro
+	}
+	ro.users++
+	l.ops[key] = &opRec{row: ro}
+	if r.op == gsn.OpReadExclusive {
+		l.conf(env, r.tc, s.TransID, r.idx, l.row)
+		return
+	}
+	if r.pos+1 < r.n {
+		// Forward to the next replica: same signal, next position.
+		l.out = *s
+		l.out.Receiver = signal.Address{Node: r.chain[r.pos+1], Block: gsn.BlockLQH}
+		l.out.Words[6] = uint32(r.pos + 1)
+		env.Send(&l.out)
+		return
+	}
+	l.conf(env, r.tc, s.TransID, r.idx, nil)
+}
+
+func (l *LQH) conf(env block.Env, tc signal.Address, trans uint64, idx uint32, row []byte) {
+	out := &l.out
+	out.Reset()
+	out.Number = gsn.LQHKEYCONF
+	out.Receiver = tc
+	out.TransID = trans
+	out.SetWords(idx)
+	if row != nil {
+		out.AddSection(row)
+	}
+	env.Send(out)
+}
+
+func (l *LQH) ref(env block.Env, tc signal.Address, trans uint64, idx uint32, err error) {
+	code := ndberr.CodeOf(err)
+	if errors.Is(err, store.ErrRowLocked) {
+		code = ndberr.ErrDeadlockTimeout.Code // no lock waits yet: refuse, TC aborts, the client retries
+	}
+	if code == 0 {
+		code = ndberr.ErrInternal.Code
+	}
+	out := &l.out
+	out.Reset()
+	out.Number = gsn.LQHKEYREF
+	out.Receiver = tc
+	out.TransID = trans
+	out.SetWords(idx, uint32(code))
+	env.Send(out)
+}
+
+// chainReq is COMMIT/COMPLETE's words decoded.
+type chainReq struct {
+	idx   uint32
+	gci   uint64
+	pos   int
+	n     int
+	chain [gsn.MaxReplicas]signal.NodeID
+}
+
+func parseChainReq(s *signal.Signal) (chainReq, bool) {
+	var r chainReq
+	if s.NumWords < 5 {
+		return r, false
+	}
+	w := s.Words[:s.NumWords]
+	r.idx, r.gci = w[0], uint64(w[1])|uint64(w[2])<<32
+	r.pos, r.n = int(w[3]), int(w[4])
+	if r.n < 1 || r.n > gsn.MaxReplicas || r.pos >= r.n || len(w) < 5+r.n {
+		return r, false
+	}
+	for i := 0; i < r.n; i++ {
+		r.chain[i] = signal.NodeID(w[5+i])
+	}
+	return r, true
+}
+
+// passBack forwards a COMMIT or COMPLETE to the previous replica, or, at the
+// primary, answers TC with reply.
+func (l *LQH) passBack(env block.Env, s *signal.Signal, r chainReq, reply signal.Number) {
+	l.out = *s
+	if r.pos > 0 {
+		l.out.Receiver = signal.Address{Node: r.chain[r.pos-1], Block: gsn.BlockLQH}
+		l.out.Words[3] = uint32(r.pos - 1)
+		env.Send(&l.out)
+		return
+	}
+	tc := tcOf(s)
+	l.out.Reset()
+	l.out.Number = reply
+	l.out.Receiver = tc
+	l.out.TransID = s.TransID
+	l.out.SetWords(r.idx)
+	env.Send(&l.out)
+}
+
+// tcOf finds the TC of a COMMIT/COMPLETE forwarded along the chain: the
+// words after the chain name it.
+func tcOf(s *signal.Signal) signal.Address {
+	n := int(s.Words[4])
+	return signal.Address{Node: signal.NodeID(s.Words[5+n]), Block: gsn.BlockTC, Instance: uint16(s.Words[6+n])}
+}
+
+func (l *LQH) commit(env block.Env, s *signal.Signal) {
+	r, ok := parseChainReq(s)
+	if !ok || int(s.NumWords) < 7+r.n {
+		return
+	}
+	tc := tcOf(s)
+	if op := l.ops[opKey{tcNode: tc.Node, trans: s.TransID, idx: r.idx}]; op != nil && !op.committed {
+		op.committed = true
+		ro := op.row
+		if ro.users--; ro.users == 0 && !ro.done {
+			if err := ro.frag.Commit(ro.ref, r.gci); err != nil {
+				panic(fmt.Sprintf("lqh node %d: commit of %x/%d: %v", l.node, s.TransID, r.idx, err))
+			}
+			l.finish(ro)
+		}
+	}
+	l.passBack(env, s, r, gsn.COMMITTED)
+}
+
+// finish forgets a store operation once committed or aborted: the store may
+// hand its OpRef to a new operation at once.
+func (l *LQH) finish(ro *rowOp) {
+	ro.done = true
+	delete(l.rows, rowKey{ro.frag, ro.ref})
+}
+
+func (l *LQH) complete(env block.Env, s *signal.Signal) {
+	r, ok := parseChainReq(s)
+	if !ok || int(s.NumWords) < 7+r.n {
+		return
+	}
+	tc := tcOf(s)
+	delete(l.ops, opKey{tcNode: tc.Node, trans: s.TransID, idx: r.idx})
+	l.passBack(env, s, r, gsn.COMPLETED)
+}
+
+// abort: w0 TC op index, w1 receiver's position, w2 chain length, w3..
+// chain, then TC node and instance. Forwarded along the chain; the last
+// replica answers ABORTED.
+func (l *LQH) abort(env block.Env, s *signal.Signal) {
+	if s.NumWords < 3 {
+		return
+	}
+	idx, pos, n := s.Words[0], int(s.Words[1]), int(s.Words[2])
+	if n < 1 || n > gsn.MaxReplicas || pos >= n || int(s.NumWords) < 5+n {
+		return
+	}
+	tc := signal.Address{Node: signal.NodeID(s.Words[3+n]), Block: gsn.BlockTC, Instance: uint16(s.Words[4+n])}
+	key := opKey{tcNode: tc.Node, trans: s.TransID, idx: idx}
+	if op := l.ops[key]; op != nil {
+		if ro := op.row; !op.committed && !ro.done {
+			if err := ro.frag.Abort(ro.ref); err != nil {
+				panic(fmt.Sprintf("lqh node %d: abort of %x/%d: %v", l.node, s.TransID, idx, err))
+			}
+			l.finish(ro)
+		}
+		delete(l.ops, key)
+	}
+	l.out = *s
+	if pos+1 < n {
+		l.out.Receiver = signal.Address{Node: signal.NodeID(s.Words[3+pos+1]), Block: gsn.BlockLQH}
+		l.out.Words[1] = uint32(pos + 1)
+		env.Send(&l.out)
+		return
+	}
+	l.out.Reset()
+	l.out.Number = gsn.ABORTED
+	l.out.Receiver = tc
+	l.out.TransID = s.TransID
+	l.out.SetWords(idx)
+	env.Send(&l.out)
+}

@@ -1,0 +1,324 @@
+package tc
+
+import (
+	"time"
+
+	"github.com/gondb/gondb/block"
+	"github.com/gondb/gondb/datanode/dih"
+	"github.com/gondb/gondb/ndberr"
+	"github.com/gondb/gondb/signal"
+	"github.com/gondb/gondb/signal/gsn"
+)
+
+// Config configures a TC.
+type Config struct {
+	Node signal.NodeID
+	// Distribution returns the current distribution state.
+	Distribution func() *dih.Distribution
+	// DeadlockTimeout aborts a transaction that has waited this long for
+	// its operations (NDB's TransactionDeadlockDetectionTimeout, default
+	// 1200 ms).
+	DeadlockTimeout time.Duration
+	// MaxOperations caps a transaction's operations (NDB's
+	// MaxNoOfConcurrentOperations applies per node; here per transaction).
+	MaxOperations int
+}
+
+type opState uint8
+
+const (
+	opSent opState = iota + 1
+	opPrepared
+	opCommitting
+	opCommitted
+	opCompleted
+)
+
+type txOp struct {
+	apiID uint32
+	op    uint32
+	state opState
+	chain []signal.NodeID // nodes that run it: the whole chain for writes, the primary for reads
+}
+
+type txState uint8
+
+const (
+	txPreparing txState = iota + 1
+	txCommitting
+	txCompleting
+	txAborting
+)
+
+type tx struct {
+	api       signal.Address
+	state     txState
+	ops       []txOp
+	prepared  int
+	pending   int // COMMITTED, COMPLETED or ABORTED still awaited
+	commitReq bool
+	gci       uint64
+	started   time.Duration
+}
+
+// TC is one transaction coordinator instance.
+type TC struct {
+	block.Handlers
+	cfg   Config
+	self  signal.Address
+	txs   map[uint64]*tx
+	epoch uint64
+	out   signal.Signal
+	words []uint32
+
+	// Counters (ndbinfo later).
+	Commits, Aborts uint64
+}
+
+// New creates a TC.
+func New(cfg Config) *TC {
+	if cfg.DeadlockTimeout == 0 {
+		cfg.DeadlockTimeout = 1200 * time.Millisecond
+	}
+	if cfg.MaxOperations == 0 {
+		cfg.MaxOperations = 32768
+	}
+	t := &TC{cfg: cfg, txs: map[uint64]*tx{}, epoch: 1}
+	t.On(gsn.TCKEYREQ, t.tcKeyReq)
+	t.On(gsn.LQHKEYCONF, t.lqhKeyConf)
+	t.On(gsn.LQHKEYREF, t.lqhKeyRef)
+	t.On(gsn.COMMITTED, t.committed)
+	t.On(gsn.COMPLETED, t.completed)
+	t.On(gsn.ABORTED, t.aborted)
+	return t
+}
+
+// Handle implements block.Block.
+func (t *TC) Handle(env block.Env, s *signal.Signal) {
+	t.self = env.Self()
+	t.Dispatch(env, s)
+}
+
+// Tick advances the epoch and aborts transactions that waited too long.
+func (t *TC) Tick(env block.Env) {
+	t.self = env.Self()
+	t.epoch++
+	now := env.Now()
+	for id, x := range t.txs {
+		if x.state == txPreparing && now-x.started > t.cfg.DeadlockTimeout {
+			t.abortTx(env, id, x, ndberr.ErrDeadlockTimeout.Code, -1)
+		}
+	}
+}
+
+// Transactions is the number of open transactions.
+func (t *TC) Transactions() int { return len(t.txs) }
+
+func (t *TC) send(env block.Env, n signal.Number, to signal.Address, trans uint64, words []uint32, sect []byte) {
+	o := &t.out
+	o.Reset()
+	o.Number = n
+	o.Receiver = to
+	o.TransID = trans
+	o.SetWords(words...)
+	if sect != nil {
+		o.AddSection(sect)
+	}
+	env.Send(o)
+}
+
+func (t *TC) tcKeyReq(env block.Env, s *signal.Signal) {
+	if s.NumWords < 6 {
+		return
+	}
+	op, table, apiID, flags := s.Words[0], s.Words[1], s.Words[2], s.Words[3]
+	h := uint64(s.Words[4]) | uint64(s.Words[5])<<32
+	x := t.txs[s.TransID]
+	if x == nil {
+		x = &tx{api: s.Sender, state: txPreparing, started: env.Now()}
+		t.txs[s.TransID] = x
+	}
+	refuse := func(code int) {
+		t.send(env, gsn.TCKEYREF, s.Sender, s.TransID, []uint32{apiID, uint32(code)}, nil)
+	}
+	if x.state != txPreparing {
+		refuse(ndberr.ErrNoSuchOperation.Code)
+		return
+	}
+	if len(x.ops) >= t.cfg.MaxOperations {
+		t.abortTx(env, s.TransID, x, ndberr.ErrTooManyOperations.Code, int64(apiID))
+		return
+	}
+	tbl, ok := t.cfg.Distribution().Table(table)
+	if !ok {
+		t.abortTx(env, s.TransID, x, ndberr.ErrNoSuchTable.Code, int64(apiID))
+		return
+	}
+	frag, chain := tbl.Locate(h)
+	if !gsn.IsWrite(op) {
+		chain = chain[:1]
+	}
+	idx := uint32(len(x.ops))
+	x.ops = append(x.ops, txOp{apiID: apiID, op: op, state: opSent, chain: chain})
+	if flags&gsn.TcKeyCommit != 0 {
+		x.commitReq = true
+	}
+	w := append(t.words[:0], op, table, frag, idx, uint32(h), uint32(h>>32), 0, uint32(len(chain)))
+	for _, n := range chain {
+		w = append(w, uint32(n))
+	}
+	w = append(w, uint32(t.cfg.Node), uint32(t.self.Instance))
+	t.words = w
+	o := &t.out
+	o.Reset()
+	o.Number = gsn.LQHKEYREQ
+	o.Receiver = signal.Address{Node: chain[0], Block: gsn.BlockLQH}
+	o.TransID = s.TransID
+	o.SetWords(w...)
+	for i := 0; i < int(s.NumSects); i++ {
+		o.AddSection(s.Sections[i])
+	}
+	env.Send(o)
+}
+
+func (t *TC) lookup(s *signal.Signal) (*tx, *txOp) {
+	x := t.txs[s.TransID]
+	if x == nil || s.NumWords < 1 || int(s.Words[0]) >= len(x.ops) {
+		return nil, nil // a late answer for a finished transaction
+	}
+	return x, &x.ops[s.Words[0]]
+}
+
+func (t *TC) lqhKeyConf(env block.Env, s *signal.Signal) {
+	x, op := t.lookup(s)
+	if x == nil || x.state != txPreparing || op.state != opSent {
+		return
+	}
+	op.state = opPrepared
+	x.prepared++
+	t.send(env, gsn.TCKEYCONF, x.api, s.TransID, []uint32{op.apiID}, s.Section(0))
+	t.maybeCommit(env, s.TransID, x)
+}
+
+// maybeCommit starts the commit phase once every operation is prepared
+// and the API asked to commit.
+func (t *TC) maybeCommit(env block.Env, trans uint64, x *tx) {
+	if !x.commitReq || x.prepared != len(x.ops) {
+		return
+	}
+	x.state = txCommitting
+	x.gci = t.epoch << 32
+	for i := range x.ops {
+		op := &x.ops[i]
+		if op.op == gsn.OpRead {
+			op.state = opCompleted // committed reads hold nothing
+			continue
+		}
+		op.state = opCommitting
+		x.pending++
+		t.sendChain(env, gsn.COMMIT, trans, uint32(i), x.gci, op.chain)
+	}
+	if x.pending == 0 {
+		t.finishCommit(env, trans, x)
+	}
+}
+
+// sendChain sends COMMIT or COMPLETE to the last replica of a chain.
+func (t *TC) sendChain(env block.Env, n signal.Number, trans uint64, idx uint32, gci uint64, chain []signal.NodeID) {
+	last := len(chain) - 1
+	w := append(t.words[:0], idx, uint32(gci), uint32(gci>>32), uint32(last), uint32(len(chain)))
+	for _, c := range chain {
+		w = append(w, uint32(c))
+	}
+	w = append(w, uint32(t.cfg.Node), uint32(t.self.Instance))
+	t.words = w
+	t.send(env, n, signal.Address{Node: chain[last], Block: gsn.BlockLQH}, trans, w, nil)
+}
+
+func (t *TC) committed(env block.Env, s *signal.Signal) {
+	x, op := t.lookup(s)
+	if x == nil || x.state != txCommitting || op.state != opCommitting {
+		return
+	}
+	op.state = opCommitted
+	if x.pending--; x.pending == 0 {
+		t.finishCommit(env, s.TransID, x)
+	}
+}
+
+// finishCommit answers the API, then runs the complete phase.
+func (t *TC) finishCommit(env block.Env, trans uint64, x *tx) {
+	t.Commits++
+	t.send(env, gsn.TCCOMMITCONF, x.api, trans, []uint32{uint32(x.gci), uint32(x.gci >> 32)}, nil)
+	x.state = txCompleting
+	for i := range x.ops {
+		op := &x.ops[i]
+		if op.state != opCommitted {
+			continue
+		}
+		x.pending++
+		t.sendChain(env, gsn.COMPLETE, trans, uint32(i), x.gci, op.chain)
+	}
+	if x.pending == 0 {
+		delete(t.txs, trans)
+	}
+}
+
+func (t *TC) completed(env block.Env, s *signal.Signal) {
+	x, op := t.lookup(s)
+	if x == nil || x.state != txCompleting || op.state != opCommitted {
+		return
+	}
+	op.state = opCompleted
+	if x.pending--; x.pending == 0 {
+		delete(t.txs, s.TransID)
+	}
+}
+
+func (t *TC) lqhKeyRef(env block.Env, s *signal.Signal) {
+	x, op := t.lookup(s)
+	if x == nil || x.state != txPreparing || s.NumWords < 2 {
+		return
+	}
+	t.abortTx(env, s.TransID, x, int(s.Words[1]), int64(op.apiID))
+}
+
+// abortTx aborts a preparing transaction: ABORT along every operation's
+// chain, and the API told why (TCKEYREF for the failed operation apiOp, or
+// TCROLLBACKREP when apiOp < 0).
+func (t *TC) abortTx(env block.Env, trans uint64, x *tx, code int, apiOp int64) {
+	t.Aborts++
+	if apiOp >= 0 {
+		t.send(env, gsn.TCKEYREF, x.api, trans, []uint32{uint32(apiOp), uint32(code)}, nil)
+	} else {
+		t.send(env, gsn.TCROLLBACKREP, x.api, trans, []uint32{uint32(code)}, nil)
+	}
+	x.state = txAborting
+	for i := range x.ops {
+		op := &x.ops[i]
+		if op.op == gsn.OpRead {
+			continue
+		}
+		x.pending++
+		w := append(t.words[:0], uint32(i), 0, uint32(len(op.chain)))
+		for _, c := range op.chain {
+			w = append(w, uint32(c))
+		}
+		w = append(w, uint32(t.cfg.Node), uint32(t.self.Instance))
+		t.words = w
+		t.send(env, gsn.ABORT, signal.Address{Node: op.chain[0], Block: gsn.BlockLQH}, trans, w, nil)
+	}
+	if x.pending == 0 {
+		delete(t.txs, trans)
+	}
+}
+
+func (t *TC) aborted(env block.Env, s *signal.Signal) {
+	x := t.txs[s.TransID]
+	if x == nil || x.state != txAborting {
+		return
+	}
+	if x.pending--; x.pending == 0 {
+		delete(t.txs, s.TransID)
+	}
+}

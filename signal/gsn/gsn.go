@@ -1,0 +1,84 @@
+package gsn
+
+import "github.com/gondb/gondb/signal"
+
+// Blocks.
+const (
+	BlockAPI signal.BlockID = 1 // an API client (ndbapi); also the simulator's clients
+	BlockTC  signal.BlockID = 2 // transaction coordinator (DBTC)
+	BlockLQH signal.BlockID = 3 // local query handler with its storage (DBLQH+DBTUP+DBACC+DBTUX)
+)
+
+// Transaction signals. Words are uint32; 64-bit values are two words, low
+// first. TransID carries the transaction id on every one of them.
+const (
+	// TCKEYREQ, API -> TC: one key operation of a transaction.
+	//   w0 op (Op*), w1 table id, w2 API op id, w3 flags (TcKeyCommit: the
+	//   last operation, commit once all are prepared), w4-w5 key hash.
+	//   s0 key image (read, lock, delete) or row image (insert, update,
+	//   write); s1 for update: the schema.ColumnSet of columns to write.
+	TCKEYREQ signal.Number = 10
+	// TCKEYCONF, TC -> API: an operation is prepared (reads: s0 the row).
+	//   w0 API op id.
+	TCKEYCONF signal.Number = 11
+	// TCKEYREF, TC -> API: an operation failed and the transaction is
+	// aborted. w0 API op id, w1 ndberr code.
+	TCKEYREF signal.Number = 12
+	// TCCOMMITCONF, TC -> API: the transaction committed (on every replica
+	// in memory). w0-w1 its GCI.
+	TCCOMMITCONF signal.Number = 13
+	// TCROLLBACKREP, TC -> API: the transaction was aborted by TC (time-out,
+	// a failed operation). w0 ndberr code.
+	TCROLLBACKREP signal.Number = 14
+
+	// LQHKEYREQ, TC -> primary LQH, then LQH -> next replica: prepare one
+	// operation on a fragment replica.
+	//   w0 op, w1 table id, w2 fragment, w3 TC op index, w4-w5 key hash,
+	//   w6 the receiver's position in the chain, w7 chain length, w8.. the
+	//   chain's node ids (primary first), then w(8+len) TC node, w(9+len)
+	//   TC instance. Sections as TCKEYREQ.
+	LQHKEYREQ signal.Number = 20
+	// LQHKEYCONF, last replica (or the primary for reads) -> TC: prepared.
+	//   w0 TC op index. Reads: s0 the row.
+	LQHKEYCONF signal.Number = 21
+	// LQHKEYREF, any replica -> TC: refused. w0 TC op index, w1 ndberr code.
+	LQHKEYREF signal.Number = 22
+	// COMMIT, TC -> last replica, then backwards along the chain: commit
+	// the operation. w0 TC op index, w1-w2 GCI, w3 receiver's position,
+	// w4 chain length, w5.. chain, then TC node and TC instance. The
+	// primary answers COMMITTED.
+	COMMIT    signal.Number = 23
+	COMMITTED signal.Number = 24 // primary LQH -> TC. w0 TC op index.
+	// COMPLETE, TC -> last replica, then backwards: release the operation
+	// record. Same words as COMMIT. The primary answers COMPLETED.
+	COMPLETE  signal.Number = 25
+	COMPLETED signal.Number = 26 // primary LQH -> TC. w0 TC op index.
+	// ABORT, TC -> the primary, then forwards along the chain behind the
+	// LQHKEYREQ it cancels: throw the operation away (a replica that never
+	// saw it passes the ABORT on all the same). w0 TC op index, w1
+	// receiver's position, w2 chain length, w3.. chain, then TC node and
+	// TC instance. The last replica answers ABORTED.
+	ABORT   signal.Number = 27
+	ABORTED signal.Number = 28 // LQH -> TC. w0 TC op index.
+)
+
+// Operation types in TCKEYREQ and LQHKEYREQ w0.
+const (
+	OpRead          = 1 // committed read: no lock, the latest committed row
+	OpReadExclusive = 2 // read holding an exclusive lock until commit
+	OpInsert        = 3
+	OpUpdate        = 4
+	OpWrite         = 5 // insert or update
+	OpDelete        = 6
+)
+
+// TCKEYREQ flags (w3).
+const (
+	TcKeyCommit = 1 << 0
+)
+
+// IsWrite reports whether op changes data (and so runs on every replica).
+func IsWrite(op uint32) bool { return op >= OpInsert && op <= OpDelete }
+
+// MaxReplicas bounds a chain carried in LQHKEYREQ and COMMIT.
+const MaxReplicas = 4

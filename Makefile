@@ -10,7 +10,7 @@ PKGS      := ./...
 CROSS_TEST_PKGS := ./ndberr/... ./partition/... ./schema/... ./datanode/... ./signal/... ./block/... ./sim/...
 STATICCHECK_VERSION := v0.8.2
 
-.PHONY: all build run test test-unit test-bigendian bench lint cross qemu soak clean
+.PHONY: all build run test test-unit test-bigendian bench lint cross deps qemu soak clean
 
 all: build
 
@@ -23,7 +23,7 @@ run: build
 
 # The whole test suite: vet, the tests on this machine, and the byte-order
 # sensitive packages again on big-endian ppc64 under qemu (-short).
-test: test-unit test-bigendian
+test: deps test-unit test-bigendian
 
 test-unit:
 	$(GO) vet $(PKGS)
@@ -32,12 +32,20 @@ test-unit:
 test-bigendian: qemu
 	CGO_ENABLED=0 GOARCH=ppc64 $(GO) test -count=1 -short -exec qemu-ppc64-static $(CROSS_TEST_PKGS)
 
-# Installs qemu-user-static from Debian when it is missing.
-qemu:
-	@command -v qemu-ppc64-static >/dev/null 2>&1 || { \
-		echo "installing qemu-user-static"; \
+# Installs what the tests need from Debian when it is missing:
+# qemu-user-static (big-endian runs) and etcd-server (the management node's
+# tests against an external etcd).
+deps:
+	@missing=""; \
+	command -v qemu-ppc64-static >/dev/null 2>&1 || missing="$$missing qemu-user-static"; \
+	command -v etcd >/dev/null 2>&1 || missing="$$missing etcd-server"; \
+	if [ -n "$$missing" ]; then \
+		echo "installing$$missing"; \
 		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
-		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq qemu-user-static >/dev/null; }
+		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing >/dev/null; \
+	fi
+
+qemu: deps
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem $(PKGS)

@@ -33,8 +33,10 @@
 //   - Committed reads never wait and never see prepared data. A transaction
 //     reads its own prepared image with ReadTx.
 //
-// A conflicting prepare returns ErrRowLocked with the holder; waiting, lock
-// modes for reads and deadlock detection are LQH's (the transactions issue).
+// Locks are exclusive (writes, PrepareLock) or shared (PrepareLockShared:
+// several transactions may hold a row for reading; a holder alone may
+// upgrade). A conflicting prepare returns ErrRowLocked and LastConflict names
+// the row; waiting in a queue and deadlock time-outs are LQH's and TC's.
 //
 // # Threading
 //

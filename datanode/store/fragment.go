@@ -36,7 +36,15 @@ type opRecord struct {
 	existedBefore bool   // the row was committed before the transaction
 	existsAfter   bool   // the row exists once the transaction commits
 	inUse         bool
+	// shared marks a shared (read) lock: it changes nothing, and other
+	// transactions' shared locks may hold the row with it, chained through
+	// next from the lock table's owner. An exclusive record is always alone.
+	shared bool
+	next   OpRef // the next shared holder, or noOp
 }
+
+// noOp ends a chain of shared lock holders.
+const noOp OpRef = 0xFFFFFFFF
 
 // Fragment is one table fragment's rows and indexes. See the package doc for
 // its threading rule: one LDM thread owns it.
@@ -56,6 +64,8 @@ type Fragment struct {
 	locks   lockTable
 	ops     []opRecord
 	freeOps []OpRef
+
+	conflict RowID // the row of the last ErrRowLocked, for LQH's wait queues
 
 	scratch []byte // chained var parts gathered for reading
 	merge   []byte // var parts merged by updates

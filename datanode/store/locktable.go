@@ -65,6 +65,16 @@ func (t *lockTable) put(r RowID, ref OpRef) {
 	t.n++
 }
 
+// set replaces the record of r, which must be present.
+func (t *lockTable) set(r RowID, ref OpRef) {
+	for i := t.home(r); ; i = (i + 1) & t.mask {
+		if RowID(t.slots[i]>>32) == r && t.slots[i] != lockEmpty {
+			t.slots[i] = uint64(r)<<32 | uint64(ref)
+			return
+		}
+	}
+}
+
 func (t *lockTable) del(r RowID) {
 	i := t.home(r)
 	for {

@@ -62,25 +62,66 @@ func (f *Fragment) newOp() OpRef {
 	return OpRef(len(f.ops) - 1)
 }
 
+// releaseOp frees record ref and its hold on the row: the row stays locked
+// (flagLocked) while other shared holders remain, and is unlocked otherwise.
 func (f *Fragment) releaseOp(ref OpRef) {
-	r := f.ops[ref].row
-	f.locks.del(r)
+	op := &f.ops[ref]
+	r := op.row
+	owner, _ := f.locks.get(r)
+	switch {
+	case owner != ref: // a shared holder behind the owner: unlink it
+		for p := owner; p != noOp; p = f.ops[p].next {
+			if f.ops[p].next == ref {
+				f.ops[p].next = op.next
+				break
+			}
+		}
+	case op.shared && op.next != noOp: // the next shared holder owns the row now
+		f.locks.set(r, op.next)
+	default:
+		f.locks.del(r)
+		if op.shared {
+			f.rows.slot(r)[hdrFlags] &^= flagLocked
+		}
+	}
 	f.ops[ref] = opRecord{}
 	f.freeOps = append(f.freeOps, ref)
 }
 
-// acquire locks committed row r for tx, or joins tx's record on it.
+// refuse counts a lock conflict on row r and remembers r for LastConflict.
+func (f *Fragment) refuse(r RowID) error {
+	f.stats.LockRefused++
+	f.conflict = r
+	return ErrRowLocked
+}
+
+// LastConflict is the row of the most recent ErrRowLocked: LQH queues the
+// refused request on it until the row's holders finish.
+func (f *Fragment) LastConflict() RowID { return f.conflict }
+
+// OpRow is the row an operation record holds (NoRow if ref is not in use).
+func (f *Fragment) OpRow(ref OpRef) RowID {
+	if int(ref) >= len(f.ops) || !f.ops[ref].inUse {
+		return NoRow
+	}
+	return f.ops[ref].row
+}
+
+// acquire locks committed row r exclusively for tx, or joins tx's record on
+// it. A shared lock tx holds alone is upgraded; one shared with other
+// transactions conflicts.
 func (f *Fragment) acquire(tx TxID, r RowID, s []byte, h32 uint32) (ref OpRef, created bool, err error) {
 	if s[hdrFlags]&flagLocked != 0 {
 		ref, _ = f.locks.get(r)
-		if f.ops[ref].tx != tx {
-			f.stats.LockRefused++
-			return 0, false, ErrRowLocked
+		op := &f.ops[ref]
+		if op.tx != tx || op.next != noOp {
+			return 0, false, f.refuse(r)
 		}
+		op.shared = false
 		return ref, false, nil
 	}
 	ref = f.newOp()
-	f.ops[ref] = opRecord{tx: tx, row: r, image: NoRow, h32: h32, existedBefore: true, existsAfter: true, inUse: true}
+	f.ops[ref] = opRecord{tx: tx, row: r, image: NoRow, h32: h32, existedBefore: true, existsAfter: true, inUse: true, next: noOp}
 	s[hdrFlags] |= flagLocked
 	f.locks.put(r, ref)
 	return ref, true, nil
@@ -108,7 +149,7 @@ func (f *Fragment) PrepareInsert(tx TxID, h uint64, row []byte) (OpRef, error) {
 		return f.insertOverExisting(tx, existing, row)
 	}
 	ref := f.newOp()
-	f.ops[ref] = opRecord{tx: tx, row: r, image: NoRow, h32: h32, ops: 1, existsAfter: true, inUse: true}
+	f.ops[ref] = opRecord{tx: tx, row: r, image: NoRow, h32: h32, ops: 1, existsAfter: true, inUse: true, next: noOp}
 	f.locks.put(r, ref)
 	f.stats.Inserts++
 	return ref, nil
@@ -122,9 +163,8 @@ func (f *Fragment) insertOverExisting(tx TxID, r RowID, row []byte) (OpRef, erro
 	}
 	ref, _ := f.locks.get(r)
 	op := &f.ops[ref]
-	if op.tx != tx {
-		f.stats.LockRefused++
-		return 0, ErrRowLocked
+	if op.tx != tx || op.next != noOp {
+		return 0, f.refuse(r)
 	}
 	if op.existsAfter {
 		return 0, ndberr.ErrRowExists
@@ -379,6 +419,48 @@ func (f *Fragment) PrepareLock(tx TxID, h uint64, key []byte) (OpRef, error) {
 	return ref, nil
 }
 
+// PrepareLockShared takes a shared lock for tx on the row with key: other
+// transactions may share it, none may write the row until every holder
+// finishes. A transaction that already holds the row (in any mode) joins its
+// record. Commit or Abort releases it.
+func (f *Fragment) PrepareLockShared(tx TxID, h uint64, key []byte) (OpRef, error) {
+	if len(key) != f.layout.KeySize {
+		return 0, ndberr.ErrWrongKeyLength
+	}
+	r, ok := f.lookup(h, key)
+	if !ok {
+		return 0, ndberr.ErrNoSuchRow
+	}
+	s := f.rows.slot(r)
+	owner := noOp
+	if s[hdrFlags]&flagLocked != 0 {
+		owner, _ = f.locks.get(r)
+		for p := owner; p != noOp; p = f.ops[p].next {
+			if op := &f.ops[p]; op.tx == tx {
+				if !op.existsAfter {
+					return 0, ndberr.ErrNoSuchRow
+				}
+				op.ops++
+				return p, nil
+			}
+		}
+		if !f.ops[owner].shared {
+			return 0, f.refuse(r)
+		}
+	}
+	ref := f.newOp()
+	f.ops[ref] = opRecord{tx: tx, row: r, image: NoRow, h32: uint32(h >> 32), ops: 1,
+		existedBefore: true, existsAfter: true, inUse: true, shared: true, next: noOp}
+	if owner == noOp {
+		s[hdrFlags] |= flagLocked
+		f.locks.put(r, ref)
+	} else { // join the holders, behind the owner
+		f.ops[ref].next = f.ops[owner].next
+		f.ops[owner].next = ref
+	}
+	return ref, nil
+}
+
 // Commit makes op ref's prepared state the committed state, stamps the row
 // with gci and releases the lock. It cannot fail on a valid ref.
 func (f *Fragment) Commit(ref OpRef, gci uint64) error {
@@ -389,6 +471,7 @@ func (f *Fragment) Commit(ref OpRef, gci uint64) error {
 	r := op.row
 	s := f.rows.slot(r)
 	switch {
+	case op.shared: // a read lock: releaseOp unlocks the row if it was the last holder
 	case op.existedBefore && op.existsAfter:
 		if op.image != NoRow {
 			f.installImage(op, s)
@@ -446,12 +529,14 @@ func (f *Fragment) Abort(ref OpRef) error {
 	}
 	op := &f.ops[ref]
 	r := op.row
-	if op.existedBefore {
+	switch {
+	case op.shared: // releaseOp unlocks the row if it was the last holder
+	case op.existedBefore:
 		if op.image != NoRow {
 			f.freeSlot(op.image, f.sharedVar(op))
 		}
 		f.rows.slot(r)[hdrFlags] &^= flagLocked
-	} else {
+	default:
 		f.pk.Delete(op.h32, r)
 		f.freeSlot(r, NoRow)
 	}

@@ -15,7 +15,7 @@ var (
 
 	// Locks and time-outs.
 	ErrDeadlockTimeout = def(266, ClassTimeout, "Time-out in NDB, probably caused by deadlock")
-	ErrLockWaitTimeout = def(274, ClassTimeout, "Time-out in NDB, probably caused by deadlock")
+	ErrInactiveTimeout = def(274, ClassTimeout, "Time-out in NDB: transaction inactive longer than TransactionInactiveTimeout")
 
 	// Schema and requests.
 	ErrNoSuchTable     = def(723, ClassSchema, "No such table existed")

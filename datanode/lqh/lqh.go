@@ -46,6 +46,21 @@ type opRec struct {
 	committed bool
 }
 
+// waiter is a key request parked behind a row lock held by another
+// transaction. It owns a copy of the request; it runs again, in arrival
+// order, when a holder of the row commits or aborts, and leaves the queue
+// when its transaction is aborted (TC's deadlock time-out).
+type waiter struct {
+	sig signal.Signal // sections point into buf
+	buf []byte
+	key opKey
+}
+
+type waitKey struct {
+	frag *store.Fragment
+	row  store.RowID
+}
+
 // LQH is one node's local query handler.
 type LQH struct {
 	block.Handlers
@@ -53,14 +68,18 @@ type LQH struct {
 	frags map[fragKey]*store.Fragment
 	ops   map[opKey]*opRec
 	rows  map[rowKey]*rowOp // live store operations, to join
-	row   []byte
-	out   signal.Signal
+	waits map[waitKey][]*waiter
+	// waiting finds a parked request by its operation, for ABORT.
+	waiting map[opKey]waitKey
+	row     []byte
+	out     signal.Signal
 }
 
 // New creates the LQH of node with an empty fragment replica for every
 // fragment of every table in d that the node holds.
 func New(node signal.NodeID, d *dih.Distribution, pool *mem.Pool) *LQH {
-	l := &LQH{node: node, frags: map[fragKey]*store.Fragment{}, ops: map[opKey]*opRec{}, rows: map[rowKey]*rowOp{}}
+	l := &LQH{node: node, frags: map[fragKey]*store.Fragment{}, ops: map[opKey]*opRec{}, rows: map[rowKey]*rowOp{},
+		waits: map[waitKey][]*waiter{}, waiting: map[opKey]waitKey{}}
 	for _, id := range d.TableIDs() {
 		t, _ := d.Table(id)
 		for _, f := range t.FragmentsOn(node) {
@@ -86,8 +105,12 @@ func (l *LQH) Fragment(table, frag uint32) (*store.Fragment, bool) {
 	return f, ok
 }
 
-// OpenOperations is the number of operation records held.
-func (l *LQH) OpenOperations() int { return len(l.ops) }
+// OpenOperations is the number of operation records held, parked requests
+// included.
+func (l *LQH) OpenOperations() int { return len(l.ops) + len(l.waiting) }
+
+// Waiting is the number of requests parked behind row locks.
+func (l *LQH) Waiting() int { return len(l.waiting) }
 
 // keyReq is LQHKEYREQ's words decoded.
 type keyReq struct {
@@ -117,7 +140,10 @@ func parseKeyReq(s *signal.Signal) (keyReq, bool) {
 	return r, true
 }
 
-func (l *LQH) lqhKeyReq(env block.Env, s *signal.Signal) {
+func (l *LQH) lqhKeyReq(env block.Env, s *signal.Signal) { l.execKeyReq(env, s, nil) }
+
+// execKeyReq runs a key request: a new one (w nil) or a parked one again.
+func (l *LQH) execKeyReq(env block.Env, s *signal.Signal, w *waiter) {
 	r, ok := parseKeyReq(s)
 	if !ok {
 		return // malformed: the sender's bug; nothing to answer to
@@ -145,6 +171,10 @@ func (l *LQH) lqhKeyReq(env block.Env, s *signal.Signal) {
 		if ref, err = f.PrepareLock(tx, r.hash, data); err == nil {
 			l.row, err = f.ReadTx(tx, r.hash, data, l.row[:0])
 		}
+	case gsn.OpReadShared:
+		if ref, err = f.PrepareLockShared(tx, r.hash, data); err == nil {
+			l.row, err = f.ReadTx(tx, r.hash, data, l.row[:0])
+		}
 	case gsn.OpInsert:
 		ref, err = f.PrepareInsert(tx, r.hash, data)
 	case gsn.OpUpdate:
@@ -164,6 +194,10 @@ func (l *LQH) lqhKeyReq(env block.Env, s *signal.Signal) {
 	default:
 		err = ndberr.ErrBadAttribute
 	}
+	if errors.Is(err, store.ErrRowLocked) {
+		l.park(s, w, key, waitKey{f, f.LastConflict()})
+		return
+	}
 	if err != nil {
 		l.ref(env, r.tc, s.TransID, r.idx, err)
 		return
@@ -176,7 +210,7 @@ func (l *LQH) lqhKeyReq(env block.Env, s *signal.Signal) {
 	}
 	ro.users++
 	l.ops[key] = &opRec{row: ro}
-	if r.op == gsn.OpReadExclusive {
+	if !gsn.IsWrite(r.op) {
 		l.conf(env, r.tc, s.TransID, r.idx, l.row)
 		return
 	}
@@ -189,6 +223,62 @@ func (l *LQH) lqhKeyReq(env block.Env, s *signal.Signal) {
 		return
 	}
 	l.conf(env, r.tc, s.TransID, r.idx, nil)
+}
+
+// park queues a request refused by a row lock on the row's wait queue.
+func (l *LQH) park(s *signal.Signal, w *waiter, key opKey, k waitKey) {
+	if w == nil {
+		w = &waiter{key: key}
+		w.sig = *s
+		n := 0
+		for i := 0; i < int(s.NumSects); i++ {
+			n += len(s.Sections[i])
+		}
+		w.buf = make([]byte, 0, n)
+		for i := 0; i < int(s.NumSects); i++ {
+			start := len(w.buf)
+			w.buf = append(w.buf, s.Sections[i]...)
+			w.sig.Sections[i] = w.buf[start:len(w.buf):len(w.buf)]
+		}
+	}
+	l.waits[k] = append(l.waits[k], w)
+	l.waiting[key] = k
+}
+
+// wake runs again, in order, the requests parked on a row whose holder just
+// committed or aborted. Those refused again park anew (behind the new
+// holder, in the same order).
+func (l *LQH) wake(env block.Env, k waitKey) {
+	q := l.waits[k]
+	if len(q) == 0 {
+		return
+	}
+	delete(l.waits, k)
+	for _, w := range q {
+		delete(l.waiting, w.key)
+		l.execKeyReq(env, &w.sig, w)
+	}
+}
+
+// unpark removes an aborted operation's parked request, if it has one.
+func (l *LQH) unpark(key opKey) {
+	k, ok := l.waiting[key]
+	if !ok {
+		return
+	}
+	delete(l.waiting, key)
+	q := l.waits[k]
+	for i, w := range q {
+		if w.key == key {
+			q = append(q[:i], q[i+1:]...)
+			break
+		}
+	}
+	if len(q) == 0 {
+		delete(l.waits, k)
+	} else {
+		l.waits[k] = q
+	}
 }
 
 func (l *LQH) conf(env block.Env, tc signal.Address, trans uint64, idx uint32, row []byte) {
@@ -206,9 +296,6 @@ func (l *LQH) conf(env block.Env, tc signal.Address, trans uint64, idx uint32, r
 
 func (l *LQH) ref(env block.Env, tc signal.Address, trans uint64, idx uint32, err error) {
 	code := ndberr.CodeOf(err)
-	if errors.Is(err, store.ErrRowLocked) {
-		code = ndberr.ErrDeadlockTimeout.Code // no lock waits yet: refuse, TC aborts, the client retries
-	}
 	if code == 0 {
 		code = ndberr.ErrInternal.Code
 	}
@@ -283,10 +370,14 @@ func (l *LQH) commit(env block.Env, s *signal.Signal) {
 		op.committed = true
 		ro := op.row
 		if ro.users--; ro.users == 0 && !ro.done {
+			row := ro.frag.OpRow(ro.ref)
 			if err := ro.frag.Commit(ro.ref, r.gci); err != nil {
 				panic(fmt.Sprintf("lqh node %d: commit of %x/%d: %v", l.node, s.TransID, r.idx, err))
 			}
 			l.finish(ro)
+			l.passBack(env, s, r, gsn.COMMITTED)
+			l.wake(env, waitKey{ro.frag, row})
+			return
 		}
 	}
 	l.passBack(env, s, r, gsn.COMMITTED)
@@ -322,8 +413,11 @@ func (l *LQH) abort(env block.Env, s *signal.Signal) {
 	}
 	tc := signal.Address{Node: signal.NodeID(s.Words[3+n]), Block: gsn.BlockTC, Instance: uint16(s.Words[4+n])}
 	key := opKey{tcNode: tc.Node, trans: s.TransID, idx: idx}
+	l.unpark(key)
+	freed := waitKey{row: store.NoRow}
 	if op := l.ops[key]; op != nil {
 		if ro := op.row; !op.committed && !ro.done {
+			freed = waitKey{ro.frag, ro.frag.OpRow(ro.ref)}
 			if err := ro.frag.Abort(ro.ref); err != nil {
 				panic(fmt.Sprintf("lqh node %d: abort of %x/%d: %v", l.node, s.TransID, idx, err))
 			}
@@ -331,6 +425,15 @@ func (l *LQH) abort(env block.Env, s *signal.Signal) {
 		}
 		delete(l.ops, key)
 	}
+	l.passAbort(env, s, pos, n, idx, tc)
+	if freed.row != store.NoRow {
+		l.wake(env, freed)
+	}
+}
+
+// passAbort forwards an ABORT to the next replica or, from the last one,
+// answers TC.
+func (l *LQH) passAbort(env block.Env, s *signal.Signal, pos, n int, idx uint32, tc signal.Address) {
 	l.out = *s
 	if pos+1 < n {
 		l.out.Receiver = signal.Address{Node: signal.NodeID(s.Words[3+pos+1]), Block: gsn.BlockLQH}

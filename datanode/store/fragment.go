@@ -80,6 +80,9 @@ type Stats struct {
 	Deletes, Commits, Aborts      uint64
 	Scans, ScanRowsExamined       uint64
 	ScanRowsReturned, LockRefused uint64
+	// GCIRegressions counts commits stamped with a GCI older than the
+	// row's: always 0 when the global checkpoint protocol is correct.
+	GCIRegressions uint64
 }
 
 // NewFragment creates an empty fragment of table layout l in pool.

@@ -474,6 +474,9 @@ func (f *Fragment) Commit(ref OpRef, gci uint64) error {
 	case op.shared: // a read lock: releaseOp unlocks the row if it was the last holder
 	case op.existedBefore && op.existsAfter:
 		if op.image != NoRow {
+			if gci < rowGCI(s) {
+				f.stats.GCIRegressions++
+			}
 			f.installImage(op, s)
 			binary.LittleEndian.PutUint64(s[hdrGCI:], gci)
 		}

@@ -6,9 +6,11 @@ import (
 	"flag"
 	"fmt"
 	"testing"
+	"time"
 
 	"github.com/gondb/gondb/block"
 	"github.com/gondb/gondb/datanode/dih"
+	"github.com/gondb/gondb/datanode/gcp"
 	"github.com/gondb/gondb/datanode/lqh"
 	"github.com/gondb/gondb/datanode/mem"
 	"github.com/gondb/gondb/datanode/store"
@@ -67,6 +69,7 @@ type bankClient struct {
 	committed int
 	aborted   int
 	audits    int
+	lastGCI   uint64
 	violation string
 }
 
@@ -77,6 +80,13 @@ func newBankClient(node signal.NodeID, l *schema.Layout) *bankClient {
 	c.On(gsn.TCROLLBACKREP, func(env block.Env, s *signal.Signal) { c.failed(s) })
 	c.On(gsn.TCCOMMITCONF, func(env block.Env, s *signal.Signal) {
 		if s.TransID == c.trans && c.busy {
+			// One client's transactions run one after another, so their
+			// GCIs never go back.
+			gci := uint64(s.Words[0]) | uint64(s.Words[1])<<32
+			if gci < c.lastGCI && c.violation == "" {
+				c.violation = fmt.Sprintf("node %d: transaction %x committed in GCI %d after one in %d", c.node, c.trans, gci, c.lastGCI)
+			}
+			c.lastGCI = gci
 			c.busy = false
 			c.committed++
 			if c.audit {
@@ -119,7 +129,7 @@ func (c *bankClient) Tick(env block.Env) {
 	if c.audit {
 		c.pending = accounts
 		for i := int64(0); i < accounts; i++ {
-			c.send(env, gsn.OpReadExclusive, uint32(i), 0, keyOf(i))
+			c.send(env, gsn.OpReadShared, uint32(i), 0, keyOf(i))
 		}
 		return
 	}
@@ -169,11 +179,17 @@ type cluster struct {
 	dist    *dih.Distribution
 	lqhs    map[signal.NodeID]*lqh.LQH
 	tcs     map[signal.NodeID]*tc.TC
+	gcps    map[signal.NodeID]*gcp.GCP
 	clients map[signal.NodeID]*bankClient
 	pools   []*mem.Pool
 }
 
 func newCluster(t *testing.T, seed uint64, nodes, replicas int) *cluster {
+	return newClusterWith(t, seed, nodes, replicas, nil)
+}
+
+// newClusterWith also places the blocks extra returns on each node.
+func newClusterWith(t *testing.T, seed uint64, nodes, replicas int, extra func(signal.NodeID) []sim.Placed) *cluster {
 	l := accountLayout()
 	ids := make([]partition.NodeID, nodes)
 	for i := range ids {
@@ -188,7 +204,11 @@ func newCluster(t *testing.T, seed uint64, nodes, replicas int) *cluster {
 		t.Fatal(err)
 	}
 	c := &cluster{s: sim.New(sim.DefaultConfig(seed)), dist: d, lqhs: map[signal.NodeID]*lqh.LQH{},
-		tcs: map[signal.NodeID]*tc.TC{}, clients: map[signal.NodeID]*bankClient{}}
+		tcs: map[signal.NodeID]*tc.TC{}, gcps: map[signal.NodeID]*gcp.GCP{}, clients: map[signal.NodeID]*bankClient{}}
+	all := make([]signal.NodeID, nodes)
+	for i := range all {
+		all[i] = signal.NodeID(i + 1)
+	}
 	tbl, _ := d.Table(tableID)
 	for i := 1; i <= nodes; i++ {
 		node := signal.NodeID(i)
@@ -211,10 +231,18 @@ func newCluster(t *testing.T, seed uint64, nodes, replicas int) *cluster {
 					f.Commit(ref, 1)
 				}
 			}
-			tcb := tc.New(tc.Config{Node: node, Distribution: func() *dih.Distribution { return d }})
+			tcb := tc.New(tc.Config{Node: node, Distribution: func() *dih.Distribution { return d },
+				DeadlockTimeout: 100 * time.Millisecond})
+			g := gcp.New(gcp.Config{Node: node, Nodes: all, TCs: []signal.Address{{Node: node, Block: gsn.BlockTC}},
+				Interval: 50 * time.Millisecond})
 			cl := newBankClient(node, l)
-			c.lqhs[node], c.tcs[node], c.clients[node] = lq, tcb, cl
-			return []sim.Placed{{ID: gsn.BlockLQH, Block: lq}, {ID: gsn.BlockTC, Block: tcb}, {ID: gsn.BlockAPI, Block: cl}}
+			c.lqhs[node], c.tcs[node], c.gcps[node], c.clients[node] = lq, tcb, g, cl
+			placed := []sim.Placed{{ID: gsn.BlockLQH, Block: lq}, {ID: gsn.BlockTC, Block: tcb},
+				{ID: gsn.BlockDIH, Block: g}, {ID: gsn.BlockAPI, Block: cl}}
+			if extra != nil {
+				placed = append(placed, extra(node)...)
+			}
+			return placed
 		})
 	}
 	t.Cleanup(func() {
@@ -257,6 +285,9 @@ func (c *cluster) check() error {
 			if !ok {
 				return fmt.Errorf("node %d lacks fragment %d", node, frag)
 			}
+			if st := f.Stats(); st.GCIRegressions != 0 {
+				return fmt.Errorf("fragment %d on node %d: %d commits went back in GCI", frag, node, st.GCIRegressions)
+			}
 			img := dump(f)
 			if i == 0 {
 				first = img
@@ -268,6 +299,17 @@ func (c *cluster) check() error {
 	}
 	if total != accounts*initialBalance {
 		return fmt.Errorf("balances add up to %d, want %d", total, accounts*initialBalance)
+	}
+	// Every node followed the epochs, and they advanced.
+	var cur uint64
+	for n, g := range c.gcps {
+		st := g.Stats()
+		if cur == 0 {
+			cur = st.Current
+		}
+		if st.Current != cur || st.Current < 10 || st.Completed+1 != st.Current {
+			return fmt.Errorf("node %d: GCP at epoch %d (complete %d); other nodes at %d", n, st.Current, st.Completed, cur)
+		}
 	}
 	return nil
 }
@@ -326,4 +368,17 @@ func TestBankTransfers(t *testing.T) {
 			t.Logf("%d seeds: %d transactions committed (%d audits), %d aborted by conflicts", len(seeds), committed, audits, aborted)
 		})
 	}
+}
+
+// balance reads an account's committed balance from its primary replica.
+func (c *cluster) balance(id int64) int64 {
+	tbl, _ := c.dist.Table(tableID)
+	h := partition.Hash(keyOf(id))
+	frag, chain := tbl.Locate(h)
+	f, _ := c.lqhs[chain[0]].Fragment(tableID, frag)
+	row, err := f.Read(h, keyOf(id), nil)
+	if err != nil {
+		panic(err)
+	}
+	return accountLayout().RowOf(row).Int64(1)
 }

@@ -19,9 +19,16 @@ type Config struct {
 	// its operations (NDB's TransactionDeadlockDetectionTimeout, default
 	// 1200 ms).
 	DeadlockTimeout time.Duration
+	// InactiveTimeout aborts a transaction whose API has sent nothing for
+	// this long while it holds no operation in flight (NDB's
+	// TransactionInactiveTimeout). 0 disables it, NDB's default in effect.
+	InactiveTimeout time.Duration
 	// MaxOperations caps a transaction's operations (NDB's
 	// MaxNoOfConcurrentOperations applies per node; here per transaction).
 	MaxOperations int
+	// InitialGCI is the epoch commits get until the GCP block moves it
+	// (default 1).
+	InitialGCI uint64
 }
 
 type opState uint8
@@ -58,7 +65,9 @@ type tx struct {
 	pending   int // COMMITTED, COMPLETED or ABORTED still awaited
 	commitReq bool
 	gci       uint64
-	started   time.Duration
+	// progress is when the transaction last moved: a request from the API
+	// or an answer from an LQH. The time-outs count from it.
+	progress time.Duration
 }
 
 // TC is one transaction coordinator instance.
@@ -67,9 +76,19 @@ type TC struct {
 	cfg   Config
 	self  signal.Address
 	txs   map[uint64]*tx
-	epoch uint64
 	out   signal.Signal
 	words []uint32
+
+	// Global checkpoint state (package gcp): the epoch commits get, whether
+	// commit decisions are held for the next epoch's switch, the
+	// transactions waiting for it, and how many transactions of each
+	// epoch are in their commit phase.
+	gci       uint64
+	holding   bool
+	held      []uint64
+	inCommit  map[uint64]int
+	finishGCI uint64 // the previous epoch, until its commits are done
+	gcp       signal.Address
 
 	// Counters (ndbinfo later).
 	Commits, Aborts uint64
@@ -83,13 +102,18 @@ func New(cfg Config) *TC {
 	if cfg.MaxOperations == 0 {
 		cfg.MaxOperations = 32768
 	}
-	t := &TC{cfg: cfg, txs: map[uint64]*tx{}, epoch: 1}
+	if cfg.InitialGCI == 0 {
+		cfg.InitialGCI = 1
+	}
+	t := &TC{cfg: cfg, txs: map[uint64]*tx{}, gci: cfg.InitialGCI, inCommit: map[uint64]int{}}
 	t.On(gsn.TCKEYREQ, t.tcKeyReq)
 	t.On(gsn.LQHKEYCONF, t.lqhKeyConf)
 	t.On(gsn.LQHKEYREF, t.lqhKeyRef)
 	t.On(gsn.COMMITTED, t.committed)
 	t.On(gsn.COMPLETED, t.completed)
 	t.On(gsn.ABORTED, t.aborted)
+	t.On(gsn.GCP_TCPREPARE, t.gcpPrepare)
+	t.On(gsn.GCP_NOMORETRANS, t.gcpNoMoreTrans)
 	return t
 }
 
@@ -99,17 +123,28 @@ func (t *TC) Handle(env block.Env, s *signal.Signal) {
 	t.Dispatch(env, s)
 }
 
-// Tick advances the epoch and aborts transactions that waited too long.
+// Tick aborts transactions that waited too long: for their operations
+// (TransactionDeadlockDetectionTimeout: a lock wait, most likely a
+// deadlock) or for their API (TransactionInactiveTimeout).
 func (t *TC) Tick(env block.Env) {
 	t.self = env.Self()
-	t.epoch++
 	now := env.Now()
 	for id, x := range t.txs {
-		if x.state == txPreparing && now-x.started > t.cfg.DeadlockTimeout {
+		if x.state != txPreparing {
+			continue
+		}
+		idle := now - x.progress
+		switch {
+		case x.prepared < len(x.ops) && idle > t.cfg.DeadlockTimeout:
 			t.abortTx(env, id, x, ndberr.ErrDeadlockTimeout.Code, -1)
+		case x.prepared == len(x.ops) && t.cfg.InactiveTimeout > 0 && idle > t.cfg.InactiveTimeout:
+			t.abortTx(env, id, x, ndberr.ErrInactiveTimeout.Code, -1)
 		}
 	}
 }
+
+// GCI is the epoch this TC's commits get now.
+func (t *TC) GCI() uint64 { return t.gci }
 
 // Transactions is the number of open transactions.
 func (t *TC) Transactions() int { return len(t.txs) }
@@ -135,9 +170,10 @@ func (t *TC) tcKeyReq(env block.Env, s *signal.Signal) {
 	h := uint64(s.Words[4]) | uint64(s.Words[5])<<32
 	x := t.txs[s.TransID]
 	if x == nil {
-		x = &tx{api: s.Sender, state: txPreparing, started: env.Now()}
+		x = &tx{api: s.Sender, state: txPreparing}
 		t.txs[s.TransID] = x
 	}
+	x.progress = env.Now()
 	refuse := func(code int) {
 		t.send(env, gsn.TCKEYREF, s.Sender, s.TransID, []uint32{apiID, uint32(code)}, nil)
 	}
@@ -196,18 +232,41 @@ func (t *TC) lqhKeyConf(env block.Env, s *signal.Signal) {
 	}
 	op.state = opPrepared
 	x.prepared++
+	x.progress = env.Now()
 	t.send(env, gsn.TCKEYCONF, x.api, s.TransID, []uint32{op.apiID}, s.Section(0))
 	t.maybeCommit(env, s.TransID, x)
 }
 
 // maybeCommit starts the commit phase once every operation is prepared
-// and the API asked to commit.
+// and the API asked to commit. While the GCP holds commit decisions, a
+// transaction that writes waits for the epoch switch.
 func (t *TC) maybeCommit(env block.Env, trans uint64, x *tx) {
 	if !x.commitReq || x.prepared != len(x.ops) {
 		return
 	}
 	x.state = txCommitting
-	x.gci = t.epoch << 32
+	if t.holding && x.writes() {
+		t.held = append(t.held, trans)
+		return
+	}
+	t.decideCommit(env, trans, x)
+}
+
+// writes reports whether a transaction holds anything to commit.
+func (x *tx) writes() bool {
+	for i := range x.ops {
+		if x.ops[i].op != gsn.OpRead {
+			return true
+		}
+	}
+	return false
+}
+
+// decideCommit takes the commit decision: the transaction gets the current
+// epoch and COMMIT goes to every operation's last replica.
+func (t *TC) decideCommit(env block.Env, trans uint64, x *tx) {
+	x.gci = t.gci
+	t.inCommit[x.gci]++
 	for i := range x.ops {
 		op := &x.ops[i]
 		if op.op == gsn.OpRead {
@@ -249,6 +308,7 @@ func (t *TC) committed(env block.Env, s *signal.Signal) {
 // finishCommit answers the API, then runs the complete phase.
 func (t *TC) finishCommit(env block.Env, trans uint64, x *tx) {
 	t.Commits++
+	t.commitDone(env, x.gci)
 	t.send(env, gsn.TCCOMMITCONF, x.api, trans, []uint32{uint32(x.gci), uint32(x.gci >> 32)}, nil)
 	x.state = txCompleting
 	for i := range x.ops {
@@ -320,5 +380,48 @@ func (t *TC) aborted(env block.Env, s *signal.Signal) {
 	}
 	if x.pending--; x.pending == 0 {
 		delete(t.txs, s.TransID)
+	}
+}
+
+// gcpPrepare holds commit decisions until the next epoch begins.
+func (t *TC) gcpPrepare(env block.Env, s *signal.Signal) {
+	if s.NumWords < 2 {
+		return
+	}
+	t.holding = true
+	t.send(env, gsn.GCP_TCPREPARECONF, s.Sender, 0, []uint32{s.Words[0], s.Words[1]}, nil)
+}
+
+// gcpNoMoreTrans switches to the next epoch, releases the held commits into
+// it, and reports the previous epoch finished once its commits are done.
+func (t *TC) gcpNoMoreTrans(env block.Env, s *signal.Signal) {
+	if s.NumWords < 2 {
+		return
+	}
+	prev := t.gci
+	t.gci = uint64(s.Words[0]) | uint64(s.Words[1])<<32
+	t.holding = false
+	t.finishGCI, t.gcp = prev, s.Sender
+	held := t.held
+	t.held = t.held[:0]
+	for _, trans := range held {
+		if x := t.txs[trans]; x != nil && x.state == txCommitting {
+			t.decideCommit(env, trans, x)
+		}
+	}
+	t.commitDone(env, 0)
+}
+
+// commitDone counts a transaction of epoch gci out of its commit phase (gci
+// 0: none) and tells the GCP block when the epoch being closed is done.
+func (t *TC) commitDone(env block.Env, gci uint64) {
+	if gci != 0 {
+		if t.inCommit[gci]--; t.inCommit[gci] == 0 {
+			delete(t.inCommit, gci)
+		}
+	}
+	if f := t.finishGCI; f != 0 && t.inCommit[f] == 0 {
+		t.finishGCI = 0
+		t.send(env, gsn.GCP_TCFINISHED, t.gcp, 0, []uint32{uint32(f), uint32(f >> 32)}, nil)
 	}
 }

@@ -7,6 +7,7 @@ const (
 	BlockAPI signal.BlockID = 1 // an API client (ndbapi); also the simulator's clients
 	BlockTC  signal.BlockID = 2 // transaction coordinator (DBTC)
 	BlockLQH signal.BlockID = 3 // local query handler with its storage (DBLQH+DBTUP+DBACC+DBTUX)
+	BlockDIH signal.BlockID = 4 // distribution and the global checkpoint protocol (DBDIH)
 )
 
 // Transaction signals. Words are uint32; 64-bit values are two words, low
@@ -62,6 +63,35 @@ const (
 	ABORTED signal.Number = 28 // LQH -> TC. w0 TC op index.
 )
 
+// Global checkpoint (epoch) signals. The master's DIH runs the protocol
+// every TimeBetweenEpochs; GCIs are 64-bit, w0 low and w1 high.
+const (
+	// GCP_PREPARE, master DIH -> every node's DIH: epoch w0-w1 comes next.
+	// Each node holds its TCs' commit decisions and answers
+	// GCP_PREPARECONF (w0-w1 the GCI, w2 the node).
+	GCP_PREPARE     signal.Number = 30
+	GCP_PREPARECONF signal.Number = 31
+	// GCP_COMMIT, master -> every DIH: switch to epoch w0-w1. Each node
+	// answers GCP_NODEFINISH (w0-w1 the previous GCI, w2 the node) once its
+	// TCs have finished the commit phase of every transaction of the
+	// previous epoch.
+	GCP_COMMIT     signal.Number = 32
+	GCP_NODEFINISH signal.Number = 33
+	// GCP_COMPLETE_REP, master -> every DIH: epoch w0-w1 is complete: every
+	// transaction in it has committed on every replica.
+	GCP_COMPLETE_REP signal.Number = 34
+
+	// GCP_TCPREPARE, DIH -> local TC: hold commit decisions (w0-w1 the next
+	// GCI); TC answers GCP_TCPREPARECONF (w0-w1).
+	GCP_TCPREPARE     signal.Number = 35
+	GCP_TCPREPARECONF signal.Number = 36
+	// GCP_NOMORETRANS, DIH -> local TC: commit in epoch w0-w1 from now on;
+	// TC answers GCP_TCFINISHED (w0-w1 the previous GCI) once no transaction
+	// of the previous epoch is still in its commit phase.
+	GCP_NOMORETRANS signal.Number = 37
+	GCP_TCFINISHED  signal.Number = 38
+)
+
 // Operation types in TCKEYREQ and LQHKEYREQ w0.
 const (
 	OpRead          = 1 // committed read: no lock, the latest committed row
@@ -70,6 +100,7 @@ const (
 	OpUpdate        = 4
 	OpWrite         = 5 // insert or update
 	OpDelete        = 6
+	OpReadShared    = 7 // read holding a shared lock until commit
 )
 
 // TCKEYREQ flags (w3).
@@ -79,6 +110,10 @@ const (
 
 // IsWrite reports whether op changes data (and so runs on every replica).
 func IsWrite(op uint32) bool { return op >= OpInsert && op <= OpDelete }
+
+// IsLocking reports whether op holds a row lock until the transaction ends
+// (every operation but the committed read).
+func IsLocking(op uint32) bool { return op != OpRead }
 
 // MaxReplicas bounds a chain carried in LQHKEYREQ and COMMIT.
 const MaxReplicas = 4

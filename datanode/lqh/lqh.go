@@ -42,8 +42,19 @@ type rowKey struct {
 }
 
 type opRec struct {
-	row       *rowOp
+	row       *rowOp   // a key operation's row (nil for a scan's record)
+	scanned   []*rowOp // the rows a locking scan locked
 	committed bool
+}
+
+// rowOps calls fn for every store operation the record holds.
+func (o *opRec) rowOps(fn func(*rowOp)) {
+	if o.row != nil {
+		fn(o.row)
+	}
+	for _, ro := range o.scanned {
+		fn(ro)
+	}
 }
 
 // waiter is a key request parked behind a row lock held by another
@@ -51,9 +62,10 @@ type opRec struct {
 // order, when a holder of the row commits or aborts, and leaves the queue
 // when its transaction is aborted (TC's deadlock time-out).
 type waiter struct {
-	sig signal.Signal // sections point into buf
-	buf []byte
-	key opKey
+	sig  signal.Signal // sections point into buf
+	buf  []byte
+	key  opKey
+	scan *scanRec // a locking scan waiting for a row, instead of sig
 }
 
 type waitKey struct {
@@ -71,6 +83,8 @@ type LQH struct {
 	waits map[waitKey][]*waiter
 	// waiting finds a parked request by its operation, for ABORT.
 	waiting map[opKey]waitKey
+	scans   map[opKey]*scanRec
+	freed   []waitKey // rows released by the signal being handled
 	row     []byte
 	out     signal.Signal
 }
@@ -79,7 +93,7 @@ type LQH struct {
 // fragment of every table in d that the node holds.
 func New(node signal.NodeID, d *dih.Distribution, pool *mem.Pool) *LQH {
 	l := &LQH{node: node, frags: map[fragKey]*store.Fragment{}, ops: map[opKey]*opRec{}, rows: map[rowKey]*rowOp{},
-		waits: map[waitKey][]*waiter{}, waiting: map[opKey]waitKey{}}
+		waits: map[waitKey][]*waiter{}, waiting: map[opKey]waitKey{}, scans: map[opKey]*scanRec{}}
 	for _, id := range d.TableIDs() {
 		t, _ := d.Table(id)
 		for _, f := range t.FragmentsOn(node) {
@@ -90,6 +104,8 @@ func New(node signal.NodeID, d *dih.Distribution, pool *mem.Pool) *LQH {
 	l.On(gsn.COMMIT, l.commit)
 	l.On(gsn.COMPLETE, l.complete)
 	l.On(gsn.ABORT, l.abort)
+	l.On(gsn.SCAN_FRAGREQ, l.scanFragReq)
+	l.On(gsn.SCAN_FRAGNEXT, l.scanFragNext)
 	return l
 }
 
@@ -202,14 +218,7 @@ func (l *LQH) execKeyReq(env block.Env, s *signal.Signal, w *waiter) {
 		l.ref(env, r.tc, s.TransID, r.idx, err)
 		return
 	}
-	rk := rowKey{f, ref}
-	ro := l.rows[rk]
-	if ro == nil {
-		ro = &rowOp{frag: f, ref: ref}
-		l.rows[rk] = ro
-	}
-	ro.users++
-	l.ops[key] = &opRec{row: ro}
+	l.ops[key] = &opRec{row: l.joinRow(f, ref)}
 	if !gsn.IsWrite(r.op) {
 		l.conf(env, r.tc, s.TransID, r.idx, l.row)
 		return
@@ -223,6 +232,19 @@ func (l *LQH) execKeyReq(env block.Env, s *signal.Signal, w *waiter) {
 		return
 	}
 	l.conf(env, r.tc, s.TransID, r.idx, nil)
+}
+
+// joinRow returns the LQH record of store operation ref, shared by every
+// operation of the transaction on that row, with one more user.
+func (l *LQH) joinRow(f *store.Fragment, ref store.OpRef) *rowOp {
+	rk := rowKey{f, ref}
+	ro := l.rows[rk]
+	if ro == nil {
+		ro = &rowOp{frag: f, ref: ref}
+		l.rows[rk] = ro
+	}
+	ro.users++
+	return ro
 }
 
 // park queues a request refused by a row lock on the row's wait queue.
@@ -241,8 +263,13 @@ func (l *LQH) park(s *signal.Signal, w *waiter, key opKey, k waitKey) {
 			w.sig.Sections[i] = w.buf[start:len(w.buf):len(w.buf)]
 		}
 	}
+	l.enqueue(w, k)
+}
+
+// enqueue adds w to row k's wait queue.
+func (l *LQH) enqueue(w *waiter, k waitKey) {
 	l.waits[k] = append(l.waits[k], w)
-	l.waiting[key] = k
+	l.waiting[w.key] = k
 }
 
 // wake runs again, in order, the requests parked on a row whose holder just
@@ -256,6 +283,10 @@ func (l *LQH) wake(env block.Env, k waitKey) {
 	delete(l.waits, k)
 	for _, w := range q {
 		delete(l.waiting, w.key)
+		if w.scan != nil {
+			l.runScan(env, w.scan)
+			continue
+		}
 		l.execKeyReq(env, &w.sig, w)
 	}
 }
@@ -366,21 +397,34 @@ func (l *LQH) commit(env block.Env, s *signal.Signal) {
 		return
 	}
 	tc := tcOf(s)
-	if op := l.ops[opKey{tcNode: tc.Node, trans: s.TransID, idx: r.idx}]; op != nil && !op.committed {
+	key := opKey{tcNode: tc.Node, trans: s.TransID, idx: r.idx}
+	if op := l.ops[key]; op != nil && !op.committed {
 		op.committed = true
-		ro := op.row
-		if ro.users--; ro.users == 0 && !ro.done {
-			row := ro.frag.OpRow(ro.ref)
-			if err := ro.frag.Commit(ro.ref, r.gci); err != nil {
-				panic(fmt.Sprintf("lqh node %d: commit of %x/%d: %v", l.node, s.TransID, r.idx, err))
+		l.closeScan(key)
+		op.rowOps(func(ro *rowOp) {
+			// The store operation commits with its last user: the write
+			// whose COMMIT comes back from the backups, not an earlier lock.
+			if ro.users--; ro.users == 0 && !ro.done {
+				row := ro.frag.OpRow(ro.ref)
+				if err := ro.frag.Commit(ro.ref, r.gci); err != nil {
+					panic(fmt.Sprintf("lqh node %d: commit of %x/%d: %v", l.node, s.TransID, r.idx, err))
+				}
+				l.finish(ro)
+				l.freed = append(l.freed, waitKey{ro.frag, row})
 			}
-			l.finish(ro)
-			l.passBack(env, s, r, gsn.COMMITTED)
-			l.wake(env, waitKey{ro.frag, row})
-			return
-		}
+		})
 	}
 	l.passBack(env, s, r, gsn.COMMITTED)
+	l.wakeFreed(env)
+}
+
+// wakeFreed runs the requests parked on the rows just released.
+func (l *LQH) wakeFreed(env block.Env) {
+	for len(l.freed) > 0 {
+		k := l.freed[len(l.freed)-1]
+		l.freed = l.freed[:len(l.freed)-1]
+		l.wake(env, k)
+	}
 }
 
 // finish forgets a store operation once committed or aborted: the store may
@@ -414,21 +458,25 @@ func (l *LQH) abort(env block.Env, s *signal.Signal) {
 	tc := signal.Address{Node: signal.NodeID(s.Words[3+n]), Block: gsn.BlockTC, Instance: uint16(s.Words[4+n])}
 	key := opKey{tcNode: tc.Node, trans: s.TransID, idx: idx}
 	l.unpark(key)
-	freed := waitKey{row: store.NoRow}
+	l.closeScan(key)
 	if op := l.ops[key]; op != nil {
-		if ro := op.row; !op.committed && !ro.done {
-			freed = waitKey{ro.frag, ro.frag.OpRow(ro.ref)}
-			if err := ro.frag.Abort(ro.ref); err != nil {
-				panic(fmt.Sprintf("lqh node %d: abort of %x/%d: %v", l.node, s.TransID, idx, err))
-			}
-			l.finish(ro)
+		if !op.committed {
+			op.rowOps(func(ro *rowOp) {
+				if ro.done {
+					return // an earlier ABORT of the transaction threw it away
+				}
+				row := ro.frag.OpRow(ro.ref)
+				if err := ro.frag.Abort(ro.ref); err != nil {
+					panic(fmt.Sprintf("lqh node %d: abort of %x/%d: %v", l.node, s.TransID, idx, err))
+				}
+				l.finish(ro)
+				l.freed = append(l.freed, waitKey{ro.frag, row})
+			})
 		}
 		delete(l.ops, key)
 	}
 	l.passAbort(env, s, pos, n, idx, tc)
-	if freed.row != store.NoRow {
-		l.wake(env, freed)
-	}
+	l.wakeFreed(env)
 }
 
 // passAbort forwards an ABORT to the next replica or, from the last one,

@@ -156,3 +156,53 @@ func (s *IndexScan) Next(out []RowID) int {
 	s.f.stats.ScanRowsReturned += uint64(n)
 	return n
 }
+
+// RowKey returns committed row r's key image (a view into row memory, valid
+// until the fragment changes): what its partition hash is computed over.
+func (f *Fragment) RowKey(r RowID) []byte {
+	s := f.rows.slot(r)
+	return s[f.hdr : f.hdr+f.layout.KeySize]
+}
+
+// LockRow locks a row a scan returned for tx, shared or exclusive, as the
+// key operations do; h is the row's partition hash (of RowKey). A row that
+// is no longer a committed row (deleted, or its slot not live) is
+// ErrNoSuchRow; a conflict is ErrRowLocked.
+func (f *Fragment) LockRow(tx TxID, r RowID, h uint64, shared bool) (OpRef, error) {
+	if !f.rows.valid(r) {
+		return 0, ndberr.ErrNoSuchRow
+	}
+	s := f.rows.slot(r)
+	if s[hdrFlags]&(flagLive|flagCopy|flagUncommitted) != flagLive {
+		return 0, ndberr.ErrNoSuchRow
+	}
+	if shared {
+		return f.PrepareLockShared(tx, h, f.RowKey(r))
+	}
+	ref, _, err := f.acquire(tx, r, s, uint32(h>>32))
+	if err != nil {
+		return 0, err
+	}
+	if !f.ops[ref].existsAfter {
+		return 0, ndberr.ErrNoSuchRow // tx itself deleted it; its record stays
+	}
+	f.ops[ref].ops++
+	return ref, nil
+}
+
+// ReadRowTx appends row r as tx sees it: tx's prepared image when tx holds
+// the row, else the committed row.
+func (f *Fragment) ReadRowTx(tx TxID, r RowID, dst []byte) []byte {
+	if f.rows.slot(r)[hdrFlags]&flagLocked != 0 {
+		if ref, ok := f.locks.get(r); ok && f.ops[ref].tx == tx && f.ops[ref].image != NoRow {
+			return f.appendRow(dst, f.ops[ref].image)
+		}
+	}
+	return f.appendRow(dst, r)
+}
+
+// IsCommittedRow reports whether r (a row id kept from an earlier scan
+// batch) still names a committed row.
+func (f *Fragment) IsCommittedRow(r RowID) bool {
+	return f.rows.valid(r) && f.rows.slot(r)[hdrFlags]&(flagLive|flagCopy|flagUncommitted) == flagLive
+}

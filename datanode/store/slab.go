@@ -232,3 +232,10 @@ func (s *slab) pageTableBytes() int64 {
 }
 
 const sizeofSlabPage = 24
+
+// valid reports whether ref names a slot of a live page (a row id kept
+// across changes may point into a page released since).
+func (s *slab) valid(ref RowID) bool {
+	pi := int(ref >> slotBits)
+	return pi < len(s.pages) && s.pages[pi].live && int(ref&slotMask) < int(s.pages[pi].bump)
+}

@@ -48,6 +48,16 @@ func rowOf(l *schema.Layout, id, balance int64) []byte {
 	return b.AppendRow(nil)
 }
 
+// txKind is what a bank client's transaction does.
+type txKind uint8
+
+const (
+	transfer  txKind = iota
+	keyAudit         // shared-lock reads of every account by key
+	scanAudit        // a shared-lock scan of the table
+	rotate           // an exclusive-lock scan, then updates of the scanned rows
+)
+
 // bankClient runs transfer transactions through its node's TC: lock and
 // read two accounts, then write both with the amount moved, and commit.
 // Every few transactions it runs an audit instead: lock and read every
@@ -55,22 +65,26 @@ func rowOf(l *schema.Layout, id, balance int64) []byte {
 // conflicts) are simply dropped and a new one started.
 type bankClient struct {
 	block.Handlers
-	node      signal.NodeID
-	l         *schema.Layout
-	next      uint64
-	trans     uint64
-	busy      bool
-	stopped   bool
-	audit     bool
-	pending   int
-	reads     map[uint32]int64 // API op id -> balance read
-	a, b      int64
-	amount    int64
-	committed int
-	aborted   int
-	audits    int
-	lastGCI   uint64
-	violation string
+	node       signal.NodeID
+	l          *schema.Layout
+	next       uint64
+	trans      uint64
+	busy       bool
+	stopped    bool
+	audit      bool
+	pending    int
+	reads      map[uint32]int64 // API op id -> balance read
+	a, b       int64
+	amount     int64
+	kind       txKind
+	onlyRotate bool
+	scanned    map[int64]int64 // account -> balance, from scan batches
+	committed  int
+	aborted    int
+	audits     int
+	scans      int
+	lastGCI    uint64
+	violation  string
 }
 
 func newBankClient(node signal.NodeID, l *schema.Layout) *bankClient {
@@ -78,6 +92,8 @@ func newBankClient(node signal.NodeID, l *schema.Layout) *bankClient {
 	c.On(gsn.TCKEYCONF, c.keyConf)
 	c.On(gsn.TCKEYREF, func(env block.Env, s *signal.Signal) { c.failed(s) })
 	c.On(gsn.TCROLLBACKREP, func(env block.Env, s *signal.Signal) { c.failed(s) })
+	c.On(gsn.SCAN_TABREF, func(env block.Env, s *signal.Signal) { c.failed(s) })
+	c.On(gsn.SCAN_TABCONF, c.scanConf)
 	c.On(gsn.TCCOMMITCONF, func(env block.Env, s *signal.Signal) {
 		if s.TransID == c.trans && c.busy {
 			// One client's transactions run one after another, so their
@@ -125,12 +141,36 @@ func (c *bankClient) Tick(env block.Env) {
 	c.trans = uint64(c.node)<<48 | c.next
 	c.busy = true
 	c.reads = map[uint32]int64{}
-	c.audit = c.next%5 == 0
-	if c.audit {
+	c.scanned = map[int64]int64{}
+	c.pending = 0
+	switch {
+	case c.next%10 == 0:
+		c.kind = keyAudit
+	case c.next%10 == 5:
+		c.kind = scanAudit
+	case c.next%7 == 0:
+		c.kind = rotate
+	default:
+		c.kind = transfer
+	}
+	c.audit = c.kind == keyAudit || c.kind == scanAudit
+	switch c.kind {
+	case keyAudit:
 		c.pending = accounts
 		for i := int64(0); i < accounts; i++ {
 			c.send(env, gsn.OpReadShared, uint32(i), 0, keyOf(i))
 		}
+		return
+	case scanAudit, rotate:
+		flags := uint32(gsn.ScanLockShared)
+		if c.kind == rotate {
+			flags = gsn.ScanLockExclusive
+		}
+		s := &signal.Signal{Number: gsn.SCAN_TABREQ, Receiver: signal.Address{Block: gsn.BlockTC}, TransID: c.trans}
+		// Varied parallelism and small batches, so scans interleave with
+		// transfers and take several round trips.
+		s.SetWords(tableID, 1, flags, uint32(1+c.next%3), uint32(1+c.next%4), 0, gsn.ScanNoIndex)
+		env.Send(s)
 		return
 	}
 	// Pick two accounts from the transaction number: deterministic, varied.
@@ -171,6 +211,54 @@ func (c *bankClient) keyConf(env block.Env, s *signal.Signal) {
 	balA, balB := c.reads[0], c.reads[1]
 	c.send(env, gsn.OpUpdate, 2, 0, rowOf(c.l, c.a, balA-c.amount))
 	c.send(env, gsn.OpUpdate, 3, gsn.TcKeyCommit, rowOf(c.l, c.b, balB+c.amount))
+}
+
+// scanConf collects a scan batch, asks for the fragment's next one, and at
+// the end audits or rotates.
+func (c *bankClient) scanConf(env block.Env, s *signal.Signal) {
+	if s.TransID != c.trans || !c.busy {
+		return
+	}
+	for rows := s.Section(0); len(rows) >= 4; {
+		n := binary.LittleEndian.Uint32(rows)
+		r := c.l.RowOf(rows[4 : 4+n])
+		c.scanned[r.Int64(0)] = r.Int64(1)
+		rows = rows[4+n:]
+	}
+	if s.Words[2]&gsn.ScanFragDone == 0 {
+		next := &signal.Signal{Number: gsn.SCAN_NEXTREQ, Receiver: signal.Address{Block: gsn.BlockTC}, TransID: c.trans}
+		next.SetWords(1, s.Words[1])
+		env.Send(next)
+	}
+	if s.Words[2]&gsn.ScanDone == 0 {
+		return
+	}
+	c.scans++
+	if len(c.scanned) != accounts && c.violation == "" {
+		c.violation = fmt.Sprintf("node %d: scan saw %d accounts, want %d", c.node, len(c.scanned), accounts)
+	}
+	if c.kind == scanAudit {
+		var sum int64
+		for _, v := range c.scanned {
+			sum += v
+		}
+		if sum != accounts*initialBalance && c.violation == "" {
+			c.violation = fmt.Sprintf("scan audit by node %d saw a total of %d, want %d", c.node, sum, accounts*initialBalance)
+		}
+		env.Send(&signal.Signal{Number: gsn.TC_COMMITREQ, Receiver: signal.Address{Block: gsn.BlockTC}, TransID: c.trans})
+		return
+	}
+	// Rotate: account i gives i%3 to account i+1, through updates of the
+	// rows the scan locked, in the same transaction.
+	for i := int64(0); i < accounts; i++ {
+		prev := (i + accounts - 1) % accounts
+		bal := c.scanned[i] - i%3 + prev%3
+		flags := uint32(0)
+		if i == accounts-1 {
+			flags = gsn.TcKeyCommit
+		}
+		c.send(env, gsn.OpUpdate, uint32(10+i), flags, rowOf(c.l, i, bal))
+	}
 }
 
 // cluster is one simulated cluster's blocks.
@@ -349,7 +437,7 @@ func TestBankTransfers(t *testing.T) {
 	seeds := simFlags.List(50, 10, testing.Short())
 	for _, cfg := range configs {
 		t.Run(fmt.Sprintf("nodes=%d,replicas=%d", cfg.nodes, cfg.replicas), func(t *testing.T) {
-			var committed, aborted, audits int
+			var committed, aborted, audits, scans int
 			for _, seed := range seeds {
 				c := newCluster(t, seed, cfg.nodes, cfg.replicas)
 				c.s.RunTicks(200)
@@ -360,12 +448,13 @@ func TestBankTransfers(t *testing.T) {
 					committed += cl.committed
 					aborted += cl.aborted
 					audits += cl.audits
+					scans += cl.scans
 				}
 			}
-			if committed == 0 || audits == 0 {
-				t.Fatalf("nothing committed (%d) or audited (%d)", committed, audits)
+			if committed == 0 || audits == 0 || scans == 0 {
+				t.Fatalf("nothing committed (%d), audited (%d) or scanned (%d)", committed, audits, scans)
 			}
-			t.Logf("%d seeds: %d transactions committed (%d audits), %d aborted by conflicts", len(seeds), committed, audits, aborted)
+			t.Logf("%d seeds: %d transactions committed (%d audits), %d scans completed, %d aborted by deadlock time-outs", len(seeds), committed, audits, scans, aborted)
 		})
 	}
 }

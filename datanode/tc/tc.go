@@ -45,7 +45,15 @@ type txOp struct {
 	apiID uint32
 	op    uint32
 	state opState
+	// holds: the operation keeps something on its LQHs (a change or a lock)
+	// that COMMIT or ABORT must settle. Committed reads and non-locking
+	// scans hold nothing.
+	holds bool
 	chain []signal.NodeID // nodes that run it: the whole chain for writes, the primary for reads
+	scan  *scan           // OpScan: the scan this fragment scan belongs to
+	frag  uint32          // OpScan: the fragment
+	// waiting: OpScan asked its LQH for a batch and has no answer yet.
+	waiting bool
 }
 
 type txState uint8
@@ -68,6 +76,10 @@ type tx struct {
 	// progress is when the transaction last moved: a request from the API
 	// or an answer from an LQH. The time-outs count from it.
 	progress time.Duration
+	scans    map[uint32]*scan // open scans by API scan id
+	// scanWaits counts fragment batches asked of LQHs and not yet answered.
+	scanWaits   int
+	rollbackReq bool // the API asked to roll back: answer TCROLLBACKCONF when done
 }
 
 // TC is one transaction coordinator instance.
@@ -112,6 +124,12 @@ func New(cfg Config) *TC {
 	t.On(gsn.COMMITTED, t.committed)
 	t.On(gsn.COMPLETED, t.completed)
 	t.On(gsn.ABORTED, t.aborted)
+	t.On(gsn.TC_COMMITREQ, t.commitReq)
+	t.On(gsn.TCROLLBACKREQ, t.rollbackReq)
+	t.On(gsn.SCAN_TABREQ, t.scanTabReq)
+	t.On(gsn.SCAN_NEXTREQ, t.scanNextReq)
+	t.On(gsn.SCAN_FRAGCONF, t.scanFragConf)
+	t.On(gsn.SCAN_FRAGREF, t.scanFragRef)
 	t.On(gsn.GCP_TCPREPARE, t.gcpPrepare)
 	t.On(gsn.GCP_NOMORETRANS, t.gcpNoMoreTrans)
 	return t
@@ -135,7 +153,7 @@ func (t *TC) Tick(env block.Env) {
 		}
 		idle := now - x.progress
 		switch {
-		case x.prepared < len(x.ops) && idle > t.cfg.DeadlockTimeout:
+		case (x.prepared < len(x.ops) || x.scanWaits > 0) && idle > t.cfg.DeadlockTimeout:
 			t.abortTx(env, id, x, ndberr.ErrDeadlockTimeout.Code, -1)
 		case x.prepared == len(x.ops) && t.cfg.InactiveTimeout > 0 && idle > t.cfg.InactiveTimeout:
 			t.abortTx(env, id, x, ndberr.ErrInactiveTimeout.Code, -1)
@@ -195,7 +213,7 @@ func (t *TC) tcKeyReq(env block.Env, s *signal.Signal) {
 		chain = chain[:1]
 	}
 	idx := uint32(len(x.ops))
-	x.ops = append(x.ops, txOp{apiID: apiID, op: op, state: opSent, chain: chain})
+	x.ops = append(x.ops, txOp{apiID: apiID, op: op, state: opSent, chain: chain, holds: op != gsn.OpRead})
 	if flags&gsn.TcKeyCommit != 0 {
 		x.commitReq = true
 	}
@@ -255,7 +273,7 @@ func (t *TC) maybeCommit(env block.Env, trans uint64, x *tx) {
 // writes reports whether a transaction holds anything to commit.
 func (x *tx) writes() bool {
 	for i := range x.ops {
-		if x.ops[i].op != gsn.OpRead {
+		if x.ops[i].holds {
 			return true
 		}
 	}
@@ -269,7 +287,7 @@ func (t *TC) decideCommit(env block.Env, trans uint64, x *tx) {
 	t.inCommit[x.gci]++
 	for i := range x.ops {
 		op := &x.ops[i]
-		if op.op == gsn.OpRead {
+		if !op.holds {
 			op.state = opCompleted // committed reads hold nothing
 			continue
 		}
@@ -344,19 +362,22 @@ func (t *TC) lqhKeyRef(env block.Env, s *signal.Signal) {
 }
 
 // abortTx aborts a preparing transaction: ABORT along every operation's
-// chain, and the API told why (TCKEYREF for the failed operation apiOp, or
-// TCROLLBACKREP when apiOp < 0).
+// chain, and the API told why (TCKEYREF for the failed operation apiOp,
+// TCROLLBACKREP when apiOp is -1, nothing yet for a requested rollback,
+// -2, which is answered when done).
 func (t *TC) abortTx(env block.Env, trans uint64, x *tx, code int, apiOp int64) {
 	t.Aborts++
-	if apiOp >= 0 {
+	switch {
+	case apiOp >= 0:
 		t.send(env, gsn.TCKEYREF, x.api, trans, []uint32{uint32(apiOp), uint32(code)}, nil)
-	} else {
+	case apiOp == -1:
 		t.send(env, gsn.TCROLLBACKREP, x.api, trans, []uint32{uint32(code)}, nil)
 	}
 	x.state = txAborting
+	t.closeScans(env, trans, x)
 	for i := range x.ops {
 		op := &x.ops[i]
-		if op.op == gsn.OpRead {
+		if !op.holds {
 			continue
 		}
 		x.pending++
@@ -369,7 +390,7 @@ func (t *TC) abortTx(env block.Env, trans uint64, x *tx, code int, apiOp int64) 
 		t.send(env, gsn.ABORT, signal.Address{Node: op.chain[0], Block: gsn.BlockLQH}, trans, w, nil)
 	}
 	if x.pending == 0 {
-		delete(t.txs, trans)
+		t.abortDone(env, trans, x)
 	}
 }
 
@@ -379,8 +400,46 @@ func (t *TC) aborted(env block.Env, s *signal.Signal) {
 		return
 	}
 	if x.pending--; x.pending == 0 {
-		delete(t.txs, s.TransID)
+		t.abortDone(env, s.TransID, x)
 	}
+}
+
+// abortDone forgets an aborted transaction, answering a rollback request.
+func (t *TC) abortDone(env block.Env, trans uint64, x *tx) {
+	if x.rollbackReq {
+		t.send(env, gsn.TCROLLBACKCONF, x.api, trans, nil, nil)
+	}
+	delete(t.txs, trans)
+}
+
+// commitReq commits a transaction whose operations were all sent.
+func (t *TC) commitReq(env block.Env, s *signal.Signal) {
+	x := t.txs[s.TransID]
+	if x == nil { // nothing was done: an empty transaction commits at once
+		t.send(env, gsn.TCCOMMITCONF, s.Sender, s.TransID, []uint32{0, 0}, nil)
+		return
+	}
+	if x.state != txPreparing {
+		return // a duplicate
+	}
+	x.progress = env.Now()
+	t.closeScans(env, s.TransID, x)
+	x.commitReq = true
+	t.maybeCommit(env, s.TransID, x)
+}
+
+// rollbackReq rolls a transaction back at the API's request.
+func (t *TC) rollbackReq(env block.Env, s *signal.Signal) {
+	x := t.txs[s.TransID]
+	if x == nil {
+		t.send(env, gsn.TCROLLBACKCONF, s.Sender, s.TransID, nil, nil)
+		return
+	}
+	if x.state != txPreparing {
+		return // committing already, or aborting: the API hears the outcome
+	}
+	x.rollbackReq = true
+	t.abortTx(env, s.TransID, x, 0, -2)
 }
 
 // gcpPrepare holds commit decisions until the next epoch begins.

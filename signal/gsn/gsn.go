@@ -32,6 +32,15 @@ const (
 	// a failed operation). w0 ndberr code.
 	TCROLLBACKREP signal.Number = 14
 
+	// TC_COMMITREQ, API -> TC: commit the transaction (its operations were
+	// sent without TcKeyCommit). Answered like the last key operation's
+	// commit: TCCOMMITCONF or TCROLLBACKREP. No words.
+	TC_COMMITREQ signal.Number = 15
+	// TCROLLBACKREQ, API -> TC: roll the transaction back. Answered with
+	// TCROLLBACKCONF once every replica has thrown its operations away.
+	TCROLLBACKREQ  signal.Number = 16
+	TCROLLBACKCONF signal.Number = 17
+
 	// LQHKEYREQ, TC -> primary LQH, then LQH -> next replica: prepare one
 	// operation on a fragment replica.
 	//   w0 op, w1 table id, w2 fragment, w3 TC op index, w4-w5 key hash,
@@ -61,6 +70,65 @@ const (
 	// TC instance. The last replica answers ABORTED.
 	ABORT   signal.Number = 27
 	ABORTED signal.Number = 28 // LQH -> TC. w0 TC op index.
+)
+
+// Scan signals. A scan belongs to a transaction (TransID); TC runs it over
+// the table's fragments, parallelism at a time, and passes each
+// fragment's batches to the API, which asks for the next batch of a
+// fragment when it has consumed one.
+const (
+	// SCAN_TABREQ, API -> TC: start a scan.
+	//   w0 table id, w1 API scan id, w2 flags (Scan*), w3 parallelism (0:
+	//   every fragment at once), w4 batch rows, w5 batch bytes (0: the
+	//   default), w6 ordered index number or ScanNoIndex.
+	//   s0 filter program (schema/filter; empty: none), s1 low bound, s2
+	//   high bound (index scans; schema search keys; empty: unbounded).
+	SCAN_TABREQ signal.Number = 40
+	// SCAN_TABCONF, TC -> API: one fragment's batch. w0 API scan id, w1
+	// fragment, w2 flags (ScanFragDone, ScanDone), w3 rows. s0 the rows,
+	// each a little-endian uint32 length and the row image.
+	SCAN_TABCONF signal.Number = 41
+	// SCAN_TABREF, TC -> API: the scan failed and is closed (a locking
+	// scan's transaction is aborted too). w0 API scan id, w1 ndberr code.
+	SCAN_TABREF signal.Number = 42
+	// SCAN_NEXTREQ, API -> TC: w0 API scan id, w1 a fragment whose batch was
+	// consumed (more of it, please), or ScanClose to close the scan.
+	SCAN_NEXTREQ signal.Number = 43
+
+	// SCAN_FRAGREQ, TC -> LQH: scan one fragment. w0 table, w1 fragment,
+	// w2 TC op index (the scan's slot in the transaction), w3 flags, w4
+	// batch rows, w5 batch bytes, w6 index or ScanNoIndex, w7 TC node, w8
+	// TC instance. Sections as SCAN_TABREQ.
+	SCAN_FRAGREQ signal.Number = 44
+	// SCAN_FRAGCONF, LQH -> TC: a batch. w0 TC op index, w1 fragment, w2
+	// flags (ScanFragDone), w3 rows; s0 the rows as in SCAN_TABCONF.
+	SCAN_FRAGCONF signal.Number = 45
+	// SCAN_FRAGREF, LQH -> TC: the fragment scan failed and is closed. w0
+	// TC op index, w1 ndberr code.
+	SCAN_FRAGREF signal.Number = 46
+	// SCAN_FRAGNEXT, TC -> LQH: w0 TC op index, w1 1 to close (0: next
+	// batch), w2 TC node, w3 TC instance.
+	SCAN_FRAGNEXT signal.Number = 47
+)
+
+// Scan flags (SCAN_TABREQ and SCAN_FRAGREQ w2/w3).
+const (
+	ScanLockShared    = 1 << 0 // lock each returned row shared until the transaction ends
+	ScanLockExclusive = 1 << 1 // lock each returned row exclusively
+	ScanDescending    = 1 << 2 // index scans: descending order
+	ScanLowInclusive  = 1 << 3 // index scans: the low bound is inclusive
+	ScanHighInclusive = 1 << 4 // index scans: the high bound is inclusive
+)
+
+// Scan batch flags (SCAN_TABCONF and SCAN_FRAGCONF w2).
+const (
+	ScanFragDone = 1 << 0 // the fragment has no more rows
+	ScanDone     = 1 << 1 // the whole scan is over (SCAN_TABCONF only)
+)
+
+const (
+	ScanNoIndex = 0xFFFFFFFF // SCAN_TABREQ w6: a table scan
+	ScanClose   = 0xFFFFFFFF // SCAN_NEXTREQ w1: close the scan
 )
 
 // Global checkpoint (epoch) signals. The master's DIH runs the protocol
@@ -101,6 +169,7 @@ const (
 	OpWrite         = 5 // insert or update
 	OpDelete        = 6
 	OpReadShared    = 7 // read holding a shared lock until commit
+	OpScan          = 8 // TC's record of a fragment scan (its row locks, if any)
 )
 
 // TCKEYREQ flags (w3).
@@ -111,9 +180,6 @@ const (
 // IsWrite reports whether op changes data (and so runs on every replica).
 func IsWrite(op uint32) bool { return op >= OpInsert && op <= OpDelete }
 
-// IsLocking reports whether op holds a row lock until the transaction ends
-// (every operation but the committed read).
-func IsLocking(op uint32) bool { return op != OpRead }
 
 // MaxReplicas bounds a chain carried in LQHKEYREQ and COMMIT.
 const MaxReplicas = 4

@@ -150,6 +150,15 @@ type Table struct {
 	// empty means the whole primary key.
 	DistributionKey []int
 	Indexes         []Index
+	// ReadBackup (NDB_TABLE=READ_BACKUP=1): committed reads may go to any
+	// replica (the local one when there is one), and a commit is
+	// acknowledged only after its complete phase, so a read from any
+	// replica right after the commit sees it.
+	ReadBackup bool
+	// FullyReplicated (NDB_TABLE=FULLY_REPLICATED=1): every data node holds
+	// a copy of every fragment; writes go through all of them, committed
+	// reads are local. Implies ReadBackup.
+	FullyReplicated bool
 }
 
 // Column returns the number of the named column (case-insensitive), or -1.

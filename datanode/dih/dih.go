@@ -7,6 +7,7 @@ import (
 	"github.com/gondb/gondb/partition"
 	"github.com/gondb/gondb/schema"
 	"github.com/gondb/gondb/signal"
+	"github.com/gondb/gondb/signal/gsn"
 )
 
 // Table is one table's distribution.
@@ -37,9 +38,29 @@ func (d *Distribution) WithTable(l *schema.Layout, groups []partition.NodeGroup,
 		return nil, fmt.Errorf("table %s: %w", l.Table.Name, err)
 	}
 	t := &Table{Layout: l, HashMap: hm, Replicas: make([][]signal.NodeID, fragments)}
-	for f := range t.Replicas {
-		for _, n := range pl.Replicas(uint32(f)) {
-			t.Replicas[f] = append(t.Replicas[f], signal.NodeID(n))
+	if l.Table.FullyReplicated {
+		// Every node holds every fragment: the chain is all data nodes, the
+		// primary rotating with the fragment so primaries spread evenly.
+		var all []signal.NodeID
+		for _, g := range groups {
+			for _, n := range g.Nodes {
+				all = append(all, signal.NodeID(n))
+			}
+		}
+		slices.Sort(all)
+		if len(all) > gsn.MaxReplicas {
+			return nil, fmt.Errorf("table %s: fully replicated over %d data nodes, at most %d", l.Table.Name, len(all), gsn.MaxReplicas)
+		}
+		for f := range t.Replicas {
+			for i := range all {
+				t.Replicas[f] = append(t.Replicas[f], all[(f+i)%len(all)])
+			}
+		}
+	} else {
+		for f := range t.Replicas {
+			for _, n := range pl.Replicas(uint32(f)) {
+				t.Replicas[f] = append(t.Replicas[f], signal.NodeID(n))
+			}
 		}
 	}
 	nd := &Distribution{Version: d.Version + 1, tables: make(map[uint32]*Table, len(d.tables)+1)}
@@ -51,6 +72,27 @@ func (d *Distribution) WithTable(l *schema.Layout, groups []partition.NodeGroup,
 }
 
 // Table returns table id's distribution.
+// ReadReplica is the replica a committed read of fragment frag should use
+// on node self: the local one for read-backup and fully replicated tables
+// when self holds the fragment, else the primary.
+func (t *Table) ReadReplica(frag uint32, self signal.NodeID) signal.NodeID {
+	chain := t.Replicas[frag]
+	if t.Layout.Table.ReadBackup || t.Layout.Table.FullyReplicated {
+		for _, n := range chain {
+			if n == self {
+				return n
+			}
+		}
+	}
+	return chain[0]
+}
+
+// WaitsForComplete reports whether a commit that wrote the table is
+// acknowledged only after its complete phase.
+func (t *Table) WaitsForComplete() bool {
+	return t.Layout.Table.ReadBackup || t.Layout.Table.FullyReplicated
+}
+
 func (d *Distribution) Table(id uint32) (*Table, bool) {
 	t, ok := d.tables[id]
 	return t, ok

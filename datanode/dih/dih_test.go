@@ -1,6 +1,7 @@
 package dih
 
 import (
+	"slices"
 	"testing"
 
 	"github.com/gondb/gondb/partition"
@@ -55,5 +56,58 @@ func TestDistributionPlacesReplicaChains(t *testing.T) {
 		if total != 12*replicas {
 			t.Fatalf("replicas %d: %d fragment replicas, want %d", replicas, total, 12*replicas)
 		}
+	}
+}
+
+func TestReadBackupAndFullyReplicated(t *testing.T) {
+	nodes := []partition.NodeID{1, 2, 3, 4, 5, 6}
+	groups, err := partition.FormNodeGroups(nodes, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mk := func(id uint32, rb, fr bool) *Table {
+		l, err := schema.NewLayout(&schema.Table{ID: id, Name: "t", PrimaryKey: []int{0}, ReadBackup: rb, FullyReplicated: fr,
+			Columns: []schema.Column{{Name: "id", Type: schema.TypeBigInt}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		d, err := New().WithTable(l, groups, 6)
+		if err != nil {
+			t.Fatal(err)
+		}
+		tbl, _ := d.Table(id)
+		return tbl
+	}
+	plain, rb, fr := mk(1, false, false), mk(2, true, false), mk(3, false, true)
+	primaries := map[signal.NodeID]int{}
+	for f := uint32(0); f < 6; f++ {
+		chain := fr.Replicas[f]
+		if len(chain) != len(nodes) {
+			t.Fatalf("fully replicated fragment %d: chain %v, want every node", f, chain)
+		}
+		primaries[chain[0]]++
+		for _, n := range nodes {
+			self := signal.NodeID(n)
+			if got := fr.ReadReplica(f, self); got != self {
+				t.Fatalf("fully replicated: node %d reads fragment %d from %d, want itself", n, f, got)
+			}
+			holds := slices.Contains(rb.Replicas[f], self)
+			want := rb.Replicas[f][0]
+			if holds {
+				want = self
+			}
+			if got := rb.ReadReplica(f, self); got != want {
+				t.Fatalf("read backup: node %d reads fragment %d (chain %v) from %d, want %d", n, f, rb.Replicas[f], got, want)
+			}
+			if got := plain.ReadReplica(f, self); got != plain.Replicas[f][0] {
+				t.Fatalf("plain table: node %d reads fragment %d from %d, want the primary", n, f, got)
+			}
+		}
+	}
+	if len(primaries) != len(nodes) {
+		t.Fatalf("fully replicated primaries on %d nodes, want %d: %v", len(primaries), len(nodes), primaries)
+	}
+	if plain.WaitsForComplete() || !rb.WaitsForComplete() || !fr.WaitsForComplete() {
+		t.Fatal("WaitsForComplete: want false, true, true")
 	}
 }

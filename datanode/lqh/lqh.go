@@ -85,6 +85,7 @@ type LQH struct {
 	waiting map[opKey]waitKey
 	scans   map[opKey]*scanRec
 	freed   []waitKey // rows released by the signal being handled
+	dkey    []byte    // scratch for distribution keys
 	row     []byte
 	out     signal.Signal
 }

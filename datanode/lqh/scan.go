@@ -9,6 +9,7 @@ import (
 	"github.com/gondb/gondb/datanode/store"
 	"github.com/gondb/gondb/ndberr"
 	"github.com/gondb/gondb/partition"
+	"github.com/gondb/gondb/schema"
 	"github.com/gondb/gondb/schema/filter"
 	"github.com/gondb/gondb/signal"
 	"github.com/gondb/gondb/signal/gsn"
@@ -196,7 +197,7 @@ func (l *LQH) runScan(env block.Env, sc *scanRec) {
 			continue
 		}
 		if sc.locking() {
-			h := partition.Hash(f.RowKey(r))
+			h := l.distHash(f.Layout(), f.RowKey(r))
 			ref, err := f.LockRow(tx, r, h, sc.flags&gsn.ScanLockShared != 0)
 			switch {
 			case errors.Is(err, store.ErrRowLocked):
@@ -253,6 +254,15 @@ func (l *LQH) runScan(env block.Env, sc *scanRec) {
 	if finished {
 		delete(l.scans, sc.key)
 	}
+}
+
+// distHash is a key's partition hash: of its distribution-key columns.
+func (l *LQH) distHash(lay *schema.Layout, key []byte) uint64 {
+	d := lay.DistributionKey(key, l.dkey)
+	if len(d) > 0 && len(key) > 0 && &d[0] != &key[0] {
+		l.dkey = d // keep the scratch buffer, never a view of row memory
+	}
+	return partition.Hash(d)
 }
 
 // stillMatches rechecks a row found in an earlier signal: it may have been

@@ -72,12 +72,16 @@ func (t *TC) scanTabReq(env block.Env, s *signal.Signal) {
 	}
 }
 
-// startFragScan starts the scan's next fragment on its primary replica.
+// startFragScan starts the scan's next fragment: on its primary replica,
+// or for committed reads of read-backup tables on the local one.
 func (t *TC) startFragScan(env block.Env, trans uint64, x *tx, sc *scan) {
 	frag := uint32(sc.next)
 	sc.next++
 	sc.active++
 	node := sc.table.Replicas[frag][0]
+	if !sc.locking() {
+		node = sc.table.ReadReplica(frag, t.cfg.Node)
+	}
 	idx := uint32(len(x.ops))
 	x.ops = append(x.ops, txOp{apiID: sc.apiID, op: gsn.OpScan, state: opPrepared, holds: sc.locking(),
 		chain: []signal.NodeID{node}, scan: sc, frag: frag, waiting: true})

@@ -80,6 +80,9 @@ type tx struct {
 	// scanWaits counts fragment batches asked of LQHs and not yet answered.
 	scanWaits   int
 	rollbackReq bool // the API asked to roll back: answer TCROLLBACKCONF when done
+	// waitComplete: the transaction wrote a read-backup table, so the API
+	// hears of the commit only after the complete phase.
+	waitComplete bool
 }
 
 // TC is one transaction coordinator instance.
@@ -102,6 +105,8 @@ type TC struct {
 	finishGCI uint64 // the previous epoch, until its commits are done
 	gcp       signal.Address
 
+	selfChain []signal.NodeID // this node alone: local reads of read-backup tables
+
 	// Counters (ndbinfo later).
 	Commits, Aborts uint64
 }
@@ -117,7 +122,8 @@ func New(cfg Config) *TC {
 	if cfg.InitialGCI == 0 {
 		cfg.InitialGCI = 1
 	}
-	t := &TC{cfg: cfg, txs: map[uint64]*tx{}, gci: cfg.InitialGCI, inCommit: map[uint64]int{}}
+	t := &TC{cfg: cfg, txs: map[uint64]*tx{}, gci: cfg.InitialGCI, inCommit: map[uint64]int{},
+		selfChain: []signal.NodeID{cfg.Node}}
 	t.On(gsn.TCKEYREQ, t.tcKeyReq)
 	t.On(gsn.LQHKEYCONF, t.lqhKeyConf)
 	t.On(gsn.LQHKEYREF, t.lqhKeyRef)
@@ -209,8 +215,13 @@ func (t *TC) tcKeyReq(env block.Env, s *signal.Signal) {
 		return
 	}
 	frag, chain := tbl.Locate(h)
-	if !gsn.IsWrite(op) {
+	switch {
+	case op == gsn.OpRead && chain[0] != t.cfg.Node && tbl.ReadReplica(frag, t.cfg.Node) == t.cfg.Node:
+		chain = t.selfChain // read-backup: the local replica
+	case !gsn.IsWrite(op):
 		chain = chain[:1]
+	case tbl.WaitsForComplete():
+		x.waitComplete = true
 	}
 	idx := uint32(len(x.ops))
 	x.ops = append(x.ops, txOp{apiID: apiID, op: op, state: opSent, chain: chain, holds: op != gsn.OpRead})
@@ -327,7 +338,9 @@ func (t *TC) committed(env block.Env, s *signal.Signal) {
 func (t *TC) finishCommit(env block.Env, trans uint64, x *tx) {
 	t.Commits++
 	t.commitDone(env, x.gci)
-	t.send(env, gsn.TCCOMMITCONF, x.api, trans, []uint32{uint32(x.gci), uint32(x.gci >> 32)}, nil)
+	if !x.waitComplete {
+		t.commitConf(env, trans, x)
+	}
 	x.state = txCompleting
 	for i := range x.ops {
 		op := &x.ops[i]
@@ -338,8 +351,12 @@ func (t *TC) finishCommit(env block.Env, trans uint64, x *tx) {
 		t.sendChain(env, gsn.COMPLETE, trans, uint32(i), x.gci, op.chain)
 	}
 	if x.pending == 0 {
-		delete(t.txs, trans)
+		t.completeDone(env, trans, x)
 	}
+}
+
+func (t *TC) commitConf(env block.Env, trans uint64, x *tx) {
+	t.send(env, gsn.TCCOMMITCONF, x.api, trans, []uint32{uint32(x.gci), uint32(x.gci >> 32)}, nil)
 }
 
 func (t *TC) completed(env block.Env, s *signal.Signal) {
@@ -349,8 +366,17 @@ func (t *TC) completed(env block.Env, s *signal.Signal) {
 	}
 	op.state = opCompleted
 	if x.pending--; x.pending == 0 {
-		delete(t.txs, s.TransID)
+		t.completeDone(env, s.TransID, x)
 	}
+}
+
+// completeDone forgets a transaction whose complete phase is over,
+// acknowledging the commit now if it wrote a read-backup table.
+func (t *TC) completeDone(env block.Env, trans uint64, x *tx) {
+	if x.waitComplete {
+		t.commitConf(env, trans, x)
+	}
+	delete(t.txs, trans)
 }
 
 func (t *TC) lqhKeyRef(env block.Env, s *signal.Signal) {

@@ -181,5 +181,7 @@ const (
 func IsWrite(op uint32) bool { return op >= OpInsert && op <= OpDelete }
 
 
-// MaxReplicas bounds a chain carried in LQHKEYREQ and COMMIT.
-const MaxReplicas = 4
+// MaxReplicas bounds a chain carried in LQHKEYREQ and COMMIT: NoOfReplicas
+// (at most 4) for ordinary tables, every data node for fully replicated
+// ones (LQHKEYREQ's 10 fixed words plus the chain fit in MaxWords).
+const MaxReplicas = 12

@@ -15,7 +15,23 @@ type Table struct {
 	Layout   *schema.Layout
 	HashMap  *partition.HashMap
 	Replicas [][]signal.NodeID // per fragment: the replica chain, primary first
+	// Uniques are the table's unique hash indexes, each kept in a hidden
+	// table of the same distribution (see schema.UniqueIndexTable).
+	Uniques []Unique
+	// Base is, for a hidden index table, the id of its base table.
+	Base uint32
 }
+
+// Unique is a unique hash index of a table and its hidden table's id.
+type Unique struct {
+	Index  int // position in the base table's Indexes
+	Hidden uint32
+}
+
+// HiddenTableID is the id of the hidden table of unique index ix of table
+// base: the top bit set, then the base id and the index number. Base table
+// ids must stay below 2^23 (the dictionary hands them out from 1).
+func HiddenTableID(base uint32, ix int) uint32 { return 1<<31 | base<<8 | uint32(ix) }
 
 // Distribution is the cluster's distribution state at one version.
 type Distribution struct {
@@ -68,6 +84,27 @@ func (d *Distribution) WithTable(l *schema.Layout, groups []partition.NodeGroup,
 		nd.tables[id] = tt
 	}
 	nd.tables[l.Table.ID] = t
+	for i := range l.Table.Indexes {
+		if l.Table.Indexes[i].Kind != schema.IndexUniqueHash {
+			continue
+		}
+		if l.Table.ID >= 1<<23 || i > 255 {
+			return nil, fmt.Errorf("table %s: id %d or index %d too large for a unique index", l.Table.Name, l.Table.ID, i)
+		}
+		id := HiddenTableID(l.Table.ID, i)
+		ht, err := schema.UniqueIndexTable(l, &l.Table.Indexes[i], id)
+		if err != nil {
+			return nil, err
+		}
+		ht.ReadBackup, ht.FullyReplicated = l.Table.ReadBackup, l.Table.FullyReplicated
+		hl, err := schema.NewLayout(ht)
+		if err != nil {
+			return nil, fmt.Errorf("table %s: unique index %s: %w", l.Table.Name, l.Table.Indexes[i].Name, err)
+		}
+		hidden := &Table{Layout: hl, HashMap: hm, Replicas: t.Replicas, Base: l.Table.ID}
+		nd.tables[id] = hidden
+		t.Uniques = append(t.Uniques, Unique{Index: i, Hidden: id})
+	}
 	return nd, nil
 }
 

@@ -86,6 +86,7 @@ type LQH struct {
 	scans   map[opKey]*scanRec
 	freed   []waitKey // rows released by the signal being handled
 	dkey    []byte    // scratch for distribution keys
+	before  []byte    // a write's before image, for unique index maintenance
 	row     []byte
 	out     signal.Signal
 }
@@ -131,7 +132,7 @@ func (l *LQH) Waiting() int { return len(l.waiting) }
 
 // keyReq is LQHKEYREQ's words decoded.
 type keyReq struct {
-	op, table, frag, idx uint32
+	op, flags, table, frag, idx uint32
 	hash                 uint64
 	pos, n               int
 	chain                [gsn.MaxReplicas]signal.NodeID
@@ -144,7 +145,7 @@ func parseKeyReq(s *signal.Signal) (keyReq, bool) {
 		return r, false
 	}
 	w := s.Words[:s.NumWords]
-	r.op, r.table, r.frag, r.idx = w[0], w[1], w[2], w[3]
+	r.op, r.flags, r.table, r.frag, r.idx = w[0]&0xFFFF, w[0]>>16, w[1], w[2], w[3]
 	r.hash = uint64(w[4]) | uint64(w[5])<<32
 	r.pos, r.n = int(w[6]), int(w[7])
 	if r.n < 1 || r.n > gsn.MaxReplicas || r.pos >= r.n || len(w) < 10+r.n {
@@ -173,6 +174,16 @@ func (l *LQH) execKeyReq(env block.Env, s *signal.Signal, w *waiter) {
 	key := opKey{tcNode: r.tc.Node, trans: s.TransID, idx: r.idx}
 	tx := store.TxID(s.TransID)
 	data := s.Section(0)
+	// TC keeps unique indexes in step from the row's images before and
+	// after the operation, which the last replica returns.
+	images := r.flags&gsn.LqhImages != 0 && r.pos+1 == r.n && gsn.IsWrite(r.op)
+	if images {
+		k := data
+		if len(k) > f.Layout().KeySize {
+			k = k[:f.Layout().KeySize]
+		}
+		l.before, _ = f.ReadTx(tx, r.hash, k, l.before[:0]) // none: not found
+	}
 	var ref store.OpRef
 	var err error
 	switch r.op {
@@ -232,7 +243,30 @@ func (l *LQH) execKeyReq(env block.Env, s *signal.Signal, w *waiter) {
 		env.Send(&l.out)
 		return
 	}
+	if images {
+		k := data
+		if len(k) > f.Layout().KeySize {
+			k = k[:f.Layout().KeySize]
+		}
+		l.row, _ = f.ReadTx(tx, r.hash, k, l.row[:0]) // none: deleted
+		l.confImages(env, r.tc, s.TransID, r.idx, l.before, l.row)
+		return
+	}
 	l.conf(env, r.tc, s.TransID, r.idx, nil)
+}
+
+// confImages answers a write with the row's images before and after it
+// (empty when the row did not exist, or no longer does).
+func (l *LQH) confImages(env block.Env, tc signal.Address, trans uint64, idx uint32, before, after []byte) {
+	out := &l.out
+	out.Reset()
+	out.Number = gsn.LQHKEYCONF
+	out.Receiver = tc
+	out.TransID = trans
+	out.SetWords(idx)
+	out.AddSection(before)
+	out.AddSection(after)
+	env.Send(out)
 }
 
 // joinRow returns the LQH record of store operation ref, shared by every

@@ -6,6 +6,7 @@ import (
 	"github.com/gondb/gondb/block"
 	"github.com/gondb/gondb/datanode/dih"
 	"github.com/gondb/gondb/ndberr"
+	"github.com/gondb/gondb/schema"
 	"github.com/gondb/gondb/signal"
 	"github.com/gondb/gondb/signal/gsn"
 )
@@ -54,7 +55,20 @@ type txOp struct {
 	frag  uint32          // OpScan: the fragment
 	// waiting: OpScan asked its LQH for a batch and has no answer yet.
 	waiting bool
+	kind    opKind
+	table   uint32
+	uniques bool       // a write of a table with unique indexes: LQH returns its images
+	index   *indexWork // kindIndexLookup: the operation to run on the base row
 }
+
+// opKind tells the API's own operations from those TC adds for them.
+type opKind uint8
+
+const (
+	kindUser        opKind = iota // an operation the API asked for
+	kindIndexLookup               // reads a unique index's hidden table for an API operation by unique key
+	kindTrigger                   // keeps a unique index's hidden table in step with a write
+)
 
 type txState uint8
 
@@ -106,6 +120,7 @@ type TC struct {
 	gcp       signal.Address
 
 	selfChain []signal.NodeID // this node alone: local reads of read-backup tables
+	uniques   map[uint32]*schema.UniqueIndex
 
 	// Counters (ndbinfo later).
 	Commits, Aborts uint64
@@ -214,6 +229,21 @@ func (t *TC) tcKeyReq(env block.Env, s *signal.Signal) {
 		t.abortTx(env, s.TransID, x, ndberr.ErrNoSuchTable.Code, int64(apiID))
 		return
 	}
+	if flags&gsn.TcKeyCommit != 0 {
+		x.commitReq = true
+	}
+	if flags&gsn.TcKeyUniqueIndex != 0 {
+		t.indexOp(env, s, x, tbl)
+		return
+	}
+	t.sendKeyOp(env, s.TransID, x, txOp{apiID: apiID, op: op}, tbl, h, s.Sections[:s.NumSects])
+}
+
+// sendKeyOp adds an operation to the transaction and sends its LQHKEYREQ
+// to the first replica of the key's fragment (the local one for committed
+// reads of read-backup tables).
+func (t *TC) sendKeyOp(env block.Env, trans uint64, x *tx, o txOp, tbl *dih.Table, h uint64, sects [][]byte) {
+	op := o.op
 	frag, chain := tbl.Locate(h)
 	switch {
 	case op == gsn.OpRead && chain[0] != t.cfg.Node && tbl.ReadReplica(frag, t.cfg.Node) == t.cfg.Node:
@@ -223,27 +253,30 @@ func (t *TC) tcKeyReq(env block.Env, s *signal.Signal) {
 	case tbl.WaitsForComplete():
 		x.waitComplete = true
 	}
-	idx := uint32(len(x.ops))
-	x.ops = append(x.ops, txOp{apiID: apiID, op: op, state: opSent, chain: chain, holds: op != gsn.OpRead})
-	if flags&gsn.TcKeyCommit != 0 {
-		x.commitReq = true
+	word0 := op
+	if gsn.IsWrite(op) && len(tbl.Uniques) > 0 {
+		word0 |= gsn.LqhImages << 16 // to keep the unique indexes in step
+		o.uniques = true
 	}
-	w := append(t.words[:0], op, table, frag, idx, uint32(h), uint32(h>>32), 0, uint32(len(chain)))
+	o.state, o.chain, o.holds, o.table = opSent, chain, op != gsn.OpRead, tbl.Layout.Table.ID
+	idx := uint32(len(x.ops))
+	x.ops = append(x.ops, o)
+	w := append(t.words[:0], word0, o.table, frag, idx, uint32(h), uint32(h>>32), 0, uint32(len(chain)))
 	for _, n := range chain {
 		w = append(w, uint32(n))
 	}
 	w = append(w, uint32(t.cfg.Node), uint32(t.self.Instance))
 	t.words = w
-	o := &t.out
-	o.Reset()
-	o.Number = gsn.LQHKEYREQ
-	o.Receiver = signal.Address{Node: chain[0], Block: gsn.BlockLQH}
-	o.TransID = s.TransID
-	o.SetWords(w...)
-	for i := 0; i < int(s.NumSects); i++ {
-		o.AddSection(s.Sections[i])
+	out := &t.out
+	out.Reset()
+	out.Number = gsn.LQHKEYREQ
+	out.Receiver = signal.Address{Node: chain[0], Block: gsn.BlockLQH}
+	out.TransID = trans
+	out.SetWords(w...)
+	for _, b := range sects {
+		out.AddSection(b)
 	}
-	env.Send(o)
+	env.Send(out)
 }
 
 func (t *TC) lookup(s *signal.Signal) (*tx, *txOp) {
@@ -262,8 +295,20 @@ func (t *TC) lqhKeyConf(env block.Env, s *signal.Signal) {
 	op.state = opPrepared
 	x.prepared++
 	x.progress = env.Now()
-	t.send(env, gsn.TCKEYCONF, x.api, s.TransID, []uint32{op.apiID}, s.Section(0))
-	t.maybeCommit(env, s.TransID, x)
+	switch {
+	case op.kind == kindIndexLookup:
+		t.indexLookupDone(env, s, x, op)
+	case op.kind == kindTrigger:
+	case op.uniques:
+		o := *op // triggers append to x.ops
+		t.send(env, gsn.TCKEYCONF, x.api, s.TransID, []uint32{o.apiID}, nil)
+		t.fireTriggers(env, s, x, &o)
+	default:
+		t.send(env, gsn.TCKEYCONF, x.api, s.TransID, []uint32{op.apiID}, s.Section(0))
+	}
+	if x.state == txPreparing {
+		t.maybeCommit(env, s.TransID, x)
+	}
 }
 
 // maybeCommit starts the commit phase once every operation is prepared
@@ -384,7 +429,11 @@ func (t *TC) lqhKeyRef(env block.Env, s *signal.Signal) {
 	if x == nil || x.state != txPreparing || s.NumWords < 2 {
 		return
 	}
-	t.abortTx(env, s.TransID, x, int(s.Words[1]), int64(op.apiID))
+	code := int(s.Words[1])
+	if op.kind == kindTrigger {
+		code = triggerError(op.op, code)
+	}
+	t.abortTx(env, s.TransID, x, code, int64(op.apiID))
 }
 
 // abortTx aborts a preparing transaction: ABORT along every operation's

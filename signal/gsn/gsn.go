@@ -43,13 +43,14 @@ const (
 
 	// LQHKEYREQ, TC -> primary LQH, then LQH -> next replica: prepare one
 	// operation on a fragment replica.
-	//   w0 op, w1 table id, w2 fragment, w3 TC op index, w4-w5 key hash,
+	//   w0 op (low 16 bits) and LqhImages (high 16 bits), w1 table id, w2 fragment, w3 TC op index, w4-w5 key hash,
 	//   w6 the receiver's position in the chain, w7 chain length, w8.. the
 	//   chain's node ids (primary first), then w(8+len) TC node, w(9+len)
 	//   TC instance. Sections as TCKEYREQ.
 	LQHKEYREQ signal.Number = 20
 	// LQHKEYCONF, last replica (or the primary for reads) -> TC: prepared.
-	//   w0 TC op index. Reads: s0 the row.
+	//   w0 TC op index. Reads: s0 the row. Writes asked for LqhImages: s0
+	//   the row before, s1 after (each empty when there is no row).
 	LQHKEYCONF signal.Number = 21
 	// LQHKEYREF, any replica -> TC: refused. w0 TC op index, w1 ndberr code.
 	LQHKEYREF signal.Number = 22
@@ -175,6 +176,20 @@ const (
 // TCKEYREQ flags (w3).
 const (
 	TcKeyCommit = 1 << 0
+	// TcKeyUniqueIndex: the operation names its row by a unique index: w6
+	// the index's position in the table's Indexes, w4-w5 the hash of the
+	// unique key, s0 the unique key (the hidden table's key image); for an
+	// update s1 a row image with the columns to set (its primary key is
+	// filled in by TC) and s2 the column set. Read, lock, update and
+	// delete only.
+	TcKeyUniqueIndex = 1 << 1
+)
+
+// LQHKEYREQ flags (the high 16 bits of w0).
+const (
+	// LqhImages: the last replica answers with the row's images before and
+	// after the write (unique index maintenance).
+	LqhImages = 1 << 0
 )
 
 // IsWrite reports whether op changes data (and so runs on every replica).

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"slices"
 	"time"
 
 	"github.com/gondb/gondb/signal"
@@ -18,12 +19,21 @@ type Config struct {
 	// Self is this node's id (1..signal.MaxNodeID).
 	Self signal.NodeID
 	// Listen is the address to listen on, host:port; port 0 picks a free
-	// one (Transporter.Addr reports it).
+	// one (Transporter.Addr reports it). Ignored with DialOnly.
 	Listen string
 	// Peers maps every peer's node id to its address (host:port). Only the
-	// addresses of peers with a lower id are dialed (the higher id dials),
-	// so the others may be empty.
+	// addresses of peers this node dials are used (the higher id dials,
+	// see Clients and DialOnly), so the others may be empty.
 	Peers map[signal.NodeID]string
+	// Clients lists peers that always dial this node, whatever the ids,
+	// and that this node never dials: API nodes, which listen on no port
+	// (in NDB the data node is the server of every API connection). Each
+	// must be in Peers; its address may be empty.
+	Clients []signal.NodeID
+	// DialOnly makes this transporter an API node's: it dials every peer,
+	// whatever the ids, and listens on no port. Every peer needs an address
+	// and must list this node among its Clients.
+	DialOnly bool
 	// TLS turns on mutual TLS (transport.TLSFiles.Load builds it); nil is
 	// plain TCP. The same config serves as client and server.
 	TLS *tls.Config
@@ -92,6 +102,16 @@ func DefaultTestConfig() Config {
 	return c
 }
 
+// dials reports whether this node dials peer id (rather than accepting its
+// connection): always when DialOnly, never for a client, else when the peer
+// has the lower id.
+func (c *Config) dials(id signal.NodeID) bool {
+	if c.DialOnly {
+		return true
+	}
+	return id < c.Self && !slices.Contains(c.Clients, id)
+}
+
 // ErrConfig wraps every configuration problem Validate reports.
 var ErrConfig = errors.New("tcp: invalid configuration")
 
@@ -100,8 +120,18 @@ func (c Config) Validate() error {
 	if c.Self == 0 || c.Self > signal.MaxNodeID {
 		return fmt.Errorf("%w: Self %d not in 1..%d", ErrConfig, c.Self, signal.MaxNodeID)
 	}
-	if _, _, err := net.SplitHostPort(c.Listen); err != nil {
-		return fmt.Errorf("%w: Listen %q: %v", ErrConfig, c.Listen, err)
+	if !c.DialOnly {
+		if _, _, err := net.SplitHostPort(c.Listen); err != nil {
+			return fmt.Errorf("%w: Listen %q: %v", ErrConfig, c.Listen, err)
+		}
+	}
+	if c.DialOnly && len(c.Clients) > 0 {
+		return fmt.Errorf("%w: a DialOnly node accepts no connections, so it can have no Clients", ErrConfig)
+	}
+	for _, id := range c.Clients {
+		if _, ok := c.Peers[id]; !ok {
+			return fmt.Errorf("%w: client %d is not in Peers", ErrConfig, id)
+		}
 	}
 	for id, addr := range c.Peers {
 		switch {
@@ -109,7 +139,9 @@ func (c Config) Validate() error {
 			return fmt.Errorf("%w: peer %d not in 1..%d", ErrConfig, id, signal.MaxNodeID)
 		case id == c.Self:
 			return fmt.Errorf("%w: node %d lists itself as a peer", ErrConfig, id)
-		case addr == "" && id < c.Self:
+		case addr == "" && c.DialOnly:
+			return fmt.Errorf("%w: peer %d has no address, and a DialOnly node dials every peer", ErrConfig, id)
+		case addr == "" && c.dials(id):
 			return fmt.Errorf("%w: peer %d has a lower id, so this node dials it, but has no address", ErrConfig, id)
 		}
 		if addr != "" {

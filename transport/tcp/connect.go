@@ -16,7 +16,9 @@ import (
 // the node with the higher id dials the lower one. A fixed rule means the
 // two nodes never race two connections into existence, and the lower id
 // (usually the longer-lived management or first data node) is the one
-// that waits.
+// that waits. API nodes are the exception: they listen on no port and
+// always dial (Config.DialOnly), and the nodes they connect to list them
+// as Clients.
 
 func (t *Transporter) acceptLoop() {
 	defer t.wg.Done()
@@ -100,8 +102,8 @@ func (t *Transporter) acceptHandshake(raw net.Conn) (c *connection, peerID int, 
 		return nil, peerID, fmt.Errorf("%w: hello is for node %d, this is node %d", ErrHandshake, h.Receiver, t.self)
 	case p == nil:
 		return nil, peerID, fmt.Errorf("%w: node %d is not a configured peer", ErrHandshake, h.Sender)
-	case h.Sender < t.self:
-		return nil, peerID, fmt.Errorf("%w: node %d has the lower id, so this node dials it", ErrHandshake, h.Sender)
+	case p.dial:
+		return nil, peerID, fmt.Errorf("%w: this node dials node %d, not the other way round", ErrHandshake, h.Sender)
 	}
 	c = newConnection(t, p, raw, rw)
 	if err := p.attach(c); err != nil {
@@ -115,7 +117,7 @@ func (t *Transporter) acceptHandshake(raw net.Conn) (c *connection, peerID int, 
 	return c, peerID, nil
 }
 
-// dialLoop keeps one connection to p (a peer with a lower id) up: dial,
+// dialLoop keeps one connection to p (a peer this node dials) up: dial,
 // run the connection until it ends, back off, dial again.
 func (t *Transporter) dialLoop(p *peer) {
 	defer t.wg.Done()

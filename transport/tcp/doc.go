@@ -6,10 +6,15 @@
 //
 // Every node listens (Config.Listen). For each pair of nodes the one with
 // the higher id dials the lower one, and only that direction is accepted,
-// so a pair never has two connections racing. After the TCP connect (and
-// the TLS handshake when Config.TLS is set: both sides present and verify
-// certificates from the cluster CA) each side writes a fixed 16-byte hello
-// (see hello.go: magic, protocol version, sender id, intended receiver id).
+// so a pair never has two connections racing. API nodes are the exception:
+// an API node's transporter (Config.DialOnly) listens on no port and dials
+// every peer whatever the ids, and the data nodes list it in
+// Config.Clients, accepting its connection and never dialing it.
+//
+// After the TCP connect (and the TLS handshake when Config.TLS is set:
+// both sides present and verify certificates from the cluster CA) each
+// side writes a fixed 16-byte hello (see hello.go: magic, protocol
+// version, sender id, intended receiver id).
 // A wrong magic or version, a receiver id that is not this node, a sender
 // that is not a configured peer or that should not dial, or a second
 // connection for a pair that is connected closes the new connection and

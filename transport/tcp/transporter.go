@@ -21,7 +21,7 @@ type Transporter struct {
 	cfg   Config
 	self  signal.NodeID
 	log   *slog.Logger
-	ln    net.Listener
+	ln    net.Listener                // nil with DialOnly
 	peers [signal.MaxNodeID + 1]*peer // by node id; nil: not a peer
 	order []signal.NodeID             // peers by id
 
@@ -46,7 +46,8 @@ const maxInboundHandshakes = 64
 // peer is the transporter's state for one peer node.
 type peer struct {
 	id     signal.NodeID
-	addr   string      // configured address ("" for a higher id)
+	dial   bool        // this node dials it (else it dials this node)
+	addr   string      // configured address ("" for a peer that dials this node)
 	tlsCfg *tls.Config // client config with ServerName for addr
 	wake   chan struct{}
 
@@ -74,6 +75,7 @@ func New(cfg Config) (*Transporter, error) {
 		return nil, err
 	}
 	cfg.Peers = maps.Clone(cfg.Peers) // the caller may reuse its map
+	cfg.Clients = slices.Clone(cfg.Clients)
 	t := &Transporter{cfg: cfg, self: cfg.Self, log: cfg.Logger, conns: map[net.Conn]struct{}{},
 		handshakes: make(chan struct{}, maxInboundHandshakes)}
 	if t.log == nil {
@@ -81,8 +83,8 @@ func New(cfg Config) (*Transporter, error) {
 	}
 	t.log = t.log.With("node", cfg.Self, "transport", "tcp")
 	for id, addr := range cfg.Peers {
-		p := &peer{id: id, addr: addr, wake: make(chan struct{}, 1), state: transport.StateDisconnected}
-		if cfg.TLS != nil && addr != "" {
+		p := &peer{id: id, dial: cfg.dials(id), addr: addr, wake: make(chan struct{}, 1), state: transport.StateDisconnected}
+		if cfg.TLS != nil && p.dial {
 			p.tlsCfg = cfg.TLS.Clone()
 			if p.tlsCfg.ServerName == "" {
 				host, _, _ := net.SplitHostPort(addr) // Validate checked it
@@ -93,16 +95,20 @@ func New(cfg Config) (*Transporter, error) {
 		t.order = append(t.order, id)
 	}
 	slices.Sort(t.order)
-	ln, err := (&net.ListenConfig{}).Listen(context.Background(), "tcp", cfg.Listen)
-	if err != nil {
-		return nil, fmt.Errorf("tcp: node %d: listen: %w", cfg.Self, err)
+	if !cfg.DialOnly {
+		ln, err := (&net.ListenConfig{}).Listen(context.Background(), "tcp", cfg.Listen)
+		if err != nil {
+			return nil, fmt.Errorf("tcp: node %d: listen: %w", cfg.Self, err)
+		}
+		t.ln = ln
 	}
-	t.ln = ln
 	t.ctx, t.cancel = context.WithCancel(context.Background())
-	t.wg.Add(1)
-	go t.acceptLoop()
+	if t.ln != nil {
+		t.wg.Add(1)
+		go t.acceptLoop()
+	}
 	for _, id := range t.order {
-		if id < t.self {
+		if t.peers[id].dial {
 			t.wg.Add(1)
 			go t.dialLoop(t.peers[id])
 		}
@@ -110,8 +116,13 @@ func New(cfg Config) (*Transporter, error) {
 	return t, nil
 }
 
-// Addr returns the address the transporter listens on.
-func (t *Transporter) Addr() string { return t.ln.Addr().String() }
+// Addr returns the address the transporter listens on ("" with DialOnly).
+func (t *Transporter) Addr() string {
+	if t.ln == nil {
+		return ""
+	}
+	return t.ln.Addr().String()
+}
 
 func (t *Transporter) peer(id signal.NodeID) *peer {
 	if id > signal.MaxNodeID {
@@ -205,7 +216,9 @@ func (t *Transporter) Close() error {
 			p.mu.Unlock()
 		}
 		t.cancel()
-		t.ln.Close()
+		if t.ln != nil {
+			t.ln.Close()
+		}
 		t.mu.Lock()
 		for c := range t.conns {
 			c.Close()

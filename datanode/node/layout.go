@@ -1,0 +1,162 @@
+package node
+
+import (
+	"fmt"
+
+	"github.com/gondb/gondb/block"
+	"github.com/gondb/gondb/datanode/sched"
+	"github.com/gondb/gondb/datanode/thread"
+	"github.com/gondb/gondb/signal"
+	"github.com/gondb/gondb/signal/gsn"
+)
+
+// placement puts one block instance on the index-th thread of a kind.
+type placement struct {
+	kind  string
+	index int
+	spec  sched.BlockSpec
+}
+
+// blockPlacements is the one list of which block runs on which thread.
+// New blocks join here (or through Config.ExtraBlocks):
+//
+//	ldm 0:  LQH instance 0 (all of the node's fragment replicas)
+//	tc 0:   TC instance 0 (on main, else ldm 0, without tc threads)
+//	main:   the GCP block (datanode/gcp, gsn.BlockDIH) when it lands
+//
+// One LQH and one TC for now: TC addresses LQH instance 0 only, and an API
+// addresses TC instance 0. More instances come with per-instance routing.
+func (n *Node) blockPlacements(tcfg thread.ThreadConfig) ([]placement, error) {
+	tcKind := thread.KindTC
+	if tcfg.Count(thread.KindTC) == 0 {
+		tcKind = thread.KindLDM
+		if tcfg.Count(thread.KindMain) > 0 {
+			tcKind = thread.KindMain
+		}
+	}
+	ps := []placement{
+		{thread.KindLDM, 0, sched.BlockSpec{ID: gsn.BlockLQH, Instance: 0, Block: n.lqh}},
+		{tcKind, 0, sched.BlockSpec{ID: gsn.BlockTC, Instance: 0, Block: n.tc}},
+	}
+	for _, e := range n.cfg.ExtraBlocks {
+		b, err := e.New(n)
+		if err != nil {
+			return nil, fmt.Errorf("node %d: block %d.%d: %w", n.cfg.NodeID, e.ID, e.Instance, err)
+		}
+		if b == nil {
+			return nil, fmt.Errorf("node %d: block %d.%d: New returned nil", n.cfg.NodeID, e.ID, e.Instance)
+		}
+		ps = append(ps, placement{e.Kind, e.Index, sched.BlockSpec{ID: e.ID, Instance: e.Instance, Block: b}})
+	}
+	return ps, nil
+}
+
+// threadKinds are the kinds that run blocks, in thread order; recv and
+// send are the transporter's goroutines and every thread's own sends.
+var threadKinds = []string{thread.KindLDM, thread.KindTC, thread.KindMain}
+
+// threadCount is how many threads of kind the node may run: the
+// ThreadConfig's count, and always one main thread, as in NDB.
+func threadCount(tcfg thread.ThreadConfig, kind string) int {
+	n := tcfg.Count(kind)
+	if kind == thread.KindMain {
+		n = max(n, 1)
+	}
+	return n
+}
+
+// cpusOf returns the CPUs thread index of a kind is bound to: its cpubind
+// CPU, or the kind's cpuset, or none.
+func cpusOf(tcfg thread.ThreadConfig, kind string, index int) []int {
+	s, ok := tcfg.Spec(kind)
+	switch {
+	case !ok:
+		return nil
+	case index < len(s.CPUBind):
+		return []int{s.CPUBind[index]}
+	default:
+		return s.CPUSet
+	}
+}
+
+func threadName(kind string, index int) string {
+	if kind == thread.KindMain {
+		return kind
+	}
+	return fmt.Sprintf("%s%d", kind, index)
+}
+
+// threadSpecs lays the placements out on threads. Threads without blocks
+// are not started. Every started thread also runs an exec block for Do.
+func (n *Node) threadSpecs(tcfg thread.ThreadConfig, ps []placement) ([]sched.ThreadSpec, error) {
+	if tcfg.Count(thread.KindLDM) == 0 {
+		return nil, fmt.Errorf("%w: ThreadConfig %q has no ldm thread for LQH", ErrConfig, tcfg.String())
+	}
+	byThread := map[string][]sched.BlockSpec{}
+	for _, p := range ps {
+		valid := false
+		for _, k := range threadKinds {
+			valid = valid || k == p.kind
+		}
+		if !valid || p.index < 0 || p.index >= threadCount(tcfg, p.kind) {
+			return nil, fmt.Errorf("%w: block %d.%d placed on %s thread %d, which the ThreadConfig %q does not have",
+				ErrConfig, p.spec.ID, p.spec.Instance, p.kind, p.index, tcfg.String())
+		}
+		name := threadName(p.kind, p.index)
+		byThread[name] = append(byThread[name], p.spec)
+	}
+	var specs []sched.ThreadSpec
+	for _, kind := range threadKinds {
+		for i := 0; i < threadCount(tcfg, kind); i++ {
+			name := threadName(kind, i)
+			blocks := byThread[name]
+			if len(blocks) == 0 {
+				n.log.Debug("thread has no block; not started", "thread", name)
+				continue
+			}
+			ex := &execBlock{reqs: make(chan execReq, 16)}
+			inst := uint16(len(specs))
+			blocks = append(blocks, sched.BlockSpec{ID: execBlockID, Instance: inst, Block: ex})
+			for _, b := range blocks {
+				n.owner[blockKey(b.ID, b.Instance)] = ex
+				n.blocks[blockKey(b.ID, b.Instance)] = b.Block
+			}
+			specs = append(specs, sched.ThreadSpec{Name: name, CPUs: cpusOf(tcfg, kind, i), Blocks: blocks})
+		}
+	}
+	return specs, nil
+}
+
+func blockKey(id signal.BlockID, inst uint16) uint32 { return uint32(id)<<16 | uint32(inst) }
+
+// execBlockID addresses the block on every thread that runs Do's
+// functions. No signal is ever sent to it; the number is local to a node
+// and must stay clear of gsn's block numbers.
+const execBlockID signal.BlockID = 0xFFF0
+
+// execReq is one function for a thread to run.
+type execReq struct {
+	fn   func()
+	done chan struct{}
+}
+
+// execBlock runs queued functions on its thread at every tick.
+type execBlock struct {
+	reqs chan execReq
+}
+
+func (e *execBlock) Handle(block.Env, *signal.Signal) {}
+
+func (e *execBlock) Tick(block.Env) {
+	for {
+		select {
+		case r := <-e.reqs:
+			r.fn()
+			close(r.done)
+		default:
+			return
+		}
+	}
+}
+
+var _ block.Block = (*execBlock)(nil)

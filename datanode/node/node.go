@@ -1,0 +1,360 @@
+package node
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+
+	"github.com/gondb/gondb/block"
+	"github.com/gondb/gondb/datanode/dih"
+	"github.com/gondb/gondb/datanode/lqh"
+	"github.com/gondb/gondb/datanode/mem"
+	"github.com/gondb/gondb/datanode/sched"
+	"github.com/gondb/gondb/datanode/store"
+	"github.com/gondb/gondb/datanode/tc"
+	"github.com/gondb/gondb/datanode/thread"
+	"github.com/gondb/gondb/partition"
+	"github.com/gondb/gondb/schema"
+	"github.com/gondb/gondb/signal"
+	"github.com/gondb/gondb/signal/gsn"
+	"github.com/gondb/gondb/transport"
+	"github.com/gondb/gondb/transport/tcp"
+)
+
+// Node is one running data node.
+type Node struct {
+	cfg    Config
+	log    *slog.Logger
+	pool   *mem.Pool
+	groups []partition.NodeGroup
+	dist   atomic.Pointer[dih.Distribution]
+	lqh    *lqh.LQH
+	tc     *tc.TC
+	sched  *sched.Scheduler
+	tr     *tcp.Transporter
+	gate   *gateReceiver
+	names  []string // thread names, in sched order
+
+	// owner maps a block's key to the exec block of its thread; blocks to
+	// the block. Both are written during Start only.
+	owner  map[uint32]*execBlock
+	blocks map[uint32]block.Block
+
+	stopOnce sync.Once
+	stopped  chan struct{} // closed once the threads have stopped
+}
+
+// Errors.
+var (
+	// ErrStopped: the node is stopped (or stopping); Do did not run.
+	ErrStopped = errors.New("node: stopped")
+	// ErrNoSuchBlock: Do named a block the node does not run.
+	ErrNoSuchBlock = errors.New("node: no such block on this node")
+	// ErrNoSuchFragment: this node holds no replica of that fragment.
+	ErrNoSuchFragment = errors.New("node: no replica of that fragment on this node")
+)
+
+// Start builds and starts a data node: DataMemory, node groups, the
+// distribution with cfg.Tables, the blocks on their threads, and the
+// transporter, listening and connecting to the other data nodes. It
+// returns once the threads run; connections come up in the background
+// (Peers in Stats shows them).
+func Start(cfg Config) (*Node, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	tcfg, err := cfg.threadConfig()
+	if err != nil {
+		return nil, fmt.Errorf("%w: ThreadConfig: %v", ErrConfig, err)
+	}
+	n := &Node{cfg: cfg, log: cfg.Logger, owner: map[uint32]*execBlock{}, blocks: map[uint32]block.Block{},
+		stopped: make(chan struct{})}
+	if n.log == nil {
+		n.log = slog.Default()
+	}
+	n.log = n.log.With("node", cfg.NodeID)
+	ok := false
+	defer func() {
+		if !ok {
+			n.release()
+		}
+	}()
+
+	ids := make([]partition.NodeID, len(cfg.DataNodes))
+	for i, d := range cfg.DataNodes {
+		ids[i] = partition.NodeID(d.ID)
+	}
+	if n.groups, err = partition.FormNodeGroups(ids, cfg.NoOfReplicas); err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrConfig, err)
+	}
+	d := dih.New()
+	frags := cfg.PartitionsPerNode * len(cfg.DataNodes)
+	for _, t := range cfg.Tables {
+		l, err := schema.NewLayout(t)
+		if err != nil {
+			return nil, fmt.Errorf("%w: table %s: %v", ErrConfig, t.Name, err)
+		}
+		if d, err = d.WithTable(l, n.groups, frags); err != nil {
+			return nil, fmt.Errorf("%w: %v", ErrConfig, err)
+		}
+	}
+	n.dist.Store(d)
+
+	if n.pool, err = mem.NewPool(cfg.DataMemory); err != nil {
+		return nil, fmt.Errorf("node %d: %w", cfg.NodeID, err)
+	}
+	if cfg.Prefault {
+		n.pool.Prefault()
+	}
+	n.lqh = lqh.New(cfg.NodeID, d, n.pool)
+	n.tc = tc.New(tc.Config{Node: cfg.NodeID, Distribution: n.Distribution,
+		DeadlockTimeout: cfg.DeadlockTimeout, MaxOperations: cfg.MaxOperations})
+
+	ps, err := n.blockPlacements(tcfg)
+	if err != nil {
+		return nil, err
+	}
+	specs, err := n.threadSpecs(tcfg, ps)
+	if err != nil {
+		return nil, err
+	}
+	for _, s := range specs {
+		n.names = append(n.names, s.Name)
+	}
+	var peers []signal.NodeID
+	tcpPeers := map[signal.NodeID]string{}
+	listen := cfg.Listen
+	for _, dn := range cfg.DataNodes {
+		if dn.ID == cfg.NodeID {
+			if listen == "" {
+				listen = dn.Addr
+			}
+			continue
+		}
+		peers = append(peers, dn.ID)
+		tcpPeers[dn.ID] = dn.Addr
+	}
+	for _, id := range cfg.APINodes {
+		peers = append(peers, id)
+		tcpPeers[id] = ""
+	}
+	if n.sched, err = sched.New(sched.Config{Node: cfg.NodeID, Threads: specs, Peers: peers,
+		TickInterval: cfg.TickInterval, Logger: n.log}); err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrConfig, err)
+	}
+
+	tcpCfg := tcp.DefaultConfig()
+	tcpCfg.Self = cfg.NodeID
+	tcpCfg.Listen = listen
+	tcpCfg.Peers = tcpPeers
+	tcpCfg.Clients = cfg.APINodes
+	tcpCfg.SendBufferBytes = cfg.SendBufferBytes
+	tcpCfg.HeartbeatInterval = cfg.HeartbeatInterval
+	tcpCfg.Logger = n.log
+	if cfg.TLS.Enabled() {
+		if tcpCfg.TLS, err = cfg.TLS.Load(); err != nil {
+			return nil, fmt.Errorf("node %d: %w", cfg.NodeID, err)
+		}
+	}
+	// Frames that arrive before the threads run wait at the gate rather
+	// than being dropped by a scheduler that has not started.
+	n.gate = &gateReceiver{open: make(chan struct{}), r: n.sched.Receiver()}
+	tcpCfg.Receiver = n.gate
+	if n.tr, err = tcp.New(tcpCfg); err != nil {
+		return nil, err
+	}
+	n.sched.AttachTransport(n.tr)
+	if err := n.sched.Start(); err != nil {
+		return nil, fmt.Errorf("node %d: %w", cfg.NodeID, err)
+	}
+	close(n.gate.open)
+	ok = true
+	n.log.Info("data node started", "listen", n.tr.Addr(), "threads", n.names,
+		"data_nodes", len(cfg.DataNodes), "replicas", cfg.NoOfReplicas, "tables", len(cfg.Tables))
+	return n, nil
+}
+
+// gateReceiver holds frames until the scheduler runs.
+type gateReceiver struct {
+	open chan struct{}
+	r    transport.Receiver
+}
+
+func (g *gateReceiver) Frame(from signal.NodeID, f *signal.Frame) {
+	<-g.open
+	g.r.Frame(from, f)
+}
+
+// Stop stops the node: the transporter (connections close), the threads,
+// then frees the fragments and DataMemory. Blocks keep no state worth
+// reading after it; inspect them with Do before. Later calls do nothing.
+func (n *Node) Stop() {
+	n.stopOnce.Do(n.release)
+}
+
+// release frees whatever Start got to; Stop and a failed Start use it.
+func (n *Node) release() {
+	if n.gate != nil {
+		select {
+		case <-n.gate.open:
+		default:
+			close(n.gate.open)
+		}
+	}
+	if n.tr != nil {
+		n.tr.Close()
+	}
+	if n.sched != nil {
+		n.sched.Stop()
+	}
+	close(n.stopped)
+	for _, b := range n.blocks {
+		if c, ok := b.(Closer); ok {
+			if err := c.Close(); err != nil {
+				n.log.Warn("closing a block", "reason", err.Error())
+			}
+		}
+	}
+	if n.lqh != nil {
+		d := n.Distribution()
+		for _, id := range d.TableIDs() {
+			t, _ := d.Table(id)
+			for _, f := range t.FragmentsOn(n.cfg.NodeID) {
+				if fr, ok := n.lqh.Fragment(id, f); ok {
+					fr.Close()
+				}
+			}
+		}
+	}
+	if n.pool != nil {
+		n.pool.Close()
+	}
+	n.log.Info("data node stopped")
+}
+
+// ID is the node's id.
+func (n *Node) ID() signal.NodeID { return n.cfg.NodeID }
+
+// Addr is the address the transporter listens on (with the real port when
+// the configured one was 0).
+func (n *Node) Addr() string { return n.tr.Addr() }
+
+// Distribution returns the current distribution state. Safe from any
+// goroutine; the result is immutable.
+func (n *Node) Distribution() *dih.Distribution { return n.dist.Load() }
+
+// NodeGroups returns the cluster's node groups.
+func (n *Node) NodeGroups() []partition.NodeGroup { return n.groups }
+
+// Pool is the node's DataMemory (its methods are safe for concurrent use).
+func (n *Node) Pool() *mem.Pool { return n.pool }
+
+// Do runs fn on the thread that runs block id instance inst, between
+// signals, and returns once it has run. That thread is the only goroutine
+// that may touch the block's state (and LQH's fragments), so Do is how
+// tests, ndbinfo and management read them. It waits for the thread's next
+// tick (Config.TickInterval), or until ctx is done or the node stops
+// (fn then did not run). Never call it from a block's thread: it would
+// wait for itself.
+func (n *Node) Do(ctx context.Context, id signal.BlockID, inst uint16, fn func(block.Block)) error {
+	ex, ok := n.owner[blockKey(id, inst)]
+	if !ok {
+		return fmt.Errorf("%w: %d.%d", ErrNoSuchBlock, id, inst)
+	}
+	b := n.blocks[blockKey(id, inst)]
+	r := execReq{fn: func() { fn(b) }, done: make(chan struct{})}
+	select {
+	case ex.reqs <- r:
+	case <-n.stopped:
+		return ErrStopped
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	select {
+	case <-r.done:
+		return nil
+	case <-n.stopped:
+	case <-ctx.Done():
+	}
+	select {
+	case <-r.done: // it ran after all
+		return nil
+	default:
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	return ErrStopped
+}
+
+// WithLQH runs fn with the node's LQH on its thread (see Do).
+func (n *Node) WithLQH(ctx context.Context, fn func(*lqh.LQH)) error {
+	return n.Do(ctx, gsn.BlockLQH, 0, func(b block.Block) { fn(b.(*lqh.LQH)) })
+}
+
+// WithTC runs fn with the node's TC on its thread (see Do).
+func (n *Node) WithTC(ctx context.Context, fn func(*tc.TC)) error {
+	return n.Do(ctx, gsn.BlockTC, 0, func(b block.Block) { fn(b.(*tc.TC)) })
+}
+
+// WithFragment runs fn with this node's replica of a table fragment on the
+// LDM thread that owns it (see Do). fn must not keep f.
+func (n *Node) WithFragment(ctx context.Context, table, frag uint32, fn func(f *store.Fragment)) error {
+	var found bool
+	err := n.WithLQH(ctx, func(l *lqh.LQH) {
+		var f *store.Fragment
+		if f, found = l.Fragment(table, frag); found {
+			fn(f)
+		}
+	})
+	if err == nil && !found {
+		err = fmt.Errorf("%w: node %d, table %d, fragment %d", ErrNoSuchFragment, n.cfg.NodeID, table, frag)
+	}
+	return err
+}
+
+// ThreadStats is one worker thread's counters.
+type ThreadStats struct {
+	Name string
+	thread.Stats
+}
+
+// Stats is a snapshot of the node's counters, for tests and ndbinfo.
+type Stats struct {
+	Node signal.NodeID
+	// TC.
+	Commits, Aborts  uint64
+	OpenTransactions int
+	// LQH.
+	OpenOperations int
+	// LostSignals counts signals the scheduler dropped: to an unknown
+	// block, or refused by the transporter (peer down or overloaded).
+	LostSignals uint64
+	Memory      mem.Stats
+	Threads     []ThreadStats
+	Peers       []transport.PeerStatus
+}
+
+// Stats collects the node's counters; the blocks' are read on their
+// threads (Do), the rest directly.
+func (n *Node) Stats(ctx context.Context) (Stats, error) {
+	s := Stats{Node: n.cfg.NodeID}
+	if err := n.WithTC(ctx, func(t *tc.TC) {
+		s.Commits, s.Aborts, s.OpenTransactions = t.Commits, t.Aborts, t.Transactions()
+	}); err != nil {
+		return s, err
+	}
+	if err := n.WithLQH(ctx, func(l *lqh.LQH) { s.OpenOperations = l.OpenOperations() }); err != nil {
+		return s, err
+	}
+	s.LostSignals = n.sched.Lost()
+	s.Memory = n.pool.Stats()
+	for i, ts := range n.sched.ThreadStats() {
+		s.Threads = append(s.Threads, ThreadStats{Name: n.names[i], Stats: ts})
+	}
+	s.Peers = n.tr.Peers()
+	return s, nil
+}

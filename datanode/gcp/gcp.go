@@ -58,9 +58,12 @@ type GCP struct {
 	// Master.
 	running   bool
 	round     uint64 // GCI of the round in progress
-	waiting   int    // node answers outstanding
+	phaseSig  signal.Number
+	answered  map[signal.NodeID]bool // this phase's answers
+	waiting   int                    // node answers outstanding
 	started   time.Duration
 	lastStart time.Duration
+	lastSend  time.Duration
 
 	out signal.Signal
 }
@@ -73,7 +76,7 @@ func New(cfg Config) *GCP {
 	if cfg.InitialGCI == 0 {
 		cfg.InitialGCI = 1
 	}
-	g := &GCP{cfg: cfg, master: cfg.Node}
+	g := &GCP{cfg: cfg, master: cfg.Node, answered: map[signal.NodeID]bool{}}
 	for _, n := range cfg.Nodes {
 		if n < g.master {
 			g.master = n
@@ -100,19 +103,58 @@ func (g *GCP) Stats() Stats { return g.stats }
 // IsMaster reports whether this node coordinates the rounds.
 func (g *GCP) IsMaster() bool { return g.master == g.cfg.Node }
 
-// Tick starts the master's next round when it is due.
+// Tick starts the master's next round when it is due, and sends the
+// current phase's signal again to nodes that have not answered within an
+// interval (a node still connecting, a lost signal): every participant
+// answers a repeated signal again, so resending is always safe.
 func (g *GCP) Tick(env block.Env) {
-	if !g.IsMaster() || g.running {
+	if !g.IsMaster() {
 		return
 	}
 	now := env.Now()
+	if g.running {
+		if now-g.lastSend >= g.cfg.Interval {
+			g.lastSend = now
+			g.toNodes(env, g.phaseSig, g.phaseGCI(), true)
+		}
+		return
+	}
 	if now-g.lastStart < g.cfg.Interval {
 		return
 	}
 	g.running, g.started, g.lastStart = true, now, now
 	g.round = g.stats.Current + 1
+	g.phase0(env, gsn.GCP_PREPARE)
+}
+
+// phase0 starts a phase of the master's round: signal every node.
+func (g *GCP) phase0(env block.Env, n signal.Number) {
+	g.phaseSig, g.lastSend = n, env.Now()
+	clear(g.answered)
 	g.waiting = len(g.cfg.Nodes)
-	g.toAllNodes(env, gsn.GCP_PREPARE, g.round)
+	g.toNodes(env, n, g.phaseGCI(), false)
+}
+
+// phaseGCI is the GCI the current phase's signal carries.
+func (g *GCP) phaseGCI() uint64 {
+	if g.phaseSig == gsn.GCP_COMPLETE_REP {
+		return g.round - 1
+	}
+	return g.round
+}
+
+// answer counts a node's answer once; true when it was the last.
+func (g *GCP) answer(s *signal.Signal) bool {
+	node := s.Sender.Node
+	if s.NumWords >= 3 {
+		node = signal.NodeID(s.Words[2])
+	}
+	if g.answered[node] || g.waiting == 0 {
+		return false
+	}
+	g.answered[node] = true
+	g.waiting--
+	return g.waiting == 0
 }
 
 func gciOf(s *signal.Signal) (uint64, bool) {
@@ -132,8 +174,13 @@ func (g *GCP) send(env block.Env, n signal.Number, to signal.Address, gci uint64
 	env.Send(o)
 }
 
-func (g *GCP) toAllNodes(env block.Env, n signal.Number, gci uint64) {
+// toNodes sends a phase signal to every node, or only to those that have
+// not answered yet.
+func (g *GCP) toNodes(env block.Env, n signal.Number, gci uint64, laggards bool) {
 	for _, node := range g.cfg.Nodes {
+		if laggards && g.answered[node] {
+			continue
+		}
 		g.send(env, n, signal.Address{Node: node, Block: gsn.BlockDIH}, gci)
 	}
 }
@@ -149,8 +196,16 @@ func (g *GCP) toTCs(env block.Env, n signal.Number, gci uint64) {
 
 func (g *GCP) prepare(env block.Env, s *signal.Signal) {
 	gci, ok := gciOf(s)
-	if !ok || g.phase != idle || gci != g.stats.Current+1 {
-		return // a duplicate or out-of-turn round: the master's bug or a stale signal
+	if !ok {
+		return
+	}
+	if g.phase == preparing && gci == g.next {
+		g.reply = s.Sender
+		g.maybeAnswer(env) // a resend: answer again if the TCs already did
+		return
+	}
+	if g.phase != idle || gci != g.stats.Current+1 {
+		return // out of turn: a stale signal
 	}
 	g.phase, g.next, g.reply = preparing, gci, s.Sender
 	g.toTCs(env, gsn.GCP_TCPREPARE, gci)
@@ -166,7 +221,19 @@ func (g *GCP) tcPrepareConf(env block.Env, s *signal.Signal) {
 
 func (g *GCP) commit(env block.Env, s *signal.Signal) {
 	gci, ok := gciOf(s)
-	if !ok || g.phase != preparing || gci != g.next || g.acks != 0 {
+	if !ok {
+		return
+	}
+	switch {
+	case g.phase == committing && gci == g.next:
+		g.reply = s.Sender // a resend while the TCs finish: they will answer
+		return
+	case g.phase == idle && gci == g.stats.Current && g.finished == gci-1:
+		// A resend after this node finished: answer again.
+		g.send(env, gsn.GCP_NODEFINISH, s.Sender, gci-1, uint32(g.cfg.Node))
+		return
+	}
+	if g.phase != preparing || gci != g.next || g.acks != 0 {
 		return
 	}
 	g.phase, g.reply = committing, s.Sender
@@ -208,27 +275,28 @@ func (g *GCP) completeRep(env block.Env, s *signal.Signal) {
 
 func (g *GCP) prepareConf(env block.Env, s *signal.Signal) {
 	gci, ok := gciOf(s)
-	if !ok || !g.running || gci != g.round || g.waiting == 0 {
+	if !ok || !g.running || g.phaseSig != gsn.GCP_PREPARE || gci != g.round {
 		return
 	}
-	if g.waiting--; g.waiting == 0 {
-		g.waiting = len(g.cfg.Nodes)
-		g.toAllNodes(env, gsn.GCP_COMMIT, g.round)
+	if g.answer(s) {
+		g.phase0(env, gsn.GCP_COMMIT)
 	}
 }
 
 func (g *GCP) nodeFinish(env block.Env, s *signal.Signal) {
 	gci, ok := gciOf(s)
-	if !ok || !g.running || gci != g.round-1 || g.waiting == 0 {
+	if !ok || !g.running || g.phaseSig != gsn.GCP_COMMIT || gci != g.round-1 {
 		return
 	}
-	if g.waiting--; g.waiting == 0 {
+	if g.answer(s) {
 		g.running = false
 		d := env.Now() - g.started
 		g.stats.LastRound = d
 		if d > g.stats.MaxRound {
 			g.stats.MaxRound = d
 		}
-		g.toAllNodes(env, gsn.GCP_COMPLETE_REP, gci)
+		// COMPLETE_REP is a report: a node that misses it learns of
+		// completion from the next one.
+		g.toNodes(env, gsn.GCP_COMPLETE_REP, gci, false)
 	}
 }

@@ -111,3 +111,42 @@ func TestRounds(t *testing.T) {
 		})
 	}
 }
+
+// TestRoundsSurviveLostSignals cuts a node off for a while (as a node still
+// connecting would be): the master's round stalls, and resumes by resending
+// once the node is reachable, with every node in the same epoch.
+func TestRoundsSurviveLostSignals(t *testing.T) {
+	for _, seed := range simFlags.List(50, 10, testing.Short()) {
+		s := sim.New(sim.DefaultConfig(seed))
+		all := []signal.NodeID{1, 2, 3}
+		gcps := map[signal.NodeID]*gcp.GCP{}
+		for _, n := range all {
+			n := n
+			s.AddNode(n, func(*sim.Disk) []sim.Placed {
+				g := gcp.New(gcp.Config{Node: n, Nodes: all, Interval: 30 * time.Millisecond,
+					TCs: []signal.Address{{Node: n, Block: gsn.BlockTC}}})
+				gcps[n] = g
+				return []sim.Placed{{ID: gsn.BlockDIH, Block: g}, {ID: gsn.BlockTC, Block: &stubTC{gci: 1, busy: int(seed % 3)}}}
+			})
+		}
+		s.RunTicks(20 + int(seed%7))
+		s.Cut(1, 3)
+		s.RunTicks(50)
+		stalled := gcps[1].Stats().Current
+		s.RunTicks(20)
+		if gcps[1].Stats().Current > stalled+1 {
+			t.Fatalf("seed %d: epochs went on (%d -> %d) without node 3", seed, stalled, gcps[1].Stats().Current)
+		}
+		s.Heal()
+		s.RunTicks(100)
+		cur := gcps[1].Stats().Current
+		if cur < stalled+10 {
+			t.Fatalf("seed %d: only %d epochs after the cut healed (from %d); %s", seed, cur-stalled, stalled, sim.Reproduce(seed))
+		}
+		for n, g := range gcps {
+			if d := int64(g.Stats().Current) - int64(cur); d < -1 || d > 1 {
+				t.Fatalf("seed %d: node %d at epoch %d, master at %d", seed, n, g.Stats().Current, cur)
+			}
+		}
+	}
+}

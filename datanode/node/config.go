@@ -73,6 +73,11 @@ type Config struct {
 	ThreadConfig string
 	// DeadlockTimeout is TC's TransactionDeadlockDetectionTimeout.
 	DeadlockTimeout time.Duration
+	// InactiveTimeout is TC's TransactionInactiveTimeout (0: never).
+	InactiveTimeout time.Duration
+	// EpochInterval is TimeBetweenEpochs: how often the master starts a
+	// global checkpoint round (default 100 ms).
+	EpochInterval time.Duration
 	// MaxOperations caps one transaction's operations (until LQH keeps a
 	// per-node pool of operation records: MaxNoOfConcurrentOperations).
 	MaxOperations int
@@ -115,6 +120,7 @@ func DefaultConfig() Config {
 		Prefault:   true,
 		// NDB's TransactionDeadlockDetectionTimeout default.
 		DeadlockTimeout: 1200 * time.Millisecond,
+		EpochInterval:   100 * time.Millisecond,
 		// NDB's MaxNoOfConcurrentOperations default.
 		MaxOperations:     32 << 10,
 		SendBufferBytes:   tcpDef.SendBufferBytes,

@@ -22,7 +22,7 @@ type placement struct {
 //
 //	ldm 0:  LQH instance 0 (all of the node's fragment replicas)
 //	tc 0:   TC instance 0 (on main, else ldm 0, without tc threads)
-//	main:   the GCP block (datanode/gcp, gsn.BlockDIH) when it lands
+//	main:   the GCP block (datanode/gcp, gsn.BlockDIH); TC's thread without main
 //
 // One LQH and one TC for now: TC addresses LQH instance 0 only, and an API
 // addresses TC instance 0. More instances come with per-instance routing.
@@ -34,9 +34,15 @@ func (n *Node) blockPlacements(tcfg thread.ThreadConfig) ([]placement, error) {
 			tcKind = thread.KindMain
 		}
 	}
+	// GCP wants the main thread, as DIH in NDB; without one it shares TC's.
+	gcpKind := tcKind
+	if tcfg.Count(thread.KindMain) > 0 {
+		gcpKind = thread.KindMain
+	}
 	ps := []placement{
 		{thread.KindLDM, 0, sched.BlockSpec{ID: gsn.BlockLQH, Instance: 0, Block: n.lqh}},
 		{tcKind, 0, sched.BlockSpec{ID: gsn.BlockTC, Instance: 0, Block: n.tc}},
+		{gcpKind, 0, sched.BlockSpec{ID: gsn.BlockDIH, Instance: 0, Block: n.gcp}},
 	}
 	for _, e := range n.cfg.ExtraBlocks {
 		b, err := e.New(n)

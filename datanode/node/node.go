@@ -10,6 +10,7 @@ import (
 
 	"github.com/gondb/gondb/block"
 	"github.com/gondb/gondb/datanode/dih"
+	"github.com/gondb/gondb/datanode/gcp"
 	"github.com/gondb/gondb/datanode/lqh"
 	"github.com/gondb/gondb/datanode/mem"
 	"github.com/gondb/gondb/datanode/sched"
@@ -33,6 +34,7 @@ type Node struct {
 	dist   atomic.Pointer[dih.Distribution]
 	lqh    *lqh.LQH
 	tc     *tc.TC
+	gcp    *gcp.GCP
 	sched  *sched.Scheduler
 	tr     *tcp.Transporter
 	gate   *gateReceiver
@@ -111,7 +113,13 @@ func Start(cfg Config) (*Node, error) {
 	}
 	n.lqh = lqh.New(cfg.NodeID, d, n.pool)
 	n.tc = tc.New(tc.Config{Node: cfg.NodeID, Distribution: n.Distribution,
-		DeadlockTimeout: cfg.DeadlockTimeout, MaxOperations: cfg.MaxOperations})
+		DeadlockTimeout: cfg.DeadlockTimeout, InactiveTimeout: cfg.InactiveTimeout, MaxOperations: cfg.MaxOperations})
+	dataNodes := make([]signal.NodeID, len(cfg.DataNodes))
+	for i, d := range cfg.DataNodes {
+		dataNodes[i] = d.ID
+	}
+	n.gcp = gcp.New(gcp.Config{Node: cfg.NodeID, Nodes: dataNodes, Interval: cfg.EpochInterval,
+		TCs: []signal.Address{{Node: cfg.NodeID, Block: gsn.BlockTC}}})
 
 	ps, err := n.blockPlacements(tcfg)
 	if err != nil {
@@ -330,6 +338,8 @@ type Stats struct {
 	OpenTransactions int
 	// LQH.
 	OpenOperations int
+	// GCP: this node's epoch, the last complete one, rounds taken part in.
+	GCP gcp.Stats
 	// LostSignals counts signals the scheduler dropped: to an unknown
 	// block, or refused by the transporter (peer down or overloaded).
 	LostSignals uint64
@@ -348,6 +358,9 @@ func (n *Node) Stats(ctx context.Context) (Stats, error) {
 		return s, err
 	}
 	if err := n.WithLQH(ctx, func(l *lqh.LQH) { s.OpenOperations = l.OpenOperations() }); err != nil {
+		return s, err
+	}
+	if err := n.Do(ctx, gsn.BlockDIH, 0, func(block.Block) { s.GCP = n.gcp.Stats() }); err != nil {
 		return s, err
 	}
 	s.LostSignals = n.sched.Lost()

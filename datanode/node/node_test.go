@@ -148,6 +148,10 @@ func TestTwoNodesOverTCP(t *testing.T) {
 			t.Errorf("node %d lost %d signals", n.ID(), st.LostSignals)
 		}
 		commits[i] = st.Commits
+		// Global checkpoints ran on both nodes (100 ms epochs).
+		if st.GCP.Current < 3 || st.GCP.Completed+2 < st.GCP.Current {
+			t.Errorf("node %d: GCP at epoch %d, complete %d", n.ID(), st.GCP.Current, st.GCP.Completed)
+		}
 	}
 	if commits[0] == 0 || commits[1] == 0 {
 		t.Errorf("commits per TC %v: both nodes' TCs should have run transactions", commits)

@@ -58,6 +58,8 @@ func DataNode(cfg *config.Config, nodeID int) (node.Config, error) {
 		c.ThreadConfig = thread.DefaultThreadConfig(self.MaxNoOfExecutionThreads).String()
 	}
 	c.DeadlockTimeout = self.TransactionDeadlockDetectionTimeout
+	c.InactiveTimeout = self.TransactionInactiveTimeout
+	c.EpochInterval = cfg.Cluster.TimeBetweenEpochs
 	c.MaxOperations = int(min(self.MaxNoOfConcurrentOperations, math.MaxInt32))
 	if self.RequireTLS {
 		c.TLS = transport.TLSFiles{CertFile: self.CertFile, KeyFile: self.KeyFile, CAFile: self.CAFile}

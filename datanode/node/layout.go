@@ -136,9 +136,9 @@ func (n *Node) threadSpecs(tcfg thread.ThreadConfig, ps []placement) ([]sched.Th
 func blockKey(id signal.BlockID, inst uint16) uint32 { return uint32(id)<<16 | uint32(inst) }
 
 // execBlockID addresses the block on every thread that runs Do's
-// functions. No signal is ever sent to it; the number is local to a node
-// and must stay clear of gsn's block numbers.
-const execBlockID signal.BlockID = 0xFFF0
+// functions. No signal is ever sent to it; the number is in gsn's range
+// reserved for node-local blocks.
+const execBlockID = gsn.BlockLocal + 0xF0
 
 // execReq is one function for a thread to run.
 type execReq struct {

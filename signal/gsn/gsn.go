@@ -8,6 +8,11 @@ const (
 	BlockTC  signal.BlockID = 2 // transaction coordinator (DBTC)
 	BlockLQH signal.BlockID = 3 // local query handler with its storage (DBLQH+DBTUP+DBACC+DBTUX)
 	BlockDIH signal.BlockID = 4 // distribution and the global checkpoint protocol (DBDIH)
+
+	// BlockLocal and above are reserved for blocks local to one node that
+	// never receive a signal from elsewhere (datanode/node's per-thread
+	// executor uses 0xFFF0).
+	BlockLocal signal.BlockID = 0xFF00
 )
 
 // Transaction signals. Words are uint32; 64-bit values are two words, low

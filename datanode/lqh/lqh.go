@@ -32,8 +32,9 @@ type opKey struct {
 type rowOp struct {
 	frag  *store.Fragment
 	ref   store.OpRef
-	users int
-	done  bool
+	users int  // operations not yet committed
+	refs  int  // operation records pointing here; at 0 the rowOp is reused
+	done  bool // committed or aborted in the store
 }
 
 type rowKey struct {
@@ -85,10 +86,13 @@ type LQH struct {
 	waiting map[opKey]waitKey
 	scans   map[opKey]*scanRec
 	freed   []waitKey // rows released by the signal being handled
-	dkey    []byte    // scratch for distribution keys
-	before  []byte    // a write's before image, for unique index maintenance
-	row     []byte
-	out     signal.Signal
+	// Free lists of records, so the steady state allocates nothing.
+	freeOps  []*opRec
+	freeRows []*rowOp
+	dkey     []byte // scratch for distribution keys
+	before   []byte // a write's before image, for unique index maintenance
+	row      []byte
+	out      signal.Signal
 }
 
 // New creates the LQH of node with an empty fragment replica for every
@@ -133,10 +137,10 @@ func (l *LQH) Waiting() int { return len(l.waiting) }
 // keyReq is LQHKEYREQ's words decoded.
 type keyReq struct {
 	op, flags, table, frag, idx uint32
-	hash                 uint64
-	pos, n               int
-	chain                [gsn.MaxReplicas]signal.NodeID
-	tc                   signal.Address
+	hash                        uint64
+	pos, n                      int
+	chain                       [gsn.MaxReplicas]signal.NodeID
+	tc                          signal.Address
 }
 
 func parseKeyReq(s *signal.Signal) (keyReq, bool) {
@@ -230,7 +234,9 @@ func (l *LQH) execKeyReq(env block.Env, s *signal.Signal, w *waiter) {
 		l.ref(env, r.tc, s.TransID, r.idx, err)
 		return
 	}
-	l.ops[key] = &opRec{row: l.joinRow(f, ref)}
+	o := l.newOpRec()
+	o.row = l.joinRow(f, ref)
+	l.ops[key] = o
 	if !gsn.IsWrite(r.op) {
 		l.conf(env, r.tc, s.TransID, r.idx, l.row)
 		return
@@ -275,11 +281,48 @@ func (l *LQH) joinRow(f *store.Fragment, ref store.OpRef) *rowOp {
 	rk := rowKey{f, ref}
 	ro := l.rows[rk]
 	if ro == nil {
-		ro = &rowOp{frag: f, ref: ref}
+		if n := len(l.freeRows); n > 0 {
+			ro = l.freeRows[n-1]
+			l.freeRows = l.freeRows[:n-1]
+			*ro = rowOp{frag: f, ref: ref}
+		} else {
+			ro = &rowOp{frag: f, ref: ref}
+		}
 		l.rows[rk] = ro
 	}
 	ro.users++
+	ro.refs++
 	return ro
+}
+
+// newOpRec returns an empty operation record, reusing a released one: the
+// steady state allocates none.
+func (l *LQH) newOpRec() *opRec {
+	if n := len(l.freeOps); n > 0 {
+		o := l.freeOps[n-1]
+		l.freeOps = l.freeOps[:n-1]
+		return o
+	}
+	return &opRec{}
+}
+
+// dropOpRec forgets operation record key (after its commit and complete,
+// or its abort) and keeps it, and row records no longer pointed to, for
+// reuse.
+func (l *LQH) dropOpRec(key opKey) {
+	o := l.ops[key]
+	if o == nil {
+		return
+	}
+	delete(l.ops, key)
+	o.rowOps(func(ro *rowOp) {
+		if ro.refs--; ro.refs == 0 && ro.done {
+			l.freeRows = append(l.freeRows, ro)
+		}
+	})
+	clear(o.scanned)
+	*o = opRec{scanned: o.scanned[:0]}
+	l.freeOps = append(l.freeOps, o)
 }
 
 // park queues a request refused by a row lock on the row's wait queue.
@@ -475,7 +518,7 @@ func (l *LQH) complete(env block.Env, s *signal.Signal) {
 		return
 	}
 	tc := tcOf(s)
-	delete(l.ops, opKey{tcNode: tc.Node, trans: s.TransID, idx: r.idx})
+	l.dropOpRec(opKey{tcNode: tc.Node, trans: s.TransID, idx: r.idx})
 	l.passBack(env, s, r, gsn.COMPLETED)
 }
 
@@ -508,7 +551,7 @@ func (l *LQH) abort(env block.Env, s *signal.Signal) {
 				l.freed = append(l.freed, waitKey{ro.frag, row})
 			})
 		}
-		delete(l.ops, key)
+		l.dropOpRec(key)
 	}
 	l.passAbort(env, s, pos, n, idx, tc)
 	l.wakeFreed(env)

@@ -72,7 +72,7 @@ func (l *LQH) scanFragReq(env block.Env, s *signal.Signal) {
 	}
 	l.scans[key] = sc
 	if sc.locking() {
-		l.ops[key] = &opRec{}
+		l.ops[key] = l.newOpRec()
 	}
 	l.runScan(env, sc)
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/gondb/gondb/signal"
 	"github.com/gondb/gondb/signal/gsn"
 	"github.com/gondb/gondb/transport"
+	"github.com/gondb/gondb/transport/inproc"
 	"github.com/gondb/gondb/transport/tcp"
 	"github.com/gondb/gondb/transport/transporttest"
 )
@@ -101,7 +102,7 @@ type reply struct {
 // every reply to its slot without a lookup. (ndbapi proper comes later.)
 type apiNode struct {
 	id    signal.NodeID
-	tr    *tcp.Transporter
+	tr    transport.Transporter
 	dist  *dih.Distribution
 	l     *schema.Layout
 	slots []*apiSlot
@@ -115,17 +116,7 @@ func newAPINode(t testing.TB, id signal.NodeID, data []*node.Node, slots int) *a
 // newAPINodeWith is newAPINode with a change to the transporter's config.
 func newAPINodeWith(t testing.TB, id signal.NodeID, data []*node.Node, slots int, tweak func(*tcp.Config)) *apiNode {
 	t.Helper()
-	l, err := schema.NewLayout(accountTable())
-	if err != nil {
-		t.Fatal(err)
-	}
-	a := &apiNode{id: id, dist: data[0].Distribution(), l: l, done: make(chan struct{})}
-	for i := 0; i < slots; i++ {
-		s := &apiSlot{api: a, idx: uint16(i), ch: make(chan reply, 256), rb: schema.NewRowBuilder(l),
-			timer: time.NewTimer(time.Hour)}
-		s.timer.Stop()
-		a.slots = append(a.slots, s)
-	}
+	a := newAPISlots(t, id, data, slots)
 	cfg := tcp.DefaultTestConfig()
 	cfg.Self = id
 	cfg.DialOnly = true
@@ -138,13 +129,51 @@ func newAPINodeWith(t testing.TB, id signal.NodeID, data []*node.Node, slots int
 	if tweak != nil {
 		tweak(&cfg)
 	}
+	var err error
 	if a.tr, err = tcp.New(cfg); err != nil {
 		t.Fatal(err)
 	}
+	return a.connected(t, data)
+}
+
+// newAPISlots builds an API node's slots, not yet connected.
+func newAPISlots(t testing.TB, id signal.NodeID, data []*node.Node, slots int) *apiNode {
+	l, err := schema.NewLayout(accountTable())
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := &apiNode{id: id, dist: data[0].Distribution(), l: l, done: make(chan struct{})}
+	for i := 0; i < slots; i++ {
+		s := &apiSlot{api: a, idx: uint16(i), ch: make(chan reply, 256), rb: schema.NewRowBuilder(l),
+			timer: time.NewTimer(time.Hour)}
+		s.timer.Stop()
+		a.slots = append(a.slots, s)
+	}
+	return a
+}
+
+// newInprocAPINode is newAPINode over an in-process network.
+func newInprocAPINode(t testing.TB, id signal.NodeID, data []*node.Node, slots int, net *inproc.Network) *apiNode {
+	t.Helper()
+	a := newAPISlots(t, id, data, slots)
+	cfg := inproc.DefaultConfig()
+	cfg.Self, cfg.Receiver = id, a
+	for _, n := range data {
+		cfg.Peers = append(cfg.Peers, n.ID())
+	}
+	var err error
+	if a.tr, err = net.Join(cfg); err != nil {
+		t.Fatal(err)
+	}
+	return a.connected(t, data)
+}
+
+// connected waits until the API node and the data nodes see each other.
+func (a *apiNode) connected(t testing.TB, data []*node.Node) *apiNode {
 	t.Cleanup(a.close)
 	for _, n := range data {
 		transporttest.WaitState(t, a.tr, n.ID(), transport.StateConnected, transporttest.ConnectTimeout)
-		waitPeer(t, n, id)
+		waitPeer(t, n, a.id)
 	}
 	return a
 }

@@ -3,6 +3,7 @@ package node
 import (
 	"errors"
 	"fmt"
+	"github.com/gondb/gondb/transport/inproc"
 	"log/slog"
 	"net"
 	"time"
@@ -81,6 +82,11 @@ type Config struct {
 	// MaxOperations caps one transaction's operations (until LQH keeps a
 	// per-node pool of operation records: MaxNoOfConcurrentOperations).
 	MaxOperations int
+	// Network, when set, connects the node through this in-process network
+	// (transport/inproc) instead of TCP: several nodes and API clients in
+	// one process, for tests and benchmarks. Listen, TLS and heartbeats do
+	// not apply.
+	Network *inproc.Network
 	// TLS names the node's certificate, key and cluster CA; all empty:
 	// plain TCP.
 	TLS transport.TLSFiles
@@ -168,10 +174,10 @@ func (c *Config) Validate() error {
 		seen[d.ID] = "data node"
 		if d.ID == c.NodeID {
 			self = true
-			if c.Listen == "" && d.Addr == "" {
+			if c.Network == nil && c.Listen == "" && d.Addr == "" {
 				return bad("node %d has neither Listen nor an address in DataNodes", d.ID)
 			}
-		} else if d.ID < c.NodeID && d.Addr == "" {
+		} else if c.Network == nil && d.ID < c.NodeID && d.Addr == "" {
 			return bad("data node %d has no address; this node (%d) dials it (a dynamic ServerPort needs the management node, not there yet)", d.ID, c.NodeID)
 		}
 		if d.Addr != "" {

@@ -22,6 +22,7 @@ import (
 	"github.com/gondb/gondb/signal"
 	"github.com/gondb/gondb/signal/gsn"
 	"github.com/gondb/gondb/transport"
+	"github.com/gondb/gondb/transport/inproc"
 	"github.com/gondb/gondb/transport/tcp"
 )
 
@@ -36,7 +37,8 @@ type Node struct {
 	tc     *tc.TC
 	gcp    *gcp.GCP
 	sched  *sched.Scheduler
-	tr     *tcp.Transporter
+	tr     transport.Transporter
+	addr   string // the TCP listen address; "" in process
 	gate   *gateReceiver
 	names  []string // thread names, in sched order
 
@@ -154,6 +156,38 @@ func Start(cfg Config) (*Node, error) {
 		return nil, fmt.Errorf("%w: %v", ErrConfig, err)
 	}
 
+	// Frames that arrive before the threads run wait at the gate rather
+	// than being dropped by a scheduler that has not started.
+	n.gate = &gateReceiver{open: make(chan struct{}), r: n.sched.Receiver()}
+	if cfg.Network != nil {
+		icfg := inproc.DefaultConfig()
+		icfg.Self, icfg.Receiver, icfg.Logger = cfg.NodeID, n.gate, n.log
+		for id := range tcpPeers {
+			icfg.Peers = append(icfg.Peers, id)
+		}
+		if cfg.SendBufferBytes > 0 {
+			icfg.SendBufferBytes = cfg.SendBufferBytes
+		}
+		if n.tr, err = cfg.Network.Join(icfg); err != nil {
+			return nil, err
+		}
+	} else if err := n.startTCP(cfg, listen, tcpPeers); err != nil {
+		return nil, err
+	}
+	n.sched.AttachTransport(n.tr)
+	if err := n.sched.Start(); err != nil {
+		return nil, fmt.Errorf("node %d: %w", cfg.NodeID, err)
+	}
+	close(n.gate.open)
+	ok = true
+	n.log.Info("data node started", "listen", n.addr, "threads", n.names,
+		"data_nodes", len(cfg.DataNodes), "replicas", cfg.NoOfReplicas, "tables", len(cfg.Tables))
+	return n, nil
+}
+
+// startTCP starts the node's TCP transporter.
+func (n *Node) startTCP(cfg Config, listen string, tcpPeers map[signal.NodeID]string) error {
+	var err error
 	tcpCfg := tcp.DefaultConfig()
 	tcpCfg.Self = cfg.NodeID
 	tcpCfg.Listen = listen
@@ -164,25 +198,16 @@ func Start(cfg Config) (*Node, error) {
 	tcpCfg.Logger = n.log
 	if cfg.TLS.Enabled() {
 		if tcpCfg.TLS, err = cfg.TLS.Load(); err != nil {
-			return nil, fmt.Errorf("node %d: %w", cfg.NodeID, err)
+			return fmt.Errorf("node %d: %w", cfg.NodeID, err)
 		}
 	}
-	// Frames that arrive before the threads run wait at the gate rather
-	// than being dropped by a scheduler that has not started.
-	n.gate = &gateReceiver{open: make(chan struct{}), r: n.sched.Receiver()}
 	tcpCfg.Receiver = n.gate
-	if n.tr, err = tcp.New(tcpCfg); err != nil {
-		return nil, err
+	tr, err := tcp.New(tcpCfg)
+	if err != nil {
+		return err
 	}
-	n.sched.AttachTransport(n.tr)
-	if err := n.sched.Start(); err != nil {
-		return nil, fmt.Errorf("node %d: %w", cfg.NodeID, err)
-	}
-	close(n.gate.open)
-	ok = true
-	n.log.Info("data node started", "listen", n.tr.Addr(), "threads", n.names,
-		"data_nodes", len(cfg.DataNodes), "replicas", cfg.NoOfReplicas, "tables", len(cfg.Tables))
-	return n, nil
+	n.tr, n.addr = tr, tr.Addr()
+	return nil
 }
 
 // gateReceiver holds frames until the scheduler runs.
@@ -248,7 +273,7 @@ func (n *Node) ID() signal.NodeID { return n.cfg.NodeID }
 
 // Addr is the address the transporter listens on (with the real port when
 // the configured one was 0).
-func (n *Node) Addr() string { return n.tr.Addr() }
+func (n *Node) Addr() string { return n.addr }
 
 // Distribution returns the current distribution state. Safe from any
 // goroutine; the result is immutable.

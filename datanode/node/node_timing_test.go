@@ -11,6 +11,7 @@ import (
 
 	"github.com/gondb/gondb/datanode/node"
 	"github.com/gondb/gondb/signal"
+	"github.com/gondb/gondb/transport/inproc"
 )
 
 var benchInflight = flag.Int("node.inflight", 16,
@@ -25,7 +26,22 @@ var benchInflight = flag.Int("node.inflight", 16,
 // the whole process (API and both data nodes).
 func BenchmarkTCPKeyTx(b *testing.B) {
 	for _, r := range []int{1, 2} {
-		b.Run(fmt.Sprintf("replicas=%d", r), func(b *testing.B) { benchUpdates(b, r, 1) })
+		b.Run(fmt.Sprintf("replicas=%d", r), func(b *testing.B) { benchUpdates(b, r, 1, false) })
+	}
+}
+
+// BenchmarkInprocKeyTx is BenchmarkTCPKeyTx over the in-process
+// transporter (transport/inproc): the same nodes and blocks, no sockets.
+func BenchmarkInprocKeyTx(b *testing.B) {
+	for _, r := range []int{1, 2} {
+		b.Run(fmt.Sprintf("replicas=%d", r), func(b *testing.B) { benchUpdates(b, r, 1, true) })
+	}
+}
+
+// BenchmarkInprocBatch100 is BenchmarkTCPBatch100 in process.
+func BenchmarkInprocBatch100(b *testing.B) {
+	for _, r := range []int{1, 2} {
+		b.Run(fmt.Sprintf("replicas=%d", r), func(b *testing.B) { benchUpdates(b, r, 100, true) })
 	}
 }
 
@@ -34,20 +50,30 @@ func BenchmarkTCPKeyTx(b *testing.B) {
 // spread over every fragment. Reports ops/s as well.
 func BenchmarkTCPBatch100(b *testing.B) {
 	for _, r := range []int{1, 2} {
-		b.Run(fmt.Sprintf("replicas=%d", r), func(b *testing.B) { benchUpdates(b, r, 100) })
+		b.Run(fmt.Sprintf("replicas=%d", r), func(b *testing.B) { benchUpdates(b, r, 100, false) })
 	}
 }
 
-func benchUpdates(b *testing.B, replicas, opsPerTx int) {
+func benchUpdates(b *testing.B, replicas, opsPerTx int, inProcess bool) {
 	const apiID = 40
 	inflight := max(*benchInflight, 1)
 	// Each slot owns rows slot, slot+inflight, ...: no two transactions in
 	// flight touch one row, so none waits for a lock.
 	rowsPerSlot := max(opsPerTx, 64)
+	var net *inproc.Network
+	if inProcess {
+		net = inproc.NewNetwork()
+	}
 	nodes := startCluster(b, 2, replicas, []signal.NodeID{apiID}, func(c *node.Config) {
 		c.DataMemory = 64 << 20
+		c.Network = net
 	})
-	api := newAPINode(b, apiID, nodes, inflight)
+	var api *apiNode
+	if inProcess {
+		api = newInprocAPINode(b, apiID, nodes, inflight, net)
+	} else {
+		api = newAPINode(b, apiID, nodes, inflight)
+	}
 	keys := make([][]int64, inflight)
 	for si, s := range api.slots {
 		for k := 0; k < rowsPerSlot; k++ {

@@ -34,7 +34,7 @@ func (t *TC) scanTabReq(env block.Env, s *signal.Signal) {
 	w := s.Words[:s.NumWords]
 	x := t.txs[s.TransID]
 	if x == nil {
-		x = &tx{api: s.Sender, state: txPreparing}
+		x = t.newTx(s.Sender)
 		t.txs[s.TransID] = x
 	}
 	x.progress = env.Now()

@@ -121,6 +121,7 @@ type TC struct {
 
 	selfChain []signal.NodeID // this node alone: local reads of read-backup tables
 	uniques   map[uint32]*schema.UniqueIndex
+	freeTxs   []*tx
 
 	// Counters (ndbinfo later).
 	Commits, Aborts uint64
@@ -209,7 +210,7 @@ func (t *TC) tcKeyReq(env block.Env, s *signal.Signal) {
 	h := uint64(s.Words[4]) | uint64(s.Words[5])<<32
 	x := t.txs[s.TransID]
 	if x == nil {
-		x = &tx{api: s.Sender, state: txPreparing}
+		x = t.newTx(s.Sender)
 		t.txs[s.TransID] = x
 	}
 	x.progress = env.Now()
@@ -277,6 +278,27 @@ func (t *TC) sendKeyOp(env block.Env, trans uint64, x *tx, o txOp, tbl *dih.Tabl
 		out.AddSection(b)
 	}
 	env.Send(out)
+}
+
+// newTx returns an empty transaction record, reusing a finished one: the
+// steady state allocates none.
+func (t *TC) newTx(api signal.Address) *tx {
+	n := len(t.freeTxs)
+	if n == 0 {
+		return &tx{api: api, state: txPreparing}
+	}
+	x := t.freeTxs[n-1]
+	t.freeTxs = t.freeTxs[:n-1]
+	ops := x.ops[:0]
+	*x = tx{api: api, state: txPreparing, ops: ops}
+	return x
+}
+
+// forget drops a finished transaction and keeps its record for reuse.
+func (t *TC) forget(trans uint64, x *tx) {
+	delete(t.txs, trans)
+	clear(x.ops) // drop pointers (scans, index work) the record no longer needs
+	t.freeTxs = append(t.freeTxs, x)
 }
 
 func (t *TC) lookup(s *signal.Signal) (*tx, *txOp) {
@@ -421,7 +443,7 @@ func (t *TC) completeDone(env block.Env, trans uint64, x *tx) {
 	if x.waitComplete {
 		t.commitConf(env, trans, x)
 	}
-	delete(t.txs, trans)
+	t.forget(trans, x)
 }
 
 func (t *TC) lqhKeyRef(env block.Env, s *signal.Signal) {
@@ -484,7 +506,7 @@ func (t *TC) abortDone(env block.Env, trans uint64, x *tx) {
 	if x.rollbackReq {
 		t.send(env, gsn.TCROLLBACKCONF, x.api, trans, nil, nil)
 	}
-	delete(t.txs, trans)
+	t.forget(trans, x)
 }
 
 // commitReq commits a transaction whose operations were all sent.

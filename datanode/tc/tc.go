@@ -532,11 +532,14 @@ func (t *TC) rollbackReq(env block.Env, s *signal.Signal) {
 		t.send(env, gsn.TCROLLBACKCONF, s.Sender, s.TransID, nil, nil)
 		return
 	}
-	if x.state != txPreparing {
-		return // committing already, or aborting: the API hears the outcome
+	switch x.state {
+	case txAborting: // aborting already (a time-out, a failed operation): answer when done
+		x.rollbackReq = true
+	case txPreparing:
+		x.rollbackReq = true
+		t.abortTx(env, s.TransID, x, 0, -2)
 	}
-	x.rollbackReq = true
-	t.abortTx(env, s.TransID, x, 0, -2)
+	// Committing: too late to roll back; the API hears TCCOMMITCONF.
 }
 
 // gcpPrepare holds commit decisions until the next epoch begins.

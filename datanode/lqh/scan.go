@@ -184,6 +184,7 @@ func (l *LQH) runScan(env block.Env, sc *scanRec) {
 	f := sc.frag
 	budget := examineBudget
 	tx := store.TxID(sc.key.trans)
+	lastSent := store.NoRow
 	for sc.nrows < sc.batchRows && len(sc.rows) < sc.batchBytes {
 		if len(sc.pend) == 0 {
 			if !l.more(sc, &budget) {
@@ -203,6 +204,7 @@ func (l *LQH) runScan(env block.Env, sc *scanRec) {
 			case errors.Is(err, store.ErrRowLocked):
 				sc.parked = true
 				sc.stale = true // the row may change before we get it
+				sc.settle(lastSent)
 				l.enqueue(&waiter{key: sc.key, scan: sc}, waitKey{f, f.LastConflict()})
 				return
 			case err != nil: // deleted meanwhile
@@ -222,7 +224,9 @@ func (l *LQH) runScan(env block.Env, sc *scanRec) {
 		binary.LittleEndian.PutUint32(sc.rows[start:], uint32(len(sc.rows)-start-4))
 		sc.nrows++
 		sc.pend = sc.pend[1:]
+		lastSent = r
 	}
+	sc.settle(lastSent)
 	full := sc.nrows >= sc.batchRows || len(sc.rows) >= sc.batchBytes
 	finished := sc.done && len(sc.pend) == 0
 	if !full && !finished {
@@ -263,6 +267,23 @@ func (l *LQH) distHash(lay *schema.Layout, key []byte) uint64 {
 		l.dkey = d // keep the scratch buffer, never a view of row memory
 	}
 	return partition.Hash(d)
+}
+
+// settle ends a signal's work on an index scan: rows fetched but not yet
+// sent are dropped and fetched again later after the last sent one, in
+// the index order of that time (their keys may change meanwhile).
+func (sc *scanRec) settle(lastSent store.RowID) {
+	if sc.ix == nil {
+		return
+	}
+	if lastSent != store.NoRow {
+		sc.ix.Sent(lastSent)
+	}
+	if len(sc.pend) > 0 {
+		sc.pend = sc.pend[:0]
+		sc.ix.Rewind()
+		sc.done = false
+	}
 }
 
 // stillMatches rechecks a row found in an earlier signal: it may have been

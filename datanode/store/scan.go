@@ -97,6 +97,12 @@ type IndexScan struct {
 	buf    []RowID
 	resume []byte
 	done   bool
+
+	lo, hi     Bound
+	descending bool
+	sent       []byte // index key of the last row handed out (Sent)
+	sentRow    RowID
+	hasSent    bool
 }
 
 // OrderedScan starts a scan of index number ix (its position in
@@ -120,7 +126,8 @@ func (f *Fragment) OrderedScan(ix int, lo, hi Bound, descending bool, filter Row
 		}
 	}
 	f.stats.Scans++
-	return &IndexScan{f: f, o: o, cur: o.tree.Seek(lo, hi, descending), filter: filter}, nil
+	return &IndexScan{f: f, o: o, cur: o.tree.Seek(lo, hi, descending), filter: filter,
+		lo: lo, hi: hi, descending: descending}, nil
 }
 
 // Next appends up to len(out) matching row ids in index order and returns
@@ -155,6 +162,27 @@ func (s *IndexScan) Next(out []RowID) int {
 	}
 	s.f.stats.ScanRowsReturned += uint64(n)
 	return n
+}
+
+// Sent records that row r, returned by Next, was handed out; call it for
+// the last such row before the fragment changes. Rewind resumes after it.
+func (s *IndexScan) Sent(r RowID) {
+	s.sent = s.o.appendKey(s.sent[:0], r)
+	s.sentRow, s.hasSent = r, true
+}
+
+// Rewind forgets the rows Next returned after the last Sent one: the next
+// Next starts again just after it, in index order as the index is now. A
+// caller that cannot hand out every row of a batch at once (a byte limit,
+// a lock wait) rewinds instead of keeping row ids whose index keys may
+// change meanwhile.
+func (s *IndexScan) Rewind() {
+	if s.hasSent {
+		s.cur.ResumeAfterKey(s.sent, s.sentRow)
+	} else {
+		s.cur = s.o.tree.Seek(s.lo, s.hi, s.descending)
+	}
+	s.done = false
 }
 
 // RowKey returns committed row r's key image (a view into row memory, valid

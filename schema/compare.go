@@ -12,8 +12,10 @@ import (
 // CompareValues orders two encoded values of column c (as returned by
 // Row.Raw). Integers, floats and temporal values compare numerically;
 // DECIMAL compares its bytes (MySQL's format is order-preserving); binary
-// strings compare their bytes; character strings compare their bytes with
-// trailing spaces ignored (PAD SPACE, as MySQL's binary-ordered collations).
+// strings compare their bytes; character strings compare their bytes as if
+// the shorter were padded with spaces (PAD SPACE, as MySQL's binary-ordered
+// collations: 'a' = 'a ', and 'a\t' < 'a' because a tab sorts below the
+// pad space).
 // Case-insensitive collations are not implemented yet.
 func (l *Layout) CompareValues(c int, a, b []byte) int {
 	col := &l.Table.Columns[c]
@@ -34,10 +36,31 @@ func (l *Layout) CompareValues(c int, a, b []byte) int {
 		return cmp.Compare(leUint(a), leUint(b))
 	case TypeChar, TypeVarchar, TypeText:
 		if col.charset() != CharsetBinary {
-			return bytes.Compare(trimRight(a, ' '), trimRight(b, ' '))
+			return padSpaceCompare(a, b)
 		}
 	}
 	return bytes.Compare(a, b)
+}
+
+// padSpaceCompare compares a and b with the shorter padded with spaces.
+func padSpaceCompare(a, b []byte) int {
+	n := min(len(a), len(b))
+	if c := bytes.Compare(a[:n], b[:n]); c != 0 {
+		return c
+	}
+	rest, sign := a[n:], 1
+	if len(b) > len(a) {
+		rest, sign = b[n:], -1
+	}
+	for _, ch := range rest {
+		if ch != ' ' {
+			if ch < ' ' {
+				return -sign
+			}
+			return sign
+		}
+	}
+	return 0
 }
 
 // CompareRows orders rows a and b by the given columns; NULL sorts first.

@@ -1,28 +1,17 @@
 package tc_test
 
 import (
-	"bytes"
 	"encoding/binary"
-	"flag"
 	"fmt"
 	"testing"
-	"time"
 
 	"github.com/gondb/gondb/block"
-	"github.com/gondb/gondb/datanode/dih"
-	"github.com/gondb/gondb/datanode/gcp"
-	"github.com/gondb/gondb/datanode/lqh"
-	"github.com/gondb/gondb/datanode/mem"
-	"github.com/gondb/gondb/datanode/store"
-	"github.com/gondb/gondb/datanode/tc"
 	"github.com/gondb/gondb/partition"
 	"github.com/gondb/gondb/schema"
 	"github.com/gondb/gondb/signal"
 	"github.com/gondb/gondb/signal/gsn"
 	"github.com/gondb/gondb/sim"
 )
-
-var simFlags = sim.RegisterFlags(flag.CommandLine)
 
 const (
 	accounts       = 8
@@ -261,172 +250,72 @@ func (c *bankClient) scanConf(env block.Env, s *signal.Signal) {
 	}
 }
 
-// cluster is one simulated cluster's blocks.
-type cluster struct {
-	s       *sim.Sim
-	dist    *dih.Distribution
-	lqhs    map[signal.NodeID]*lqh.LQH
-	tcs     map[signal.NodeID]*tc.TC
-	gcps    map[signal.NodeID]*gcp.GCP
+// bank is the bank workload's cluster: the account table and one bank
+// client on every node.
+type bank struct {
+	*cluster
 	clients map[signal.NodeID]*bankClient
-	pools   []*mem.Pool
 }
 
-func newCluster(t *testing.T, seed uint64, nodes, replicas int) *cluster {
-	return newClusterWith(t, seed, nodes, replicas, nil)
-}
-
-// newClusterWith also places the blocks extra returns on each node.
-func newClusterWith(t *testing.T, seed uint64, nodes, replicas int, extra func(signal.NodeID) []sim.Placed) *cluster {
+// accountTable is the account table's layout with every account holding
+// initialBalance.
+func accountTable() simTable {
 	l := accountLayout()
-	ids := make([]partition.NodeID, nodes)
-	for i := range ids {
-		ids[i] = partition.NodeID(i + 1)
+	st := simTable{layout: l}
+	for id := int64(0); id < accounts; id++ {
+		st.rows = append(st.rows, rowOf(l, id, initialBalance))
 	}
-	groups, err := partition.FormNodeGroups(ids, replicas)
-	if err != nil {
-		t.Fatal(err)
-	}
-	d, err := dih.New().WithTable(l, groups, 2*len(groups))
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := &cluster{s: sim.New(sim.DefaultConfig(seed)), dist: d, lqhs: map[signal.NodeID]*lqh.LQH{},
-		tcs: map[signal.NodeID]*tc.TC{}, gcps: map[signal.NodeID]*gcp.GCP{}, clients: map[signal.NodeID]*bankClient{}}
-	all := make([]signal.NodeID, nodes)
-	for i := range all {
-		all[i] = signal.NodeID(i + 1)
-	}
-	tbl, _ := d.Table(tableID)
-	for i := 1; i <= nodes; i++ {
-		node := signal.NodeID(i)
-		pool, err := mem.NewPool(4 << 20)
-		if err != nil {
-			t.Fatal(err)
-		}
-		c.pools = append(c.pools, pool)
-		c.s.AddNode(node, func(*sim.Disk) []sim.Placed {
-			lq := lqh.New(node, d, pool)
-			// Load the accounts into this node's replicas directly.
-			for id := int64(0); id < accounts; id++ {
-				h := partition.Hash(keyOf(id))
-				frag, _ := tbl.Locate(h)
-				if f, ok := lq.Fragment(tableID, frag); ok {
-					ref, err := f.PrepareInsert(1, h, rowOf(l, id, initialBalance))
-					if err != nil {
-						panic(err)
-					}
-					f.Commit(ref, 1)
-				}
-			}
-			tcb := tc.New(tc.Config{Node: node, Distribution: func() *dih.Distribution { return d },
-				DeadlockTimeout: 100 * time.Millisecond})
-			g := gcp.New(gcp.Config{Node: node, Nodes: all, TCs: []signal.Address{{Node: node, Block: gsn.BlockTC}},
-				Interval: 50 * time.Millisecond})
+	return st
+}
+
+// newBank builds a bank cluster; extra returns more blocks to place on a
+// node (after its bank client).
+func newBank(t *testing.T, seed uint64, nodes, replicas int, extra func(signal.NodeID) []sim.Placed) *bank {
+	b := &bank{clients: map[signal.NodeID]*bankClient{}}
+	l := accountLayout()
+	b.cluster = newSimCluster(t, clusterConfig{seed: seed, nodes: nodes, replicas: replicas, tables: []simTable{accountTable()},
+		api: func(node signal.NodeID) []sim.Placed {
 			cl := newBankClient(node, l)
-			c.lqhs[node], c.tcs[node], c.gcps[node], c.clients[node] = lq, tcb, g, cl
-			placed := []sim.Placed{{ID: gsn.BlockLQH, Block: lq}, {ID: gsn.BlockTC, Block: tcb},
-				{ID: gsn.BlockDIH, Block: g}, {ID: gsn.BlockAPI, Block: cl}}
+			b.clients[node] = cl
+			placed := []sim.Placed{{ID: gsn.BlockAPI, Block: cl}}
 			if extra != nil {
 				placed = append(placed, extra(node)...)
 			}
 			return placed
-		})
-	}
-	t.Cleanup(func() {
-		for _, p := range c.pools {
-			p.Close()
-		}
-	})
-	return c
+		}})
+	return b
 }
 
 // check stops the clients, lets everything finish, and verifies: no
 // transaction or operation record is left, every replica of every fragment
 // holds the same rows, and the balances add up.
-func (c *cluster) check() error {
-	for _, cl := range c.clients {
+func (b *bank) check() error {
+	for _, cl := range b.clients {
 		cl.stopped = true
 	}
-	c.s.RunTicks(300)
-	for n, x := range c.tcs {
-		if x.Transactions() != 0 {
-			return fmt.Errorf("node %d: TC has %d open transactions after the run", n, x.Transactions())
-		}
-	}
-	for n, l := range c.lqhs {
-		if l.OpenOperations() != 0 {
-			return fmt.Errorf("node %d: LQH has %d open operation records", n, l.OpenOperations())
-		}
-	}
-	for n, cl := range c.clients {
+	b.s.RunTicks(300)
+	for n, cl := range b.clients {
 		if cl.violation != "" {
 			return fmt.Errorf("node %d: %s", n, cl.violation)
 		}
 	}
-	tbl, _ := c.dist.Table(tableID)
+	// Every node followed the epochs, and they advanced.
+	if err := b.checkSettled(10); err != nil {
+		return err
+	}
+	return b.checkTotal()
+}
+
+// checkTotal verifies that the committed balances add up.
+func (c *cluster) checkTotal() error {
 	var total int64
-	for frag, chain := range tbl.Replicas {
-		var first []byte
-		for i, node := range chain {
-			f, ok := c.lqhs[node].Fragment(tableID, uint32(frag))
-			if !ok {
-				return fmt.Errorf("node %d lacks fragment %d", node, frag)
-			}
-			if st := f.Stats(); st.GCIRegressions != 0 {
-				return fmt.Errorf("fragment %d on node %d: %d commits went back in GCI", frag, node, st.GCIRegressions)
-			}
-			img := dump(f)
-			if i == 0 {
-				first = img
-				total += sumBalances(f)
-			} else if !bytes.Equal(img, first) {
-				return fmt.Errorf("fragment %d: replica on node %d differs from the primary on node %d", frag, node, chain[0])
-			}
-		}
+	for id := int64(0); id < accounts; id++ {
+		total += c.balance(id)
 	}
 	if total != accounts*initialBalance {
 		return fmt.Errorf("balances add up to %d, want %d", total, accounts*initialBalance)
 	}
-	// Every node followed the epochs, and they advanced.
-	var cur uint64
-	for n, g := range c.gcps {
-		st := g.Stats()
-		if cur == 0 {
-			cur = st.Current
-		}
-		if st.Current != cur || st.Current < 10 || st.Completed+1 != st.Current {
-			return fmt.Errorf("node %d: GCP at epoch %d (complete %d); other nodes at %d", n, st.Current, st.Completed, cur)
-		}
-	}
 	return nil
-}
-
-// dump is a fragment's committed rows in scan order, for comparing replicas.
-func dump(f *store.Fragment) []byte {
-	var pos store.ScanPos
-	out := make([]store.RowID, 64)
-	var img []byte
-	for !pos.Done() {
-		n := f.ScanNext(&pos, nil, out, 1<<20)
-		for _, r := range out[:n] {
-			img = f.ReadRow(r, img)
-		}
-	}
-	return img
-}
-
-func sumBalances(f *store.Fragment) int64 {
-	var pos store.ScanPos
-	out := make([]store.RowID, 64)
-	var sum int64
-	for !pos.Done() {
-		n := f.ScanNext(&pos, nil, out, 1<<20)
-		for _, r := range out[:n] {
-			sum += f.RowView(r).Int64(1)
-		}
-	}
-	return sum
 }
 
 // TestBankTransfers runs concurrent transfers and audits over simulated
@@ -439,10 +328,10 @@ func TestBankTransfers(t *testing.T) {
 		t.Run(fmt.Sprintf("nodes=%d,replicas=%d", cfg.nodes, cfg.replicas), func(t *testing.T) {
 			var committed, aborted, audits, scans int
 			for _, seed := range seeds {
-				c := newCluster(t, seed, cfg.nodes, cfg.replicas)
+				c := newBank(t, seed, cfg.nodes, cfg.replicas, nil)
 				c.s.RunTicks(200)
 				if err := c.check(); err != nil {
-					t.Fatalf("seed %d: %v; %s", seed, err, sim.Reproduce(seed))
+					c.fail(t, err)
 				}
 				for _, cl := range c.clients {
 					committed += cl.committed
@@ -450,6 +339,7 @@ func TestBankTransfers(t *testing.T) {
 					audits += cl.audits
 					scans += cl.scans
 				}
+				c.close()
 			}
 			if committed == 0 || audits == 0 || scans == 0 {
 				t.Fatalf("nothing committed (%d), audited (%d) or scanned (%d)", committed, audits, scans)
@@ -461,13 +351,9 @@ func TestBankTransfers(t *testing.T) {
 
 // balance reads an account's committed balance from its primary replica.
 func (c *cluster) balance(id int64) int64 {
-	tbl, _ := c.dist.Table(tableID)
-	h := partition.Hash(keyOf(id))
-	frag, chain := tbl.Locate(h)
-	f, _ := c.lqhs[chain[0]].Fragment(tableID, frag)
-	row, err := f.Read(h, keyOf(id), nil)
+	row, err := c.primaryRow(tableID, keyOf(id))
 	if err != nil {
 		panic(err)
 	}
-	return accountLayout().RowOf(row).Int64(1)
+	return c.layout(tableID).RowOf(row).Int64(1)
 }

@@ -79,34 +79,38 @@ func TestDeadlockTimesOut(t *testing.T) {
 					l := accountLayout()
 					a := &lockPair{trans: 1 << 60, first: 1, other: 2, second: 3, l: l, bal: map[uint32]int64{}}
 					b := &lockPair{trans: 2 << 60, first: 2, other: 1, second: 5, l: l, bal: map[uint32]int64{}}
-					c := newClusterWith(t, seed, cfg.nodes, cfg.replicas, func(n signal.NodeID) []sim.Placed {
-						switch {
-						case n == 1 && !spread:
-							return []sim.Placed{{ID: gsn.BlockAPI, Instance: 1, Block: a}, {ID: gsn.BlockAPI, Instance: 2, Block: b}}
-						case n == 1:
-							return []sim.Placed{{ID: gsn.BlockAPI, Instance: 1, Block: a}}
-						case n == 2 && spread:
-							return []sim.Placed{{ID: gsn.BlockAPI, Instance: 2, Block: b}}
-						}
-						return nil
-					})
-					for _, cl := range c.clients {
-						cl.stopped = true
-					}
+					c := newSimCluster(t, clusterConfig{seed: seed, nodes: cfg.nodes, replicas: cfg.replicas,
+						tables: []simTable{accountTable()},
+						api: func(n signal.NodeID) []sim.Placed {
+							switch {
+							case n == 1 && !spread:
+								return []sim.Placed{{ID: gsn.BlockAPI, Instance: 1, Block: a}, {ID: gsn.BlockAPI, Instance: 2, Block: b}}
+							case n == 1:
+								return []sim.Placed{{ID: gsn.BlockAPI, Instance: 1, Block: a}}
+							case n == 2 && spread:
+								return []sim.Placed{{ID: gsn.BlockAPI, Instance: 2, Block: b}}
+							}
+							return nil
+						}})
 					c.s.RunTicks(100) // 1 s: several deadlock time-outs (100 ms here)
 					want := fmt.Sprint(ndberr.ErrDeadlockTimeout.Code)
 					if a.outcome != want || b.outcome != "commit" {
 						t.Fatalf("seed %d: first transaction %q (want %s), second %q (want commit); %s",
 							seed, a.outcome, want, b.outcome, sim.Reproduce(seed))
 					}
-					if err := c.check(); err != nil {
-						t.Fatalf("seed %d: %v", seed, err)
+					c.s.RunTicks(300)
+					if err := c.checkSettled(10); err != nil {
+						c.fail(t, err)
+					}
+					if err := c.checkTotal(); err != nil {
+						c.fail(t, err)
 					}
 					for _, id := range []int64{1, 2} {
 						if got, want := c.balance(id), int64(initialBalance)+map[int64]int64{1: 1, 2: -1}[id]; got != want {
 							t.Fatalf("seed %d: account %d holds %d, want %d (the survivor's transfer)", seed, id, got, want)
 						}
 					}
+					c.close()
 				}
 			})
 		}

@@ -16,9 +16,9 @@ import (
 // columns whose row holds the base row's primary key (dih.Unique). TC does
 // two things with them, inside the user's transaction:
 //
-//   - an operation by unique key first reads the hidden row (shared lock,
-//     or committed read for a committed read) and then runs the operation
-//     on the base row it names;
+//   - an operation by unique key first reads the hidden row with a shared
+//     lock (even for a committed read) and then runs the operation on the
+//     base row it names;
 //   - every write of a table with unique indexes asks the last replica for
 //     the row's images before and after (LqhImages) and, where a unique
 //     key changed, deletes the old hidden row and inserts the new one.
@@ -82,14 +82,11 @@ func (t *TC) indexOp(env block.Env, s *signal.Signal, x *tx, base *dih.Table) {
 			return
 		}
 	}
-	// The hidden row is locked shared so the mapping cannot change under
-	// the operation; a committed read reads it committed.
-	lookup := uint32(gsn.OpReadShared)
-	if op == gsn.OpRead {
-		lookup = gsn.OpRead
-	}
+	// The hidden row is locked shared, even for a committed read (as NDB
+	// upgrades unique-key reads), so the mapping cannot change under the
+	// operation: changing the row's unique key must delete the hidden row.
 	key := s.Section(0)
-	t.sendKeyOp(env, s.TransID, x, txOp{apiID: apiID, op: lookup, kind: kindIndexLookup, index: w}, hidden, h, [][]byte{key})
+	t.sendKeyOp(env, s.TransID, x, txOp{apiID: apiID, op: gsn.OpReadShared, kind: kindIndexLookup, index: w}, hidden, h, [][]byte{key})
 }
 
 // indexLookupDone runs the operation by unique key on the base row the
@@ -106,7 +103,15 @@ func (t *TC) indexLookupDone(env block.Env, s *signal.Signal, x *tx, op *txOp) {
 	} else {
 		sects = [][]byte{pk}
 	}
-	t.sendKeyOp(env, s.TransID, x, txOp{apiID: apiID, op: w.op}, w.base, h, sects)
+	baseOp := w.op
+	if baseOp == gsn.OpRead {
+		// A committed read of the base row could see it before the commit
+		// that pointed the index row at it reached it (the index row's and
+		// the base row's commits are independent): read it shared, as NDB
+		// upgrades unique-key reads.
+		baseOp = gsn.OpReadShared
+	}
+	t.sendKeyOp(env, s.TransID, x, txOp{apiID: apiID, op: baseOp}, w.base, h, sects)
 }
 
 // fireTriggers keeps the unique indexes of a written row in step: s0 and

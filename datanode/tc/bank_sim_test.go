@@ -19,9 +19,14 @@ const (
 	tableID        = 1
 )
 
-func accountLayout() *schema.Layout {
+func accountLayout() *schema.Layout { return accountLayoutWith("") }
+
+// accountLayoutWith is the account table with a table option: "",
+// "readbackup" or "fullyreplicated".
+func accountLayoutWith(option string) *schema.Layout {
 	l, err := schema.NewLayout(&schema.Table{ID: tableID, Name: "account", Version: 1, PrimaryKey: []int{0},
-		Columns: []schema.Column{{Name: "id", Type: schema.TypeBigInt}, {Name: "balance", Type: schema.TypeBigInt}}})
+		Columns:    []schema.Column{{Name: "id", Type: schema.TypeBigInt}, {Name: "balance", Type: schema.TypeBigInt}},
+		ReadBackup: option == "readbackup", FullyReplicated: option == "fullyreplicated"})
 	if err != nil {
 		panic(err)
 	}
@@ -259,8 +264,8 @@ type bank struct {
 
 // accountTable is the account table's layout with every account holding
 // initialBalance.
-func accountTable() simTable {
-	l := accountLayout()
+func accountTable(option string) simTable {
+	l := accountLayoutWith(option)
 	st := simTable{layout: l}
 	for id := int64(0); id < accounts; id++ {
 		st.rows = append(st.rows, rowOf(l, id, initialBalance))
@@ -271,9 +276,16 @@ func accountTable() simTable {
 // newBank builds a bank cluster; extra returns more blocks to place on a
 // node (after its bank client).
 func newBank(t *testing.T, seed uint64, nodes, replicas int, extra func(signal.NodeID) []sim.Placed) *bank {
+	return newBankWith(t, seed, nodes, replicas, "", extra)
+}
+
+// newBankWith is newBank with a table option for the accounts (see
+// accountLayoutWith).
+func newBankWith(t *testing.T, seed uint64, nodes, replicas int, option string, extra func(signal.NodeID) []sim.Placed) *bank {
 	b := &bank{clients: map[signal.NodeID]*bankClient{}}
-	l := accountLayout()
-	b.cluster = newSimCluster(t, clusterConfig{seed: seed, nodes: nodes, replicas: replicas, tables: []simTable{accountTable()},
+	st := accountTable(option)
+	l := st.layout
+	b.cluster = newSimCluster(t, clusterConfig{seed: seed, nodes: nodes, replicas: replicas, tables: []simTable{st},
 		api: func(node signal.NodeID) []sim.Placed {
 			cl := newBankClient(node, l)
 			b.clients[node] = cl
@@ -320,15 +332,24 @@ func (c *cluster) checkTotal() error {
 
 // TestBankTransfers runs concurrent transfers and audits over simulated
 // clusters with NoOfReplicas 1, 2 and 3, network delays and reordering
-// across node pairs, for many seeds.
+// across node pairs, for many seeds; and over read-backup and fully
+// replicated account tables, whose committed reads and scans use the
+// local replica.
 func TestBankTransfers(t *testing.T) {
-	configs := []struct{ nodes, replicas int }{{3, 1}, {2, 2}, {4, 2}, {3, 3}}
+	configs := []struct {
+		nodes, replicas int
+		option          string
+	}{{3, 1, ""}, {2, 2, ""}, {4, 2, ""}, {3, 3, ""}, {4, 2, "readbackup"}, {3, 1, "fullyreplicated"}}
 	seeds := simFlags.List(50, 10, testing.Short())
 	for _, cfg := range configs {
-		t.Run(fmt.Sprintf("nodes=%d,replicas=%d", cfg.nodes, cfg.replicas), func(t *testing.T) {
+		name := fmt.Sprintf("nodes=%d,replicas=%d", cfg.nodes, cfg.replicas)
+		if cfg.option != "" {
+			name += "," + cfg.option
+		}
+		t.Run(name, func(t *testing.T) {
 			var committed, aborted, audits, scans int
 			for _, seed := range seeds {
-				c := newBank(t, seed, cfg.nodes, cfg.replicas, nil)
+				c := newBankWith(t, seed, cfg.nodes, cfg.replicas, cfg.option, nil)
 				c.s.RunTicks(200)
 				if err := c.check(); err != nil {
 					c.fail(t, err)

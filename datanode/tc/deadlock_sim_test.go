@@ -80,7 +80,7 @@ func TestDeadlockTimesOut(t *testing.T) {
 					a := &lockPair{trans: 1 << 60, first: 1, other: 2, second: 3, l: l, bal: map[uint32]int64{}}
 					b := &lockPair{trans: 2 << 60, first: 2, other: 1, second: 5, l: l, bal: map[uint32]int64{}}
 					c := newSimCluster(t, clusterConfig{seed: seed, nodes: cfg.nodes, replicas: cfg.replicas,
-						tables: []simTable{accountTable()},
+						tables: []simTable{accountTable("")},
 						api: func(n signal.NodeID) []sim.Placed {
 							switch {
 							case n == 1 && !spread:

@@ -17,9 +17,13 @@ all: build
 build:
 	$(GO) build -o $(BIN) ./cmd/gondb
 
-# Starts the local demo (see README). Ctrl-C stops it.
+# Starts the local demo (see README and docs/cli.md): a management server
+# and two data nodes in one process, on free 127.0.0.1 ports; it prints a
+# line starting with "ready:" and its connect strings, Ctrl-C stops it.
+# Flags go in DEMO_FLAGS, e.g. make run DEMO_FLAGS="--data-nodes 4 --datadir /tmp/gondb-demo".
+DEMO_FLAGS ?=
 run: build
-	./$(BIN) demo
+	./$(BIN) demo $(DEMO_FLAGS)
 
 # The whole test suite: vet, the tests on this machine, and the byte-order
 # sensitive packages again on big-endian ppc64 under qemu (-short).

@@ -6,225 +6,454 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
-	"math/rand/v2"
+	"net"
 	"os"
 	"os/signal"
-	"runtime"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
 	"syscall"
 	"time"
 
-	"github.com/gondb/gondb/datanode/ldm"
-	"github.com/gondb/gondb/datanode/mem"
-	"github.com/gondb/gondb/datanode/store"
-	"github.com/gondb/gondb/datanode/thread"
-	"github.com/gondb/gondb/partition"
-	"github.com/gondb/gondb/schema"
+	"github.com/gondb/gondb/internal/datanodeproc"
+	"github.com/gondb/gondb/internal/nodehttp"
+	"github.com/gondb/gondb/mgmnode/config"
+	"github.com/gondb/gondb/mgmnode/mgmapi"
+	"github.com/gondb/gondb/mgmnode/server"
+	"github.com/gondb/gondb/mgmnode/state"
 )
 
-// runDemo runs what exists of a data node today: LDM threads laid out by a
-// ThreadConfig, each owning fragments of a subscriber table in DataMemory,
-// fed by a client through lock-free rings. It loads the table, then runs a
-// read-mostly key workload and prints throughput and memory each second.
-// The cluster (management node, transport, SQL node) is built by later
-// issues; until then there is nothing to connect to, and the demo says so.
-func runDemo(args []string, stdout, stderr io.Writer) error {
+// The demo's node ids, as deploy/local/config.ini has them: data nodes
+// from 1, the management server 49, a SQL node slot 51, API slots 60, 61.
+const (
+	demoMgmID        = 49
+	demoSQLID        = 51
+	demoMaxDataNodes = demoMgmID - 1
+)
+
+// demoFlags are gondb demo's flags.
+type demoFlags struct {
+	datadir      string
+	mgmPort      int
+	sqlPort      int
+	dataNodes    int
+	replicas     int
+	rootPassword string
+	httpPort     int
+	dataMemory   string
+	logLevel     string
+	set          map[string]bool // flags given on the command line
+}
+
+func parseDemoFlags(args []string, stdout io.Writer) (*demoFlags, error) {
 	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	threadCfg := fs.String("thread-config", "", "ThreadConfig in NDB syntax, e.g. 'ldm={count=2,cpubind=0,1}' (default: derived from the CPU count)")
-	rows := fs.Int("rows", 200_000, "rows to load")
-	dataMemory := fs.Int64("data-memory", 256<<20, "DataMemory in bytes")
-	duration := fs.Duration("duration", 0, "stop after this long (0: run until Ctrl-C)")
-	readPct := fs.Int("read-percent", 90, "share of reads in the workload; the rest are updates")
+	fs.SetOutput(io.Discard) // a bad flag is one line from run
+	fs.Usage = func() {
+		fmt.Fprintln(stdout, "usage: gondb demo [--datadir DIR] [--mgm-port P] [--data-nodes N] [--replicas R] [--http-port P] [flags]")
+		fmt.Fprintln(stdout, "\nRuns a whole cluster in this process: a management server with embedded etcd and N data nodes on")
+		fmt.Fprintln(stdout, "127.0.0.1, prints a line starting with \"ready:\" once every data node is started, and stops on Ctrl-C.")
+		fmt.Fprintln(stdout)
+		fs.SetOutput(stdout)
+		fs.PrintDefaults()
+	}
+	f := &demoFlags{set: map[string]bool{}}
+	fs.StringVar(&f.datadir, "datadir", "", "directory for config.ini and the embedded etcd; an existing one restarts the cluster it holds (default: a temporary directory, removed at exit)")
+	fs.IntVar(&f.mgmPort, "mgm-port", 0, "management API port on 127.0.0.1 (0: a free port)")
+	fs.IntVar(&f.sqlPort, "sql-port", 0, "reserved for the SQL node, which does not exist yet")
+	fs.IntVar(&f.dataNodes, "data-nodes", 2, fmt.Sprintf("data nodes, 1..%d, a multiple of --replicas", demoMaxDataNodes))
+	fs.IntVar(&f.replicas, "replicas", 2, "NoOfReplicas, 1..4")
+	fs.StringVar(&f.rootPassword, "root-password", "", "reserved for the SQL node's root user, which does not exist yet")
+	fs.IntVar(&f.httpPort, "http-port", 0, "first HTTP port for /metrics and /health: the management server gets it, data node k the k-th next one (0: free ports)")
+	fs.StringVar(&f.dataMemory, "data-memory", "64M", "DataMemory of each data node (config.ini syntax: 64M, 1G)")
+	fs.StringVar(&f.logLevel, "log-level", "warn", "log level on stderr: debug, info, warn, error")
 	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return nil
+		if errors.Is(err, flag.ErrHelp) { // Parse printed the usage
+			return nil, nil
 		}
+		return nil, err
+	}
+	if fs.NArg() > 0 {
+		return nil, fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	fs.Visit(func(fl *flag.Flag) { f.set[fl.Name] = true })
+	switch {
+	case f.dataNodes < 1 || f.dataNodes > demoMaxDataNodes:
+		return nil, fmt.Errorf("--data-nodes %d out of range (allowed 1..%d)", f.dataNodes, demoMaxDataNodes)
+	case f.replicas < 1 || f.replicas > 4:
+		return nil, fmt.Errorf("--replicas %d out of range (allowed 1..4)", f.replicas)
+	case f.dataNodes%f.replicas != 0:
+		return nil, fmt.Errorf("--data-nodes %d is not a multiple of --replicas %d (every node group has NoOfReplicas nodes)", f.dataNodes, f.replicas)
+	case f.mgmPort < 0 || f.mgmPort > 65535:
+		return nil, fmt.Errorf("--mgm-port %d out of range (allowed 0..65535; 0 picks a free port)", f.mgmPort)
+	case f.sqlPort < 0 || f.sqlPort > 65535:
+		return nil, fmt.Errorf("--sql-port %d out of range (allowed 0..65535)", f.sqlPort)
+	case f.httpPort < 0 || f.httpPort+f.dataNodes > 65535:
+		return nil, fmt.Errorf("--http-port %d out of range (allowed 0..%d with %d data nodes; 0 picks free ports)", f.httpPort, 65535-f.dataNodes, f.dataNodes)
+	}
+	var lvl slog.Level
+	if err := lvl.UnmarshalText([]byte(f.logLevel)); err != nil {
+		return nil, fmt.Errorf("--log-level %q: want debug, info, warn or error", f.logLevel)
+	}
+	return f, nil
+}
+
+// runDemo runs a whole cluster in this process: a management server with
+// embedded etcd and the data nodes, each a datanodeproc.Proc on its own
+// goroutines, talking over 127.0.0.1 as separate processes would. In one
+// process it starts in a second or two, and Ctrl-C stops everything at
+// once; `gondb mgmd` and `gondb datanode` run the same code as processes.
+func runDemo(args []string, stdout, stderr io.Writer) error {
+	f, err := parseDemoFlags(args, stdout)
+	if f == nil || err != nil {
 		return err
 	}
-	if *rows < 1 || *readPct < 0 || *readPct > 100 {
-		return fmt.Errorf("--rows must be positive and --read-percent 0..100")
-	}
-	tc := thread.DefaultThreadConfig(runtime.NumCPU())
-	if *threadCfg != "" {
-		var err error
-		if tc, err = thread.ParseThreadConfig(*threadCfg); err != nil {
+	var lvl slog.Level
+	lvl.UnmarshalText([]byte(f.logLevel))
+	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: lvl}))
+	slog.SetDefault(logger)
+	began := time.Now()
+
+	dir := f.datadir
+	if dir == "" {
+		if dir, err = os.MkdirTemp("", "gondb-demo-"); err != nil {
 			return err
 		}
+		defer os.RemoveAll(dir)
+	} else if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
 	}
-	ldmSpec, ok := tc.Spec("ldm")
-	if !ok || ldmSpec.Count < 1 {
-		return fmt.Errorf("thread config %q has no ldm threads", tc)
+	if dir, err = filepath.Abs(dir); err != nil {
+		return err
 	}
-
-	tbl := &schema.Table{ID: 1, Name: "subscriber", Version: 1, PrimaryKey: []int{0}, Columns: []schema.Column{
-		{Name: "imsi", Type: schema.TypeBigInt, Unsigned: true},
-		{Name: "msisdn", Type: schema.TypeBigInt, Unsigned: true},
-		{Name: "vlr", Type: schema.TypeInt},
-		{Name: "state", Type: schema.TypeTinyInt},
-		{Name: "profile", Type: schema.TypeVarchar, Length: 64, Charset: schema.CharsetLatin1, Nullable: true},
-	}}
-	layout, err := schema.NewLayout(tbl)
+	release, err := lockDemoDir(dir)
 	if err != nil {
 		return err
 	}
-	pool, err := mem.NewPool(*dataMemory)
-	if err != nil {
-		return err
-	}
-	defer pool.Close()
+	defer release()
+	cfgPath := filepath.Join(dir, "config.ini")
 
-	// One fragment per LDM thread, as DefaultFragmentCount gives for one
-	// node group; the hash map spreads keys over them.
-	nLDM := ldmSpec.Count
-	hm, err := partition.NewHashMap(partition.DefaultBuckets, nLDM)
-	if err != nil {
-		return err
-	}
-	ldms := make([]*ldm.LDM, nLDM)
-	for i := range ldms {
-		var cpus []int
-		if i < len(ldmSpec.CPUBind) {
-			cpus = []int{ldmSpec.CPUBind[i]}
+	// A new cluster gets a config.ini with explicit ports; an existing
+	// datadir's config.ini says what the cluster is.
+	var mgmL net.Listener
+	defer func() {
+		if mgmL != nil {
+			mgmL.Close()
 		}
-		frag := store.NewFragment(pool, layout, uint32(i))
-		defer frag.Close()
-		if ldms[i], err = ldm.Start(ldm.Config{Name: fmt.Sprintf("ldm%d", i), CPUs: cpus, Fragments: []*store.Fragment{frag}, RingSize: 4096, GCI: 1}); err != nil {
-			return err
-		}
-		defer ldms[i].Stop()
-	}
-	fmt.Fprintf(stdout, "gondb demo: %d LDM threads (%s), DataMemory %d MiB, table %s\n", nLDM, tc, *dataMemory>>20, tbl.Name)
-	fmt.Fprintln(stdout, "gondb demo: this build has the storage engine and its threads only; the cluster nodes (management, transport, SQL) arrive with later issues, so there is nothing to connect to yet.")
-
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	if *duration > 0 {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, *duration)
-		defer cancel()
-	}
-
-	c := newDemoClient(layout, hm, ldms)
-	start := time.Now()
-	if err := c.run(ctx, *rows, func(i int) ldm.Request { return c.request(ldm.OpInsert, uint64(i)) }); err != nil {
+	}()
+	text, err := os.ReadFile(cfgPath)
+	restart := err == nil
+	switch {
+	case restart:
+		fmt.Fprintf(stdout, "gondb demo: restarting the cluster in %s\n", dir)
+	case !errors.Is(err, fs.ErrNotExist):
 		return err
-	}
-	fmt.Fprintf(stdout, "loaded %d rows in %v; DataMemory used %d of %d pages\n", *rows, time.Since(start).Round(time.Millisecond), pool.Stats().UsedPages, pool.Stats().TotalPages)
-
-	rng := rand.New(rand.NewPCG(1, 2))
-	next := func(int) ldm.Request {
-		k := rng.Uint64N(uint64(*rows))
-		if rng.IntN(100) < *readPct {
-			return c.request(ldm.OpRead, k)
+	default:
+		if mgmL, err = net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(f.mgmPort))); err != nil {
+			return fmt.Errorf("--mgm-port: %w", err)
 		}
-		return c.request(ldm.OpUpdate, k)
-	}
-	tick := time.NewTicker(time.Second)
-	defer tick.Stop()
-	for {
-		last := c.done
-		t0 := time.Now()
-		tctx, cancel := context.WithTimeout(ctx, time.Second)
-		err := c.run(tctx, -1, next)
-		cancel()
+		ports, err := freePorts(f.dataNodes)
 		if err != nil {
 			return err
 		}
+		text = []byte(demoConfig(f, dir, mgmL.Addr().(*net.TCPAddr).Port, ports))
+	}
+	copts := configOptions()
+	cfg, warns, err := config.ParseWith(cfgPath, strings.NewReader(string(text)), copts)
+	if err != nil {
+		return oneLine(err)
+	}
+	if !restart {
+		if err := os.WriteFile(cfgPath, text, 0o644); err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "gondb demo: new cluster in %s\n", dir)
+	}
+	for _, w := range warns {
+		logger.Warn("config", "file", w.File, "line", w.Line, "section", w.Section, "param", w.Param, "msg", w.Message)
+	}
+	if len(cfg.MgmNodes) != 1 {
+		return fmt.Errorf("%s has %d [ndb_mgmd] sections; gondb demo runs exactly one", cfgPath, len(cfg.MgmNodes))
+	}
+	me := cfg.MgmNodes[0]
+	if restart {
+		if err := demoCheckRestart(f, cfg, cfgPath); err != nil {
+			return err
+		}
+	}
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	go func() {
+		<-ctx.Done()
+		stop() // a second Ctrl-C kills the process at once
+	}()
+
+	etcdDir := filepath.Join(dir, fmt.Sprintf("gondb_%d_etcd", me.NodeID))
+	st, err := state.OpenEmbedded(etcdDir, state.EmbeddedOptions{Options: state.Options{ClusterName: "default", Logger: logger}})
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	// The datadir's config.ini is the cluster's: a changed file becomes
+	// the next generation.
+	loaded, res, err := server.InstallConfig(ctx, st, cfgPath, string(text), true, copts)
+	if err != nil {
+		return oneLine(err)
+	}
+	if res == server.Replaced {
+		fmt.Fprintf(stdout, "gondb demo: %s changed; stored as configuration generation %d\n", cfgPath, loaded.Generation)
+	}
+	if mgmL == nil {
+		addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(me.PortNumber))
+		if mgmL, err = net.Listen("tcp", addr); err != nil {
+			return fmt.Errorf("management port %d of %s: %w (is a demo already running on this datadir?)", me.PortNumber, cfgPath, err)
+		}
+	}
+	mgmAddr := mgmL.Addr().String()
+
+	shut := make(chan struct{})
+	var shutOnce sync.Once
+	srv, err := demoStartMgmd(ctx, server.Config{
+		Store: st, NodeID: uint32(me.NodeID), Listener: mgmL, Logger: logger,
+		Version: "gondb-" + version, ParseOptions: copts,
+		OnShutdown: func() { shutOnce.Do(func() { close(shut) }) },
+	}, stdout)
+	if err != nil {
 		if ctx.Err() != nil {
-			fmt.Fprintln(stdout, "stopped")
 			return nil
 		}
-		ops := float64(c.done-last) / time.Since(t0).Seconds()
-		slog.Info("demo", "ops_per_s", int64(ops), "errors", c.errors, "pages_used", pool.Stats().UsedPages)
+		return err
 	}
-}
+	mgmL = nil // the server closes it
+	defer srv.Stop()
 
-// demoClient keeps every LDM's ring busy with pipelined requests.
-type demoClient struct {
-	layout *schema.Layout
-	hm     *partition.HashMap
-	ldms   []*ldm.LDM
-	b      *schema.RowBuilder
-	done   uint64
-	errors uint64
-}
-
-func newDemoClient(l *schema.Layout, hm *partition.HashMap, ldms []*ldm.LDM) *demoClient {
-	return &demoClient{layout: l, hm: hm, ldms: ldms, b: schema.NewRowBuilder(l)}
-}
-
-func (c *demoClient) request(kind ldm.OpKind, imsi uint64) ldm.Request {
-	c.b.Reset()
-	c.b.SetUint64(0, imsi)
-	c.b.SetUint64(1, 46700000000+imsi)
-	c.b.SetInt64(2, int64(imsi%5000))
-	c.b.SetInt64(3, 1)
-	c.b.SetString(4, "default-profile")
-	var data []byte
-	if kind == ldm.OpRead {
-		data = c.b.AppendKey(nil)
-	} else {
-		data = c.b.AppendRow(nil)
+	httpAddr := func(k int) string {
+		p := 0
+		if f.httpPort != 0 {
+			p = f.httpPort + k
+		}
+		return net.JoinHostPort("127.0.0.1", strconv.Itoa(p))
 	}
-	h := partition.Hash(data[:c.layout.KeySize])
-	return ldm.Request{Kind: kind, Hash: h, Data: data, Tag: uint64(c.hm.Fragment(h))}
-}
+	mh, err := nodehttp.New(nodehttp.Options{Addr: httpAddr(0), Kind: nodehttp.KindMgmd, NodeID: me.NodeID,
+		Version: version, Logger: logger, Health: func() (string, error) { return "started", nil }})
+	if err != nil {
+		return err
+	}
+	if err := mh.Start(); err != nil {
+		return err
+	}
+	defer mh.Close()
 
-// run submits n requests (n < 0: until ctx ends), keeping up to a window
-// outstanding per LDM, and waits for all replies.
-func (c *demoClient) run(ctx context.Context, n int, next func(int) ldm.Request) error {
-	const window = 2048
-	outstanding := make([]int, len(c.ldms))
-	pending := make([][]ldm.Request, len(c.ldms))
-	replies := make([]ldm.Reply, 256)
-	sent := 0
-	for {
-		stopping := ctx.Err() != nil || (n >= 0 && sent >= n)
-		if !stopping {
-			for i := 0; i < 256 && (n < 0 || sent < n); i++ {
-				r := next(sent)
-				dest := int(r.Tag)
-				if outstanding[dest]+len(pending[dest]) >= window {
-					break
-				}
-				pending[dest] = append(pending[dest], r)
-				sent++
-			}
-		}
-		idle := true
-		for i, w := range c.ldms {
-			if len(pending[i]) > 0 {
-				k := w.Submit(pending[i])
-				outstanding[i] += k
-				pending[i] = append(pending[i][:0], pending[i][k:]...)
-			}
-			for {
-				got := w.Replies(replies)
-				if got == 0 {
-					break
-				}
-				idle = false
-				outstanding[i] -= got
-				for _, r := range replies[:got] {
-					c.done++
-					if r.Code != 0 {
-						c.errors++
-					}
-				}
-			}
-		}
-		if stopping {
-			total := 0
-			for i := range c.ldms {
-				total += outstanding[i] + len(pending[i])
-			}
-			if total == 0 {
+	// The data nodes, each joined as a separate process would be.
+	nodeCtx, stopNodes := context.WithCancel(context.Background())
+	defer stopNodes()
+	type exit struct {
+		id  uint32
+		err error
+	}
+	exits := make(chan exit, len(cfg.DataNodes))
+	var procs []*datanodeproc.Proc
+	var wg sync.WaitGroup
+	defer func() {
+		stopNodes()
+		wg.Wait()
+	}()
+	for k, d := range cfg.DataNodes {
+		p, err := datanodeproc.Join(ctx, datanodeproc.Options{
+			ConnectString: mgmAddr, NodeID: uint32(d.NodeID), HTTPAddr: httpAddr(k + 1),
+			Version: "gondb-" + version, Logger: logger,
+			// After a crash the ids are held until their leases expire.
+			ConnectRetries: 20, RetryDelay: time.Second,
+		})
+		if err != nil {
+			if ctx.Err() != nil {
 				return nil
 			}
+			return fmt.Errorf("data node %d: %w", d.NodeID, oneLine(err))
 		}
-		if idle {
-			runtime.Gosched()
+		procs = append(procs, p)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			exits <- exit{p.ID(), p.Run(nodeCtx)}
+		}()
+	}
+
+	// Ready when the management server sees every data node STARTED.
+	tick := time.NewTicker(50 * time.Millisecond)
+	defer tick.Stop()
+	for ready := false; !ready; {
+		select {
+		case <-ctx.Done():
+			fmt.Fprintln(stdout, "gondb demo: interrupted while starting; stopping")
+			return nil
+		case <-shut:
+			fmt.Fprintln(stdout, "gondb demo: SHUTDOWN received while starting; stopping")
+			return nil
+		case e := <-exits:
+			return fmt.Errorf("data node %d stopped while starting: %v", e.id, e.err)
+		case <-tick.C:
+			rep, err := srv.Status(ctx, &mgmapi.StatusRequest{})
+			if err != nil {
+				continue
+			}
+			ready = true
+			for _, n := range rep.Nodes {
+				if n.Type == mgmapi.TypeData && n.Status != mgmapi.StatusStarted {
+					ready = false
+				}
+			}
 		}
 	}
+
+	urls := []string{"http://" + mh.Addr() + "/metrics"}
+	for _, p := range procs {
+		urls = append(urls, "http://"+p.HTTPAddr()+"/metrics")
+	}
+	fmt.Fprintf(stdout, "ready: mgm=%s metrics=%s sql=unavailable\n", mgmAddr, strings.Join(urls, ","))
+	var ids []string
+	for _, p := range procs {
+		ids = append(ids, strconv.Itoa(int(p.ID())))
+	}
+	groups := len(cfg.NodeGroups())
+	fmt.Fprintf(stdout, "  management:  %s (node %d, connect string for gondb mgm and gondb datanode)\n", mgmAddr, me.NodeID)
+	fmt.Fprintf(stdout, "  data nodes:  %s started (NoOfReplicas=%d, %d node group(s)), in %.1fs\n",
+		strings.Join(ids, ", "), cfg.Cluster.NoOfReplicas, groups, time.Since(began).Seconds())
+	fmt.Fprintf(stdout, "  metrics:     mgmd %d %s", me.NodeID, urls[0])
+	for i, p := range procs {
+		fmt.Fprintf(stdout, ", data node %d %s", p.ID(), urls[i+1])
+	}
+	fmt.Fprintln(stdout)
+	fmt.Fprintln(stdout, "  sql:         not yet available (the SQL node comes with a later issue)")
+	fmt.Fprintf(stdout, "  data:        in memory only (durability comes with a later issue); config.ini and etcd in %s\n", dir)
+	fmt.Fprintf(stdout, "  try:         %s mgm -c %s -e SHOW\n", demoSelf(), mgmAddr)
+	fmt.Fprintln(stdout, "  Ctrl-C stops the cluster.")
+
+	var failed error
+	select {
+	case <-ctx.Done():
+		fmt.Fprintln(stdout, "gondb demo: stopping")
+	case <-shut:
+		fmt.Fprintln(stdout, "gondb demo: SHUTDOWN received; stopping")
+	case e := <-exits:
+		failed = fmt.Errorf("data node %d stopped: %v", e.id, e.err)
+		if e.err == nil {
+			failed = fmt.Errorf("data node %d stopped", e.id)
+		}
+	}
+	stopNodes()
+	wg.Wait()
+	srv.Stop()
+	if failed != nil {
+		return failed
+	}
+	fmt.Fprintln(stdout, "gondb demo: stopped")
+	return nil
+}
+
+// demoStartMgmd starts the management server. After a crash its node id
+// may still be held until the lease expires, so it tries again meanwhile.
+func demoStartMgmd(ctx context.Context, c server.Config, stdout io.Writer) (*server.Server, error) {
+	deadline := time.Now().Add(2 * state.DefaultOptions().NodeIDLeaseTTL)
+	told := false
+	for {
+		srv, err := server.Start(ctx, c)
+		if err == nil || !errors.Is(err, state.ErrNodeIDInUse) || time.Now().After(deadline) {
+			return srv, err
+		}
+		if !told {
+			fmt.Fprintf(stdout, "gondb demo: management node id %d is still held (the last run did not stop cleanly); waiting for its lease to expire\n", c.NodeID)
+			told = true
+		}
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(500 * time.Millisecond):
+		}
+	}
+}
+
+// demoCheckRestart refuses flags that describe a cluster other than the
+// one the datadir holds.
+func demoCheckRestart(f *demoFlags, cfg *config.Config, path string) error {
+	differs := func(name string, flagVal, cfgVal int) error {
+		if f.set[name] && flagVal != cfgVal {
+			return fmt.Errorf("--%s %d differs from the cluster in %s (%d): leave the flag out, or edit the file", name, flagVal, path, cfgVal)
+		}
+		return nil
+	}
+	if err := differs("data-nodes", f.dataNodes, len(cfg.DataNodes)); err != nil {
+		return err
+	}
+	if err := differs("replicas", f.replicas, cfg.Cluster.NoOfReplicas); err != nil {
+		return err
+	}
+	if err := differs("mgm-port", f.mgmPort, cfg.MgmNodes[0].PortNumber); err != nil {
+		return err
+	}
+	if f.set["data-memory"] {
+		return fmt.Errorf("--data-memory applies to a new cluster; %s holds one: edit DataMemory there instead", path)
+	}
+	return nil
+}
+
+// demoConfig is the config.ini of a new demo cluster.
+func demoConfig(f *demoFlags, dir string, mgmPort int, ports []int) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, `# A gondb demo cluster, written by "gondb demo" on %s.
+# "gondb demo --datadir %s" starts it again from this file and the etcd
+# data next to it; edits here are stored as a new configuration generation
+# at that start. Data lives in memory only until durability lands.
+
+[ndbd default]
+NoOfReplicas=%d
+DataMemory=%s
+DataDir=%s
+MaxNoOfExecutionThreads=2
+HeartbeatIntervalDbDb=1000
+
+[ndb_mgmd]
+NodeId=%d
+HostName=127.0.0.1
+PortNumber=%d
+DataDir=%s
+`, time.Now().Format(time.RFC3339), dir, f.replicas, f.dataMemory, dir, demoMgmID, mgmPort, dir)
+	for i, p := range ports {
+		fmt.Fprintf(&b, "\n[ndbd]\nNodeId=%d\nHostName=127.0.0.1\nServerPort=%d\n", i+1, p)
+	}
+	fmt.Fprintf(&b, "\n# The SQL node's slot (the SQL node comes with a later issue).\n[mysqld]\nNodeId=%d\nHostName=127.0.0.1\n", demoSQLID)
+	b.WriteString("\n# Slots for tools and programs linking ndbapi.\n[api]\nNodeId=60\n[api]\nNodeId=61\n")
+	return b.String()
+}
+
+// freePorts returns n distinct free ports on 127.0.0.1 (free now; a
+// process could take one before the data node listens on it).
+func freePorts(n int) ([]int, error) {
+	var ls []net.Listener
+	defer func() {
+		for _, l := range ls {
+			l.Close()
+		}
+	}()
+	var ports []int
+	for range n {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			return nil, err
+		}
+		ls = append(ls, l)
+		ports = append(ports, l.Addr().(*net.TCPAddr).Port)
+	}
+	return ports, nil
+}
+
+// demoSelf is how the user ran this binary, for the example command.
+func demoSelf() string {
+	if len(os.Args) > 0 && strings.Contains(os.Args[0], "/") && !filepath.IsAbs(os.Args[0]) {
+		return os.Args[0] // ./bin/gondb from make run
+	}
+	return "gondb"
 }

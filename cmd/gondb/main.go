@@ -22,6 +22,7 @@ func commands() []command {
 	return []command{
 		{"demo", "run a local gondb on this machine (what `make run` starts)", runDemo},
 		{"mgmd", "run a management server: config, node ids, management API (etcd embedded or external)", runMgmd},
+		{"datanode", "run a data node: joins the management servers, holds fragment replicas in memory", runDatanode},
 		{"mgm", "the management client: SHOW, ALL STATUS, <id> STOP|START|RESTART, SHUTDOWN, ...", runMgm},
 		{"version", "print the version", func([]string, io.Writer, io.Writer) error {
 			fmt.Println("gondb", version)

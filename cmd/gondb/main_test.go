@@ -15,9 +15,8 @@ func TestRunCommands(t *testing.T) {
 	}{
 		{nil, 0, "usage: gondb", ""},
 		{[]string{"nope"}, 2, "", `unknown command "nope"`},
-		{[]string{"demo", "--rows", "0"}, 1, "", "--rows must be positive"},
-		{[]string{"demo", "--thread-config", "ldm={count=x}"}, 1, "", "gondb demo:"},
-		{[]string{"demo", "--rows", "2000", "--duration", "300ms"}, 0, "loaded 2000 rows", ""},
+		{[]string{"demo", "--help"}, 0, "usage: gondb demo", ""},
+		{[]string{"datanode", "--help"}, 0, "usage: gondb datanode", ""},
 	}
 	for _, tt := range tests {
 		var out, errb bytes.Buffer

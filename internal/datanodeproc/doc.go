@@ -1,0 +1,54 @@
+// Package datanodeproc is a data node process: the glue between the
+// management node's client library (mgmnode/client) and a data node's
+// runtime (datanode/node). `gondb datanode` runs one Proc; `gondb demo`
+// runs several in one process.
+//
+// # What a Proc does
+//
+// Join connects to the management servers of a connect string, takes the
+// node id (fixed or a free [ndbd] slot), fetches config.ini and checks that
+// a node.Config can be derived from it (internal/nodeconfig), and starts
+// the node's HTTP server (/metrics, /health; internal/nodehttp) when asked.
+// Run then starts the runtime through the start phases and acts on the
+// management server's commands until its context ends:
+//
+//	phase 0  STARTING: the addresses of the data nodes this node dials are
+//	         known (a ServerPort of 0 is learnt from the port the node
+//	         published in its heartbeats, as NDB's dynamic ports)
+//	phase 1  DataMemory allocated, blocks running on their threads,
+//	         transporter listening (node.Start)
+//	phase 2  the transporter's port published in a heartbeat
+//	phase 3  the other data nodes' transporters connected (see below)
+//	phase 4  every block thread answered (the first node.Stats)
+//	         STARTED
+//
+// Phase 3 waits, in a cluster start (no other data node is STARTED), for
+// every data node of the configuration, and after StartPartialTimeout for
+// at least one node of every node group; in a node restart (another data
+// node is STARTED) only for the data nodes that are STARTING or STARTED.
+//
+// Commands: STOP reports STOPPING, stops the runtime (its memory is freed)
+// and reports NOT_STARTED while the process stays joined, as NDB's angel
+// process does; START starts it again with fresh, empty memory (node
+// recovery and durability come with later issues); RESTART is STOP then
+// START (-n: stay NOT_STARTED; -i: initial, which has nothing on disk to
+// discard yet). A new configuration generation is used at the next start.
+// When Run's context ends the runtime is stopped and the node id released.
+//
+// While it runs, a Proc samples node.Stats every StatsInterval: the
+// DataMemory figures go into the heartbeats (ALL REPORT MEMORYUSAGE) and
+// the counters into the gondb_* metrics (docs/metrics.md).
+//
+// # Threading
+//
+// Join and Run are called once, Run from one goroutine; a start runs on a
+// goroutine of Run's so that STOP and the end of the context interrupt it.
+// ID, HTTPAddr and State are safe from any goroutine.
+//
+// # Imports
+//
+// datanodeproc imports datanode/node and datanode/thread, mgmnode/client,
+// mgmnode/config and mgmnode/mgmapi, internal/nodeconfig, internal/nodehttp
+// and transport. It lives under internal/ because datanode/ must not import
+// mgmnode/ (internal/lint). Nothing under datanode/ or mgmnode/ imports it.
+package datanodeproc

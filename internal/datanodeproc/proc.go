@@ -1,0 +1,731 @@
+package datanodeproc
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"slices"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/gondb/gondb/datanode/mem"
+	"github.com/gondb/gondb/datanode/node"
+	"github.com/gondb/gondb/datanode/thread"
+	"github.com/gondb/gondb/internal/nodeconfig"
+	"github.com/gondb/gondb/internal/nodehttp"
+	"github.com/gondb/gondb/mgmnode/client"
+	"github.com/gondb/gondb/mgmnode/config"
+	"github.com/gondb/gondb/mgmnode/mgmapi"
+	"github.com/gondb/gondb/partition"
+	"github.com/gondb/gondb/signal"
+	"github.com/gondb/gondb/transport"
+)
+
+// LastStartPhase is the last start phase a data node reports before
+// STARTED (see the package doc).
+const LastStartPhase = 4
+
+// Options configure a Proc. Zero fields take the defaults in parentheses.
+type Options struct {
+	// ConnectString names the management servers (required).
+	ConnectString string
+	// NodeID asks for this data node id (--ndb-nodeid); 0 takes a free
+	// [ndbd] slot open to this host.
+	NodeID uint32
+	// Initial is --initial: the first start discards the node's files.
+	// Nothing is on disk yet, so it only says so in the log.
+	Initial bool
+	// NoStart is --nostart: join and stay NOT_STARTED until START.
+	NoStart bool
+	// HTTPAddr serves /metrics and /health there (nodehttp.ListenAddr's
+	// result); "" serves none.
+	HTTPAddr string
+	// Version is shown by SHOW next to the node ("gondb").
+	Version string
+	// Logger (slog.Default()).
+	Logger *slog.Logger
+	// Client are the management client's options (its defaults).
+	Client client.Options
+	// ConnectRetries is how many more times Join tries when no management
+	// server answers, or when the node id is still held (by a process that
+	// ended without releasing it, until its lease expires) (0).
+	ConnectRetries int
+	// RetryDelay is the wait between those tries (1 s).
+	RetryDelay time.Duration
+	// StatsInterval is how often node.Stats is sampled for heartbeats and
+	// metrics (1 s: the management server's heartbeat interval).
+	StatsInterval time.Duration
+	// Adjust changes the node.Config derived from config.ini before each
+	// start (tests: a quiet logger, a faster tick). Nil: none.
+	Adjust func(*node.Config)
+	// OnState is called, from Run's goroutines, with every state the node
+	// reports. It must not block. Nil: none.
+	OnState func(status mgmapi.NodeStatus, phase int)
+}
+
+// Proc is one data node process: joined to the management servers, it
+// runs the data node's runtime and acts on their commands.
+type Proc struct {
+	opts Options
+	log  *slog.Logger
+	mgm  *client.Node
+	http *nodehttp.Server
+	id   int
+
+	state atomic.Uint64 // status<<32 | phase, for /health
+
+	mu       sync.Mutex
+	rt       *node.Node // the running runtime, nil when not started
+	last     node.Stats // the latest sample of rt
+	haveLast bool
+	base     counters // what runtimes stopped before rt counted
+	starts   uint64   // runtimes started by this process
+	lastPort int      // the port a dynamic ServerPort got last time
+}
+
+// counters are the metrics that keep growing across runtime restarts.
+type counters struct {
+	commits, aborts, rounds, lost uint64
+}
+
+// Join connects to the management servers, takes the node id, fetches
+// the configuration, checks that this node's runtime configuration can be
+// derived from it, and starts the HTTP server. Close the Proc by running
+// it (Run) or, if Run is never called, with Close.
+func Join(ctx context.Context, o Options) (*Proc, error) {
+	if o.ConnectString == "" {
+		return nil, errors.New("datanodeproc: no connect string")
+	}
+	if o.Version == "" {
+		o.Version = "gondb"
+	}
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	if o.RetryDelay <= 0 {
+		o.RetryDelay = time.Second
+	}
+	if o.StatsInterval <= 0 {
+		o.StatsInterval = time.Second
+	}
+	if o.Client.Logger == nil {
+		o.Client.Logger = o.Logger
+	}
+	p := &Proc{opts: o, log: o.Logger}
+	p.setState(mgmapi.StatusNotStarted, 0)
+	if o.HTTPAddr != "" {
+		h, err := nodehttp.New(nodehttp.Options{Addr: o.HTTPAddr, Kind: nodehttp.KindDataNode, NodeID: int(o.NodeID),
+			Version: o.Version, Health: p.health, Logger: o.Logger})
+		if err != nil {
+			return nil, err
+		}
+		if err := h.Registry().Register(collector{p}); err != nil {
+			return nil, err
+		}
+		if err := h.Start(); err != nil {
+			return nil, err
+		}
+		p.http = h
+	}
+	n, err := p.join(ctx)
+	if err != nil {
+		p.closeHTTP()
+		return nil, err
+	}
+	p.mgm, p.id = n, int(n.ID())
+	p.log = p.log.With("node", p.id)
+	if p.http != nil {
+		p.http.SetNodeID(p.id)
+	}
+	cfg, _ := n.Config()
+	if _, err := p.derive(cfg, nil, true); err != nil {
+		p.Close()
+		return nil, err
+	}
+	return p, nil
+}
+
+// join calls client.Join, again after RetryDelay up to ConnectRetries
+// times when no management server answers or the id is still held.
+func (p *Proc) join(ctx context.Context) (*client.Node, error) {
+	o := p.opts
+	copts := config.Options{CheckThreadConfig: func(s string) error {
+		_, err := thread.ParseThreadConfig(s)
+		return err
+	}}
+	for try := 0; ; try++ {
+		n, err := client.Join(ctx, o.ConnectString, client.NodeOptions{Options: o.Client, Type: mgmapi.TypeData,
+			NodeID: o.NodeID, Version: o.Version, Config: copts})
+		if err == nil {
+			return n, nil
+		}
+		if try >= o.ConnectRetries || !(errors.Is(err, client.ErrNoServer) || errors.Is(err, mgmapi.ErrNodeIDInUse)) {
+			return nil, err
+		}
+		p.log.Warn("data node: cannot join the cluster yet; trying again", "err", err,
+			"retry_in", o.RetryDelay, "tries_left", o.ConnectRetries-try)
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(o.RetryDelay):
+		}
+	}
+}
+
+// ID is the node's id.
+func (p *Proc) ID() uint32 { return uint32(p.id) }
+
+// HTTPAddr is where /metrics and /health are served; "" when not.
+func (p *Proc) HTTPAddr() string {
+	if p.http == nil {
+		return ""
+	}
+	return p.http.Addr()
+}
+
+// State is the status the node last reported and its start phase.
+func (p *Proc) State() (mgmapi.NodeStatus, int) {
+	v := p.state.Load()
+	return mgmapi.NodeStatus(v >> 32), int(uint32(v))
+}
+
+func (p *Proc) setState(s mgmapi.NodeStatus, phase int) {
+	p.state.Store(uint64(s)<<32 | uint64(uint32(phase)))
+}
+
+// health is /health's check: healthy when STARTED.
+func (p *Proc) health() (string, error) {
+	s, phase := p.State()
+	switch s {
+	case mgmapi.StatusStarted:
+		return "started", nil
+	case mgmapi.StatusStarting:
+		return "starting", fmt.Errorf("start phase %d of %d completed", phase, LastStartPhase)
+	case mgmapi.StatusStopping:
+		return "stopping", errors.New("the node is stopping")
+	}
+	return "not started", errors.New("the node is not started (START from the management client starts it)")
+}
+
+// Close stops the runtime, releases the node id and stops the HTTP
+// server. Run calls it when it returns.
+func (p *Proc) Close() {
+	p.stopRuntime()
+	if p.mgm != nil {
+		p.mgm.Close()
+	}
+	p.closeHTTP()
+}
+
+func (p *Proc) closeHTTP() {
+	if p.http != nil {
+		if err := p.http.Close(); err != nil {
+			p.log.Warn("data node: closing the HTTP server", "err", err)
+		}
+	}
+}
+
+// Run starts the node (unless NoStart) and acts on commands until ctx
+// ends, then stops the runtime and releases the node id, returning nil.
+// It returns an error when the first start fails, or when the node lost
+// its node id; the Proc is closed either way.
+func (p *Proc) Run(ctx context.Context) error {
+	defer p.Close()
+	events := p.mgm.Events()
+	tick := time.NewTicker(p.opts.StatsInterval)
+	defer tick.Stop()
+
+	var (
+		startDone   chan error
+		startCancel context.CancelFunc
+		first       = !p.opts.NoStart
+	)
+	begin := func(initial bool) {
+		sctx, cancel := context.WithCancel(ctx)
+		startDone, startCancel = make(chan error, 1), cancel
+		go func() { startDone <- p.start(sctx, initial) }()
+	}
+	// abandon interrupts a start in progress and waits for it to clean up.
+	abandon := func() {
+		if startDone != nil {
+			startCancel()
+			<-startDone
+			startDone, first = nil, false
+		}
+	}
+	if p.opts.NoStart {
+		p.report(mgmapi.StatusNotStarted, 0)
+	} else {
+		begin(p.opts.Initial)
+	}
+	for {
+		select {
+		case <-ctx.Done():
+			abandon()
+			p.stop(true)
+			return nil
+		case err := <-startDone:
+			startCancel()
+			startDone = nil
+			if ctx.Err() != nil { // interrupted: the ctx.Done case's work
+				p.stop(true)
+				return nil
+			}
+			if err != nil {
+				if first {
+					p.report(mgmapi.StatusNotStarted, 0)
+					return fmt.Errorf("node %d: %w", p.id, err)
+				}
+				p.log.Error("data node: start failed; the node stays not started", "err", err)
+				p.report(mgmapi.StatusNotStarted, 0)
+			}
+			first = false
+		case ev, ok := <-events:
+			if !ok {
+				abandon()
+				return fmt.Errorf("node %d: the connection to the management servers was closed", p.id)
+			}
+			switch ev.Type {
+			case client.EventLost:
+				abandon()
+				p.stopRuntime()
+				return ev.Err
+			case client.EventConfig:
+				p.log.Info("data node: new configuration generation; it is used at the next start", "generation", ev.Generation)
+			case client.EventCommand:
+				c := ev.Command
+				p.log.Info("data node: command", "command", string(c.Name), "initial", c.Initial, "nostart", c.NoStart,
+					"abort", c.Abort, "from", c.From)
+				switch c.Name {
+				case mgmapi.CmdStop:
+					abandon()
+					p.stop(false)
+				case mgmapi.CmdStart:
+					if startDone != nil || p.running() {
+						p.log.Info("data node: START while started or starting; nothing to do")
+						continue
+					}
+					begin(c.Initial)
+				case mgmapi.CmdRestart:
+					abandon()
+					p.stop(false)
+					if !c.NoStart {
+						begin(c.Initial)
+					}
+				default:
+					p.log.Warn("data node: unknown command ignored", "command", string(c.Name))
+				}
+			}
+		case <-tick.C:
+			if startDone == nil && p.running() {
+				p.sample(ctx)
+			}
+		}
+	}
+}
+
+func (p *Proc) running() bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.rt != nil
+}
+
+// report records the node's state and tells the management servers. A
+// failed report is logged only: the client library sends the last state
+// again when it reaches a management server.
+func (p *Proc) report(s mgmapi.NodeStatus, phase int) {
+	p.setState(s, phase)
+	if p.opts.OnState != nil {
+		p.opts.OnState(s, phase)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := p.mgm.ReportState(ctx, s, phase); err != nil {
+		p.log.Warn("data node: reporting state", "status", s.String(), "phase", phase, "err", err)
+	}
+}
+
+// start takes the runtime through the start phases to STARTED. On an
+// error (ctx ended included) it leaves no runtime behind and reports
+// nothing more; the caller reports NOT_STARTED.
+func (p *Proc) start(ctx context.Context, initial bool) (err error) {
+	cfg, gen := p.mgm.Config()
+	p.log.Info("data node: starting", "generation", gen, "initial", initial)
+	if initial {
+		p.log.Info("data node: initial start: nothing is on disk yet to discard (durability comes with a later issue)")
+	}
+	p.report(mgmapi.StatusStarting, 0)
+	addrs, err := p.resolvePeers(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	ncfg, err := p.derive(cfg, addrs, false)
+	if err != nil {
+		return err
+	}
+	rt, err := p.startRuntime(ncfg)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err != nil {
+			p.stopRuntime()
+		}
+	}()
+	p.report(mgmapi.StatusStarting, 1)
+
+	if err := p.sample(ctx); err != nil {
+		return err
+	}
+	hctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	herr := p.mgm.Heartbeat(hctx)
+	cancel()
+	if herr != nil && ctx.Err() == nil {
+		p.log.Warn("data node: publishing the transporter port", "err", herr)
+	}
+	p.report(mgmapi.StatusStarting, 2)
+
+	if err := p.waitPeers(ctx, cfg, rt); err != nil {
+		return err
+	}
+	p.report(mgmapi.StatusStarting, 3)
+
+	if err := p.sample(ctx); err != nil {
+		return err
+	}
+	p.report(mgmapi.StatusStarting, LastStartPhase)
+	p.report(mgmapi.StatusStarted, 0)
+	p.log.Info("data node: started", "transporter", rt.Addr())
+	return ctx.Err()
+}
+
+// startRuntime starts node.Start, on the port a dynamic ServerPort had
+// last time when there is one (so the nodes that dial this one find it
+// again), else on the configured one.
+func (p *Proc) startRuntime(c node.Config) (*node.Node, error) {
+	p.mu.Lock()
+	lastPort := p.lastPort
+	p.mu.Unlock()
+	host, port, err := net.SplitHostPort(c.Listen)
+	var rt *node.Node
+	if err == nil && port == "0" && lastPort != 0 {
+		again := c
+		again.Listen = net.JoinHostPort(host, strconv.Itoa(lastPort))
+		if rt, err = node.Start(again); err != nil {
+			p.log.Warn("data node: the transporter port of the last start is taken; taking a new one", "port", lastPort, "err", err)
+		}
+	}
+	if rt == nil {
+		if rt, err = node.Start(c); err != nil {
+			return nil, err
+		}
+	}
+	p.mu.Lock()
+	p.rt, p.haveLast = rt, false
+	p.starts++
+	if port == "0" {
+		if _, ap, err := net.SplitHostPort(rt.Addr()); err == nil {
+			p.lastPort, _ = strconv.Atoi(ap)
+		}
+	}
+	p.mu.Unlock()
+	return rt, nil
+}
+
+// stop reports STOPPING, stops the runtime and, unless the process is
+// exiting (final: Close releases the id next), reports NOT_STARTED.
+func (p *Proc) stop(final bool) {
+	p.report(mgmapi.StatusStopping, 0)
+	p.stopRuntime()
+	if final {
+		return
+	}
+	// The cleared figures reach the server before NOT_STARTED does, so
+	// whoever waits for NOT_STARTED sees them.
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := p.mgm.Heartbeat(ctx); err != nil {
+		p.log.Warn("data node: heartbeat after stop", "err", err)
+	}
+	p.report(mgmapi.StatusNotStarted, 0)
+}
+
+// stopRuntime takes a last sample of the runtime's counters, stops it and
+// clears what the heartbeats carry.
+func (p *Proc) stopRuntime() {
+	p.mu.Lock()
+	rt := p.rt
+	p.mu.Unlock()
+	if rt == nil {
+		return
+	}
+	s, err := stats(rt)
+	rt.Stop()
+	p.mu.Lock()
+	if err != nil { // a stuck thread: count what the last sample saw
+		s = node.Stats{}
+		if p.haveLast {
+			s = p.last
+		}
+	}
+	p.base.commits += s.Commits
+	p.base.aborts += s.Aborts
+	p.base.rounds += s.GCP.Rounds
+	p.base.lost += s.LostSignals
+	p.rt, p.haveLast, p.last = nil, false, node.Stats{}
+	p.mu.Unlock()
+	if p.mgm != nil {
+		p.mgm.SetHeartbeatInfo(client.HeartbeatInfo{})
+	}
+}
+
+// stats reads rt's Stats. Its context is never the caller's: node.Do
+// gives up on a context that ends while the function is queued, which may
+// still run later and write the Stats being returned; only a stuck thread
+// reaches the timeout.
+func stats(rt *node.Node) (node.Stats, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	return rt.Stats(ctx)
+}
+
+// sample reads the runtime's Stats for the metrics and the heartbeats.
+func (p *Proc) sample(ctx context.Context) error {
+	p.mu.Lock()
+	rt := p.rt
+	p.mu.Unlock()
+	if rt == nil {
+		return node.ErrStopped
+	}
+	s, err := stats(rt)
+	if err != nil {
+		if ctx.Err() == nil {
+			p.log.Warn("data node: reading the node's counters", "err", err)
+		}
+		return err
+	}
+	p.mu.Lock()
+	if p.rt != rt { // stopped meanwhile
+		p.mu.Unlock()
+		return node.ErrStopped
+	}
+	p.last, p.haveLast = s, true
+	p.mu.Unlock()
+	port := 0
+	if _, ap, err := net.SplitHostPort(rt.Addr()); err == nil {
+		port, _ = strconv.Atoi(ap)
+	}
+	cfg, _ := p.mgm.Config()
+	master := false
+	if len(cfg.DataNodes) > 0 {
+		low := cfg.DataNodes[0].NodeID
+		for _, d := range cfg.DataNodes {
+			low = min(low, d.NodeID)
+		}
+		master = low == p.id // the GCP master: the lowest data node id
+	}
+	p.mgm.SetHeartbeatInfo(client.HeartbeatInfo{Memory: []mgmapi.MemoryUsage{{
+		Resource: "Data", Used: uint64(s.Memory.UsedPages), Total: uint64(s.Memory.TotalPages), PageSize: mem.PageSize,
+	}}, Master: master, Port: uint16(port)})
+	return nil
+}
+
+// derive builds this node's node.Config from cfg. addrs gives the
+// published host:port of data nodes whose ServerPort is 0; with
+// placeholder, those not in addrs get a dummy port (to validate only).
+func (p *Proc) derive(cfg *config.Config, addrs map[int]string, placeholder bool) (node.Config, error) {
+	c := *cfg
+	c.DataNodes = slices.Clone(cfg.DataNodes)
+	for i := range c.DataNodes {
+		d := &c.DataNodes[i]
+		if d.NodeID >= p.id || d.ServerPort != 0 {
+			continue
+		}
+		if a, ok := addrs[d.NodeID]; ok {
+			host, port, err := net.SplitHostPort(a)
+			if err != nil {
+				return node.Config{}, fmt.Errorf("data node %d published address %q: %w", d.NodeID, a, err)
+			}
+			if d.HostName == "" {
+				d.HostName = host
+			}
+			d.ServerPort, _ = strconv.Atoi(port)
+		} else if placeholder {
+			d.ServerPort = 1
+		}
+	}
+	nc, err := nodeconfig.DataNode(&c, p.id)
+	if err != nil {
+		return nc, err
+	}
+	nc.Logger = p.opts.Logger // the node adds its id itself
+	if p.opts.Adjust != nil {
+		p.opts.Adjust(&nc)
+		if err := nc.Validate(); err != nil {
+			return nc, err
+		}
+	}
+	return nc, nil
+}
+
+// resolvePeers waits until every lower-id data node whose ServerPort is 0
+// (this node dials the lower ids) has published its transporter port.
+func (p *Proc) resolvePeers(ctx context.Context, cfg *config.Config) (map[int]string, error) {
+	var need []int
+	for _, d := range cfg.DataNodes {
+		if d.NodeID < p.id && d.ServerPort == 0 {
+			need = append(need, d.NodeID)
+		}
+	}
+	if len(need) == 0 {
+		return nil, nil
+	}
+	addrs := map[int]string{}
+	lastLog := time.Now()
+	for {
+		st, err := p.mgm.Conn().Status(ctx)
+		if err == nil {
+			for _, ni := range st.Nodes {
+				id := int(ni.NodeID)
+				if !slices.Contains(need, id) || ni.Port == 0 ||
+					(ni.Status != mgmapi.StatusStarting && ni.Status != mgmapi.StatusStarted) {
+					continue
+				}
+				host := ni.ConfigHost
+				if host == "" {
+					host = ni.Host
+				}
+				addrs[id] = net.JoinHostPort(host, strconv.Itoa(int(ni.Port)))
+			}
+		}
+		if len(addrs) == len(need) {
+			return addrs, nil
+		}
+		if time.Since(lastLog) >= 5*time.Second {
+			lastLog = time.Now()
+			var missing []int
+			for _, id := range need {
+				if _, ok := addrs[id]; !ok {
+					missing = append(missing, id)
+				}
+			}
+			p.log.Info("data node: waiting for data nodes with ServerPort=0 to publish their transporter port", "nodes", missing, "status_err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
+}
+
+// waitPeers is start phase 3: it waits until the transporters of the data
+// nodes this start needs are connected (see the package doc).
+func (p *Proc) waitPeers(ctx context.Context, cfg *config.Config, rt *node.Node) error {
+	began := time.Now()
+	partial := cfg.Cluster.StartPartialTimeout
+	var want []signal.NodeID
+	var lastStatus, lastLog time.Time
+	restart := false
+	for {
+		if time.Since(lastStatus) >= 500*time.Millisecond {
+			lastStatus = time.Now()
+			want, restart = p.peersToWaitFor(ctx, cfg)
+		}
+		connected := map[signal.NodeID]bool{rt.ID(): true}
+		s, err := stats(rt)
+		if err != nil {
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			return fmt.Errorf("start phase 3: %w", err)
+		}
+		for _, ps := range s.Peers {
+			if ps.State == transport.StateConnected {
+				connected[ps.Node] = true
+			}
+		}
+		var missing []signal.NodeID
+		for _, id := range want {
+			if !connected[id] {
+				missing = append(missing, id)
+			}
+		}
+		if len(missing) == 0 {
+			return nil
+		}
+		if !restart && partial > 0 && time.Since(began) >= partial && everyGroup(rt.NodeGroups(), connected) {
+			p.log.Warn("data node: StartPartialTimeout passed; starting without the data nodes not connected (every node group has one)",
+				"missing", missing, "timeout", partial)
+			return nil
+		}
+		if time.Since(lastLog) >= 5*time.Second {
+			if !lastLog.IsZero() {
+				p.log.Info("data node: start phase 3: waiting for the transporters of other data nodes", "missing", missing)
+			}
+			lastLog = time.Now()
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+}
+
+// peersToWaitFor returns the data nodes phase 3 waits for: in a node
+// restart (another data node is STARTED) those that are STARTING or
+// STARTED, in a cluster start all of them. When the management servers
+// cannot say, all of them.
+func (p *Proc) peersToWaitFor(ctx context.Context, cfg *config.Config) ([]signal.NodeID, bool) {
+	var all []signal.NodeID
+	for _, d := range cfg.DataNodes {
+		if d.NodeID != p.id {
+			all = append(all, signal.NodeID(d.NodeID))
+		}
+	}
+	sctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	st, err := p.mgm.Conn().Status(sctx)
+	cancel()
+	if err != nil {
+		return all, false
+	}
+	restart := false
+	var up []signal.NodeID
+	for _, ni := range st.Nodes {
+		if ni.Type != mgmapi.TypeData || int(ni.NodeID) == p.id {
+			continue
+		}
+		switch ni.Status {
+		case mgmapi.StatusStarted:
+			restart = true
+			up = append(up, signal.NodeID(ni.NodeID))
+		case mgmapi.StatusStarting:
+			up = append(up, signal.NodeID(ni.NodeID))
+		}
+	}
+	if restart {
+		return up, true
+	}
+	return all, false
+}
+
+// everyGroup reports whether every node group has a node in up.
+func everyGroup(groups []partition.NodeGroup, up map[signal.NodeID]bool) bool {
+	for _, g := range groups {
+		ok := false
+		for _, n := range g.Nodes {
+			if up[signal.NodeID(n)] {
+				ok = true
+			}
+		}
+		if !ok {
+			return false
+		}
+	}
+	return true
+}

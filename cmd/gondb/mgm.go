@@ -53,8 +53,7 @@ func runMgm(args []string, stdout, stderr io.Writer) error {
 	for {
 		if err := fs.Parse(args); err != nil {
 			if errors.Is(err, flag.ErrHelp) {
-				fs.Usage()
-				return nil
+				return nil // Parse has printed the usage
 			}
 			return err
 		}

@@ -16,6 +16,7 @@ import (
 	"syscall"
 
 	"github.com/gondb/gondb/datanode/thread"
+	"github.com/gondb/gondb/internal/nodehttp"
 	"github.com/gondb/gondb/mgmnode/config"
 	"github.com/gondb/gondb/mgmnode/server"
 	"github.com/gondb/gondb/mgmnode/state"
@@ -65,11 +66,16 @@ func runMgmd(args []string, stdout, stderr io.Writer) error {
 	nodeID := fs.Uint("ndb-nodeid", 0, "this server's node id, an [ndb_mgmd] of the config (needed when the config has several)")
 	bind := fs.String("bind-address", "", "host:port to serve the management API on (default: all addresses, the [ndb_mgmd] PortNumber)")
 	cluster := fs.String("cluster-name", "default", "names the cluster in etcd (key prefix /gondb/<name>/), so clusters can share an etcd")
+	httpPort := fs.Int("http-port", -1, "serve /metrics and /health on this port of every interface (0: a free port; default: no HTTP)")
+	httpAddr := fs.String("http-addr", "", "serve /metrics and /health on this host:port instead of --http-port")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
-			fs.Usage()
-			return nil
+			return nil // Parse has printed the usage
 		}
+		return err
+	}
+	httpListen, err := nodehttp.ListenAddr(*httpAddr, *httpPort)
+	if err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {
@@ -170,8 +176,22 @@ func runMgmd(args []string, stdout, stderr io.Writer) error {
 		l.Close()
 		return err
 	}
-	fmt.Fprintf(stdout, "ready: mgmd node %d serving the management API on %s (configuration generation %d, %s)\n",
-		me.NodeID, l.Addr(), loaded.Generation, where)
+	httpNote := ""
+	if httpListen != "" {
+		hs, err := nodehttp.New(nodehttp.Options{Addr: httpListen, Kind: nodehttp.KindMgmd, NodeID: me.NodeID,
+			Version: "gondb-" + version, Logger: slog.Default()})
+		if err == nil {
+			err = hs.Start()
+		}
+		if err != nil {
+			srv.Stop()
+			return fmt.Errorf("--http-port/--http-addr: %w", err)
+		}
+		defer hs.Close()
+		httpNote = ", metrics http://" + hs.Addr() + "/metrics"
+	}
+	fmt.Fprintf(stdout, "ready: mgmd node %d serving the management API on %s (configuration generation %d, %s%s)\n",
+		me.NodeID, l.Addr(), loaded.Generation, where, httpNote)
 	select {
 	case <-ctx.Done():
 		slog.Info("mgmd: signal received, stopping")

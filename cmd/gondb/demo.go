@@ -341,7 +341,15 @@ func runDemo(args []string, stdout, stderr io.Writer) error {
 	case e := <-exits:
 		failed = fmt.Errorf("data node %d stopped: %v", e.id, e.err)
 		if e.err == nil {
-			failed = fmt.Errorf("data node %d stopped", e.id)
+			// A data node exits cleanly on SHUTDOWN, which stops the data
+			// nodes before it tells the management server to stop.
+			select {
+			case <-shut:
+				fmt.Fprintln(stdout, "gondb demo: SHUTDOWN received; stopping")
+				failed = nil
+			case <-time.After(10 * time.Second):
+				failed = fmt.Errorf("data node %d stopped", e.id)
+			}
 		}
 	}
 	stopNodes()

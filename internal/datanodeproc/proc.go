@@ -230,7 +230,8 @@ func (p *Proc) closeHTTP() {
 }
 
 // Run starts the node (unless NoStart) and acts on commands until ctx
-// ends, then stops the runtime and releases the node id, returning nil.
+// ends or a cluster SHUTDOWN stops it, then stops the runtime and releases
+// the node id, returning nil.
 // It returns an error when the first start fails, or when the node lost
 // its node id; the Proc is closed either way.
 func (p *Proc) Run(ctx context.Context) error {
@@ -304,6 +305,10 @@ func (p *Proc) Run(ctx context.Context) error {
 				case mgmapi.CmdStop:
 					abandon()
 					p.stop(false)
+					if c.Shutdown {
+						p.log.Info("data node: cluster shutdown; exiting")
+						return nil
+					}
 				case mgmapi.CmdStart:
 					if startDone != nil || p.running() {
 						p.log.Info("data node: START while started or starting; nothing to do")

@@ -135,6 +135,9 @@ type Command struct {
 	// Abort (STOP -a, RESTART -a): stop at once, without a graceful
 	// shutdown.
 	Abort bool `json:"abort,omitempty"`
+	// Shutdown (a STOP sent by SHUTDOWN): after stopping, the node's
+	// process exits instead of waiting for START.
+	Shutdown bool `json:"shutdown,omitempty"`
 	// From says who asked (the management client's address), for logs.
 	From string `json:"from,omitempty"`
 }

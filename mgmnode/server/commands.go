@@ -332,7 +332,7 @@ func (s *Server) Shutdown(ctx context.Context, req *mgmapi.ShutdownRequest) (*mg
 			if wait <= 0 {
 				wait = s.cfg.ShutdownWait
 			}
-			r, err := s.Command(ctx, &mgmapi.CommandRequest{Command: mgmapi.Command{Name: mgmapi.CmdStop, From: from},
+			r, err := s.Command(ctx, &mgmapi.CommandRequest{Command: mgmapi.Command{Name: mgmapi.CmdStop, From: from, Shutdown: true},
 				NodeIDs: ids, WaitMillis: uint32(min(wait, s.cfg.MaxCommandWait).Milliseconds())})
 			if err != nil {
 				return nil, err

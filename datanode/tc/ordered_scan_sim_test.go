@@ -641,31 +641,11 @@ func TestOrderedIndexScanUnderUpdates(t *testing.T) {
 			}
 			specs = append(specs, sp)
 		}
-		var cl *scanClient
-		var ups []*updater
-		c := newSimCluster(t, clusterConfig{seed: seed, nodes: 2, replicas: 2,
-			tables: []simTable{{layout: l, rows: imgs, fragments: fragments}},
-			api: func(n signal.NodeID) []sim.Placed {
-				u := &updater{node: n, l: l, r: rand.New(rand.NewPCG(seed, uint64(n))), ids: ids}
-				ups = append(ups, u)
-				placed := []sim.Placed{{ID: gsn.BlockAPI, Instance: 1, Block: u}}
-				if n == 1 {
-					cl = newScanClient(n, tcAt(n), specs)
-					placed = append(placed, sim.Placed{ID: gsn.BlockAPI, Block: cl})
-				}
-				return placed
-			}})
-		for i := 0; i < 300 && !cl.finished(); i++ {
-			c.s.RunTicks(10)
-		}
-		for _, u := range ups {
-			u.stopped = true
-			updates += u.committed
-		}
-		c.s.RunTicks(50)
-		if cl.violation != "" {
-			c.fail(t, fmt.Errorf("%s", cl.violation))
-		}
+		c, cl, n := runScansUnderUpdates(t, seed, simTable{layout: l, rows: imgs, fragments: fragments}, specs, 1,
+			func(n signal.NodeID) updaterBlock {
+				return &updater{node: n, l: l, r: rand.New(rand.NewPCG(seed, uint64(n))), ids: ids}
+			})
+		updates += n
 		for i := range model {
 			m, res := &model[i], &cl.results[i]
 			if !res.done {

@@ -2,10 +2,12 @@ package tc_test
 
 import (
 	"fmt"
+	"testing"
 
 	"github.com/gondb/gondb/block"
 	"github.com/gondb/gondb/signal"
 	"github.com/gondb/gondb/signal/gsn"
+	"github.com/gondb/gondb/sim"
 )
 
 // scanSpec is one scan a scanClient runs: SCAN_TABREQ's words and sections.
@@ -173,4 +175,48 @@ func (c *scanClient) Handle(env block.Env, s *signal.Signal) {
 	case gsn.TCKEYREF:
 		c.violate("TCKEYREF %d", s.Words[1])
 	}
+}
+
+// updaterBlock is an API block that rewrites rows until stopped.
+type updaterBlock interface {
+	block.Block
+	// stop ends the updates and returns how many committed.
+	stop() int
+}
+
+func (u *updater) stop() int      { u.stopped = true; return u.committed }
+func (u *typedUpdater) stop() int { u.stopped = true; return u.committed }
+
+// runScansUnderUpdates runs a scan client with specs on node scanNode of a
+// two-node cluster (NoOfReplicas 2) holding st, while an updater on every
+// node rewrites rows; it stops the updaters once the scans are done, lets
+// everything settle, and returns the cluster, the client and the number of
+// committed updates. A protocol violation seen by the client fails t.
+func runScansUnderUpdates(t *testing.T, seed uint64, st simTable, specs []scanSpec, scanNode signal.NodeID,
+	newUpdater func(signal.NodeID) updaterBlock) (*cluster, *scanClient, int) {
+	var cl *scanClient
+	var ups []updaterBlock
+	c := newSimCluster(t, clusterConfig{seed: seed, nodes: 2, replicas: 2, tables: []simTable{st},
+		api: func(n signal.NodeID) []sim.Placed {
+			u := newUpdater(n)
+			ups = append(ups, u)
+			placed := []sim.Placed{{ID: gsn.BlockAPI, Instance: 1, Block: u}}
+			if n == scanNode {
+				cl = newScanClient(n, tcAt(n), specs)
+				placed = append(placed, sim.Placed{ID: gsn.BlockAPI, Block: cl})
+			}
+			return placed
+		}})
+	for i := 0; i < 300 && !cl.finished(); i++ {
+		c.s.RunTicks(10)
+	}
+	updates := 0
+	for _, u := range ups {
+		updates += u.stop()
+	}
+	c.s.RunTicks(50)
+	if cl.violation != "" {
+		c.fail(t, fmt.Errorf("%s", cl.violation))
+	}
+	return c, cl, updates
 }

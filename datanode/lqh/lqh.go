@@ -216,7 +216,7 @@ func (l *LQH) execKeyReq(env block.Env, s *signal.Signal, w *waiter) {
 				cols[i] = binary.LittleEndian.Uint64(c[8*i:])
 			}
 		} else {
-			cols = schema.AllColumns(schema.MaxColumns)
+			cols = allColumns
 		}
 		ref, err = f.PrepareUpdate(tx, r.hash, data, &cols)
 	case gsn.OpWrite:
@@ -274,6 +274,9 @@ func (l *LQH) confImages(env block.Env, tc signal.Address, trans uint64, idx uin
 	out.AddSection(after)
 	env.Send(out)
 }
+
+// allColumns is an update's column set when it names none: every column.
+var allColumns = schema.AllColumns(schema.MaxColumns)
 
 // joinRow returns the LQH record of store operation ref, shared by every
 // operation of the transaction on that row, with one more user.

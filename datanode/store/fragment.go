@@ -65,7 +65,8 @@ type Fragment struct {
 	ops     []opRecord
 	freeOps []OpRef
 
-	conflict RowID // the row of the last ErrRowLocked, for LQH's wait queues
+	conflict RowID            // the row of the last ErrRowLocked, for LQH's wait queues
+	allCols  schema.ColumnSet // every column: a write's column set
 
 	scratch []byte // chained var parts gathered for reading
 	merge   []byte // var parts merged by updates
@@ -89,6 +90,7 @@ type Stats struct {
 func NewFragment(pool *mem.Pool, l *schema.Layout, id uint32) *Fragment {
 	f := &Fragment{ID: id, layout: l, locks: newLockTable()}
 	f.hasVar = len(l.VarCols) > 0
+	f.allCols = schema.AllColumns(len(l.Cols))
 	f.vhdr = l.VarPartHeader()
 	f.hdr = hdrSizeFixedOnly
 	if f.hasVar {

@@ -366,8 +366,7 @@ func (f *Fragment) PrepareWrite(tx TxID, h uint64, row []byte) (OpRef, error) {
 			return f.insertOverExisting(tx, r, row)
 		}
 	}
-	all := schema.AllColumns(len(f.layout.Cols))
-	return f.PrepareUpdate(tx, h, row, &all)
+	return f.PrepareUpdate(tx, h, row, &f.allCols)
 }
 
 // lockKey finds the row with key and locks it for tx.

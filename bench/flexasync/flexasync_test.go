@@ -27,7 +27,7 @@ func (d *memDriver) Prepare(_ context.Context, cfg Config) error {
 }
 
 func (d *memDriver) NewWorker(context.Context, Config, int) (Worker, error) { return d, nil }
-func (d *memDriver) Close() error                                         { return nil }
+func (d *memDriver) Close() error                                           { return nil }
 
 func (d *memDriver) Run(_ context.Context, b Batch, done func(int, time.Duration, error)) error {
 	n := d.cfg.Attributes * d.cfg.AttrWords

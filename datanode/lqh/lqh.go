@@ -78,10 +78,14 @@ type waitKey struct {
 type LQH struct {
 	block.Handlers
 	node  signal.NodeID
+	pool  *mem.Pool // for fragments created at run time (ddl.go)
 	frags map[fragKey]*store.Fragment
-	ops   map[opKey]*opRec
-	rows  map[rowKey]*rowOp // live store operations, to join
-	waits map[waitKey][]*waiter
+	// dropped are fragments of dropped tables that operation records or
+	// scans still point to; closed once they no longer do (ddl.go).
+	dropped []*store.Fragment
+	ops     map[opKey]*opRec
+	rows    map[rowKey]*rowOp // live store operations, to join
+	waits   map[waitKey][]*waiter
 	// waiting finds a parked request by its operation, for ABORT.
 	waiting map[opKey]waitKey
 	scans   map[opKey]*scanRec
@@ -98,7 +102,7 @@ type LQH struct {
 // New creates the LQH of node with an empty fragment replica for every
 // fragment of every table in d that the node holds.
 func New(node signal.NodeID, d *dih.Distribution, pool *mem.Pool) *LQH {
-	l := &LQH{node: node, frags: map[fragKey]*store.Fragment{}, ops: map[opKey]*opRec{}, rows: map[rowKey]*rowOp{},
+	l := &LQH{node: node, pool: pool, frags: map[fragKey]*store.Fragment{}, ops: map[opKey]*opRec{}, rows: map[rowKey]*rowOp{},
 		waits: map[waitKey][]*waiter{}, waiting: map[opKey]waitKey{}, scans: map[opKey]*scanRec{}}
 	for _, id := range d.TableIDs() {
 		t, _ := d.Table(id)

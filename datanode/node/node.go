@@ -49,6 +49,8 @@ type Node struct {
 
 	stopOnce sync.Once
 	stopped  chan struct{} // closed once the threads have stopped
+
+	ddl sync.Mutex // orders AddTable and DropTable (ddl.go)
 }
 
 // Errors.
@@ -261,6 +263,7 @@ func (n *Node) release() {
 				}
 			}
 		}
+		n.lqh.CloseDropped()
 	}
 	if n.pool != nil {
 		n.pool.Close()

@@ -85,6 +85,8 @@ type Proc struct {
 	base     counters // what runtimes stopped before rt counted
 	starts   uint64   // runtimes started by this process
 	lastPort int      // the port a dynamic ServerPort got last time
+
+	dict dictState // the tables of the dictionary (dict.go)
 }
 
 // counters are the metrics that keep growing across runtime restarts.
@@ -236,6 +238,8 @@ func (p *Proc) closeHTTP() {
 // its node id; the Proc is closed either way.
 func (p *Proc) Run(ctx context.Context) error {
 	defer p.Close()
+	stopDict := p.watchDict(ctx)
+	defer stopDict()
 	events := p.mgm.Events()
 	tick := time.NewTicker(p.opts.StatsInterval)
 	defer tick.Stop()
@@ -372,7 +376,7 @@ func (p *Proc) start(ctx context.Context, initial bool) (err error) {
 	if err != nil {
 		return err
 	}
-	rt, err := p.startRuntime(ncfg)
+	rt, err := p.startWithDict(ctx, ncfg)
 	if err != nil {
 		return err
 	}

@@ -24,6 +24,8 @@ const (
 	CodeVersionMismatch Code = "version-mismatch" // protocol versions do not overlap
 	CodeShuttingDown    Code = "shutting-down"    // the server is stopping
 	CodeInternal        Code = "internal"         // the server's store failed (etcd unreachable, ...)
+	CodeTableExists     Code = "table-exists"     // CreateTable: the name is taken
+	CodeNoSuchTable     Code = "no-such-table"    // no table of that name or id
 )
 
 var grpcCodes = map[Code]codes.Code{
@@ -37,6 +39,8 @@ var grpcCodes = map[Code]codes.Code{
 	// Unavailable makes a client try the next management server.
 	CodeShuttingDown: codes.Unavailable,
 	CodeInternal:     codes.Internal,
+	CodeTableExists:  codes.AlreadyExists,
+	CodeNoSuchTable:  codes.NotFound,
 }
 
 // Error is an operating error of the management API. Compare with the
@@ -70,6 +74,8 @@ var (
 	ErrVersionMismatch = &Error{Code: CodeVersionMismatch}
 	ErrShuttingDown    = &Error{Code: CodeShuttingDown}
 	ErrInternal        = &Error{Code: CodeInternal}
+	ErrTableExists     = &Error{Code: CodeTableExists}
+	ErrNoSuchTable     = &Error{Code: CodeNoSuchTable}
 )
 
 // Errorf makes an *Error with code and a formatted message.

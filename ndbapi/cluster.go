@@ -1,0 +1,474 @@
+package ndbapi
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"slices"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/gondb/gondb/mgmnode/client"
+	"github.com/gondb/gondb/mgmnode/config"
+	"github.com/gondb/gondb/mgmnode/mgmapi"
+	"github.com/gondb/gondb/partition"
+	"github.com/gondb/gondb/schema"
+	"github.com/gondb/gondb/signal"
+	"github.com/gondb/gondb/transport"
+	"github.com/gondb/gondb/transport/inproc"
+	"github.com/gondb/gondb/transport/tcp"
+)
+
+// DataNode is one data node as the API sees it.
+type DataNode struct {
+	ID   signal.NodeID
+	Addr string // host:port of its transporter (TCP only)
+}
+
+// Options configure a Cluster. Read-only once passed to Connect.
+type Options struct {
+	// NodeID is the API node id to take; 0 takes a free [api] slot
+	// (Connect) and is an error for ConnectDirect.
+	NodeID signal.NodeID
+	// WaitNodes is how many data nodes must be connected before Connect
+	// returns; 0 means all of them.
+	WaitNodes int
+	// ReadyTimeout bounds the wait for WaitNodes (Connect and
+	// ConnectDirect).
+	ReadyTimeout time.Duration
+	// TransactionTimeout is how long the API waits for a TC's answer
+	// before it gives up on the transaction with error 4012 (unknown
+	// result). It must be well above the data nodes'
+	// TransactionDeadlockDetectionTimeout.
+	TransactionTimeout time.Duration
+	// MaxTransactions is how many transactions one Ndb may have open.
+	MaxTransactions int
+	// PartitionsPerNode and NoOfReplicas describe the cluster's
+	// distribution (ConnectDirect; Connect reads them from the config).
+	PartitionsPerNode, NoOfReplicas int
+	// DataNodes (ConnectDirect) lists every data node in node-group order,
+	// as the data nodes' own configuration does.
+	DataNodes []DataNode
+	// Network (ConnectDirect) joins an in-process network instead of TCP.
+	Network *inproc.Network
+	// TCP is the transporter's configuration; Self, Peers, DialOnly and
+	// Receiver are set by the API. HeartbeatInterval must equal the data
+	// nodes'.
+	TCP tcp.Config
+	// Client configures the management connection (Connect).
+	Client client.Options
+	// Logger; nil: slog.Default().
+	Logger *slog.Logger
+}
+
+// DefaultOptions returns production defaults.
+func DefaultOptions() Options {
+	return Options{
+		// Connecting to a cluster that is starting can take a while.
+		ReadyTimeout: 30 * time.Second,
+		// Far above the 1.2 s deadlock time-out, so only a lost TC trips it.
+		TransactionTimeout: 10 * time.Second,
+		// NDB's default MaxNoOfConcurrentTransactions per Ndb is 4; ours
+		// holds thousands for flexAsync-style batching.
+		MaxTransactions: 4096,
+		// The data nodes' defaults (datanode/node.DefaultConfig).
+		PartitionsPerNode: 2,
+		NoOfReplicas:      2,
+		TCP:               tcp.DefaultConfig(),
+		Client:            client.DefaultOptions(),
+	}
+}
+
+// DefaultTestOptions is DefaultOptions for tests on one machine: fast
+// redials, quiet logs.
+func DefaultTestOptions() Options {
+	o := DefaultOptions()
+	o.ReadyTimeout = 10 * time.Second
+	o.TCP = tcp.DefaultTestConfig()
+	o.TCP.Listen = ""
+	o.Logger = slog.New(slog.DiscardHandler)
+	return o
+}
+
+// Dictionary is where the API learns tables. The first one is the
+// tables the application adds (Cluster.AddTable); a dictionary served by
+// the management node (create, drop, list, watch) plugs in here later.
+// Implementations are safe for concurrent use.
+type Dictionary interface {
+	// Table returns the named table, or an error wrapping ErrNoSuchTable.
+	Table(ctx context.Context, name string) (*schema.Table, error)
+}
+
+// ErrNoSuchTable: the dictionary does not know the table.
+var ErrNoSuchTable = errors.New("ndbapi: no such table")
+
+// ErrClosed: the Cluster was closed.
+var ErrClosed = errors.New("ndbapi: cluster connection closed")
+
+// Cluster is a connection to a cluster: the API node's transporter to
+// every data node, the distribution of the known tables, and the Ndb
+// objects. Safe for concurrent use.
+type Cluster struct {
+	opts   Options
+	self   signal.NodeID
+	nodes  []signal.NodeID // data nodes in node-group order
+	groups []partition.NodeGroup
+	tr     transport.Transporter
+	mgm    *client.Node // nil for ConnectDirect
+	log    *slog.Logger
+
+	mu     sync.Mutex
+	tables map[string]*Table
+	byID   map[uint32]*Table
+	dict   Dictionary
+
+	// ndbs is indexed by the Ndb number in transaction ids; the receive
+	// goroutines load it without a lock.
+	ndbs    atomic.Pointer[[]*Ndb]
+	ndbMu   sync.Mutex
+	freeNdb []uint16
+	rr      atomic.Uint32
+	conn    [4]atomic.Uint64 // bitmap of connected data nodes
+	connAt  atomic.Int64     // when conn was refreshed (UnixNano)
+	closed  atomic.Bool
+}
+
+// ConnectDirect connects to data nodes without a management node (tests,
+// benchmarks): opts names the API node id, the data nodes and either their
+// TCP addresses or an in-process network.
+func ConnectDirect(ctx context.Context, opts Options) (*Cluster, error) {
+	if opts.NodeID == 0 || opts.NodeID > signal.MaxNodeID {
+		return nil, fmt.Errorf("ndbapi: ConnectDirect needs an API NodeID in 1..%d, got %d", signal.MaxNodeID, opts.NodeID)
+	}
+	if len(opts.DataNodes) == 0 {
+		return nil, errors.New("ndbapi: ConnectDirect needs DataNodes")
+	}
+	c, err := newCluster(opts, opts.NodeID)
+	if err != nil {
+		return nil, err
+	}
+	if err := c.start(); err != nil {
+		return nil, err
+	}
+	if err := c.WaitReady(ctx, opts.WaitNodes); err != nil {
+		c.Close()
+		return nil, err
+	}
+	return c, nil
+}
+
+// Connect joins the cluster through the management servers of an
+// NDB-style connect string ("host:1186,host2:1186") as an API node, learns
+// the data nodes from the configuration (and the ports that data nodes
+// with ServerPort=0 published), dials them and waits until WaitNodes of
+// them are connected. The transporter redials lost data nodes by itself.
+func Connect(ctx context.Context, connectString string, opts Options) (*Cluster, error) {
+	m, err := client.Join(ctx, connectString, client.NodeOptions{Options: opts.Client, Type: mgmapi.TypeAPI, NodeID: uint32(opts.NodeID)})
+	if err != nil {
+		return nil, fmt.Errorf("ndbapi: join %s: %w", connectString, err)
+	}
+	cfg, _ := m.Config()
+	opts.DataNodes, err = dataNodeAddrs(ctx, m, cfg)
+	if err != nil {
+		m.Close()
+		return nil, err
+	}
+	if cfg.Cluster.NoOfReplicas > 0 {
+		opts.NoOfReplicas = cfg.Cluster.NoOfReplicas
+	}
+	if cfg.Cluster.PartitionsPerNode > 0 {
+		opts.PartitionsPerNode = cfg.Cluster.PartitionsPerNode
+	}
+	if cfg.Cluster.HeartbeatIntervalDbApi > 0 {
+		opts.TCP.HeartbeatInterval = cfg.Cluster.HeartbeatIntervalDbApi
+	}
+	opts.Network = nil
+	c, err := newCluster(opts, signal.NodeID(m.ID()))
+	if err != nil {
+		m.Close()
+		return nil, err
+	}
+	c.mgm = m
+	if err := c.start(); err != nil {
+		m.Close()
+		return nil, err
+	}
+	if err := c.WaitReady(ctx, opts.WaitNodes); err != nil {
+		c.Close()
+		return nil, err
+	}
+	m.ReportState(ctx, mgmapi.StatusStarted, 0)
+	return c, nil
+}
+
+// dataNodeAddrs lists the configured data nodes with their transporter
+// addresses: HostName:ServerPort, or for ServerPort=0 the port the data
+// node published in its heartbeats (waiting until each has).
+func dataNodeAddrs(ctx context.Context, m *client.Node, cfg *config.Config) ([]DataNode, error) {
+	out := make([]DataNode, len(cfg.DataNodes))
+	missing := 0
+	for i, d := range cfg.DataNodes {
+		out[i].ID = signal.NodeID(d.NodeID)
+		if d.ServerPort != 0 {
+			out[i].Addr = net.JoinHostPort(d.HostName, strconv.Itoa(d.ServerPort))
+		} else {
+			missing++
+		}
+	}
+	for missing > 0 {
+		st, err := m.Conn().Status(ctx)
+		if err == nil {
+			for _, ni := range st.Nodes {
+				for i := range out {
+					if out[i].Addr != "" || uint32(out[i].ID) != ni.NodeID || ni.Port == 0 {
+						continue
+					}
+					host := ni.ConfigHost
+					if host == "" {
+						host = ni.Host
+					}
+					out[i].Addr = net.JoinHostPort(host, strconv.Itoa(int(ni.Port)))
+					missing--
+				}
+			}
+		}
+		if missing == 0 {
+			break
+		}
+		select {
+		case <-ctx.Done():
+			return nil, fmt.Errorf("ndbapi: %d data nodes with ServerPort=0 have not published their port: %w", missing, ctx.Err())
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+	return out, nil
+}
+
+func newCluster(opts Options, self signal.NodeID) (*Cluster, error) {
+	d := DefaultOptions()
+	if opts.TransactionTimeout <= 0 {
+		opts.TransactionTimeout = d.TransactionTimeout
+	}
+	if opts.MaxTransactions <= 0 {
+		opts.MaxTransactions = d.MaxTransactions
+	}
+	if opts.MaxTransactions > 1<<16 {
+		return nil, fmt.Errorf("ndbapi: MaxTransactions %d above %d", opts.MaxTransactions, 1<<16)
+	}
+	if opts.PartitionsPerNode <= 0 {
+		opts.PartitionsPerNode = d.PartitionsPerNode
+	}
+	if opts.NoOfReplicas <= 0 {
+		opts.NoOfReplicas = min(d.NoOfReplicas, len(opts.DataNodes))
+	}
+	if opts.ReadyTimeout <= 0 {
+		opts.ReadyTimeout = d.ReadyTimeout
+	}
+	c := &Cluster{opts: opts, self: self, tables: map[string]*Table{}, byID: map[uint32]*Table{}, log: opts.Logger}
+	if c.log == nil {
+		c.log = slog.Default()
+	}
+	ids := make([]partition.NodeID, len(opts.DataNodes))
+	for i, dn := range opts.DataNodes {
+		c.nodes = append(c.nodes, dn.ID)
+		ids[i] = partition.NodeID(dn.ID)
+	}
+	var err error
+	if c.groups, err = partition.FormNodeGroups(ids, opts.NoOfReplicas); err != nil {
+		return nil, fmt.Errorf("ndbapi: data nodes: %w", err)
+	}
+	c.dict = localDictionary{c}
+	empty := []*Ndb{}
+	c.ndbs.Store(&empty)
+	return c, nil
+}
+
+func (c *Cluster) start() error {
+	var err error
+	if c.opts.Network != nil {
+		cfg := inproc.DefaultConfig()
+		cfg.Self, cfg.Receiver, cfg.Peers = c.self, c, slices.Clone(c.nodes)
+		cfg.Logger = c.opts.Logger
+		c.tr, err = c.opts.Network.Join(cfg)
+	} else {
+		cfg := c.opts.TCP
+		if cfg.SendBufferBytes == 0 {
+			cfg = tcp.DefaultConfig()
+		}
+		cfg.Self, cfg.DialOnly, cfg.Listen, cfg.Receiver = c.self, true, "", c
+		cfg.Peers = map[signal.NodeID]string{}
+		for _, d := range c.opts.DataNodes {
+			cfg.Peers[d.ID] = d.Addr
+		}
+		if cfg.Logger == nil {
+			cfg.Logger = c.log
+		}
+		c.tr, err = tcp.New(cfg)
+	}
+	if err != nil {
+		return fmt.Errorf("ndbapi: transporter: %w", err)
+	}
+	return nil
+}
+
+// NodeID is the API node's id.
+func (c *Cluster) NodeID() signal.NodeID { return c.self }
+
+// DataNodes lists the data node ids in node-group order.
+func (c *Cluster) DataNodes() []signal.NodeID { return slices.Clone(c.nodes) }
+
+// Connected reports which data nodes the transporter is connected to.
+func (c *Cluster) Connected() []signal.NodeID {
+	var out []signal.NodeID
+	for _, p := range c.tr.Peers() {
+		if p.State == transport.StateConnected {
+			out = append(out, p.Node)
+		}
+	}
+	return out
+}
+
+// isConnected reports whether data node n is connected, from a bitmap
+// refreshed from the transporter at most every connRefresh (Peers
+// allocates; this runs once per transaction).
+func (c *Cluster) isConnected(n signal.NodeID) bool {
+	now := time.Now().UnixNano()
+	if last := c.connAt.Load(); now-last > int64(connRefresh) && c.connAt.CompareAndSwap(last, now) {
+		var m [4]uint64
+		for _, p := range c.tr.Peers() {
+			if p.State == transport.StateConnected {
+				m[p.Node>>6&3] |= 1 << (p.Node & 63)
+			}
+		}
+		for i := range m {
+			c.conn[i].Store(m[i])
+		}
+	}
+	return c.conn[n>>6&3].Load()&(1<<(n&63)) != 0
+}
+
+// connRefresh bounds how stale the connected-nodes bitmap may be.
+const connRefresh = 2 * time.Millisecond
+
+// WaitReady waits until n data nodes (0: all) are connected, or
+// ReadyTimeout passes.
+func (c *Cluster) WaitReady(ctx context.Context, n int) error {
+	if n <= 0 || n > len(c.nodes) {
+		n = len(c.nodes)
+	}
+	deadline := time.Now().Add(c.opts.ReadyTimeout)
+	for {
+		got := len(c.Connected())
+		if got >= n {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("ndbapi: %d of %d data nodes connected after %v, want %d", got, len(c.nodes), c.opts.ReadyTimeout, n)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(5 * time.Millisecond):
+		}
+	}
+}
+
+// Close closes every Ndb's transport, leaves the management node and
+// stops the transporter.
+func (c *Cluster) Close() error {
+	if c.closed.Swap(true) {
+		return nil
+	}
+	err := c.tr.Close()
+	if c.mgm != nil {
+		err = errors.Join(err, c.mgm.Close())
+	}
+	return err
+}
+
+// SetDictionary replaces where Table looks up tables it does not know yet
+// (the management node's dictionary, once it serves one).
+func (c *Cluster) SetDictionary(d Dictionary) {
+	c.mu.Lock()
+	c.dict = d
+	c.mu.Unlock()
+}
+
+// localDictionary knows only the tables added with AddTable.
+type localDictionary struct{ c *Cluster }
+
+func (d localDictionary) Table(_ context.Context, name string) (*schema.Table, error) {
+	return nil, fmt.Errorf("%w: %s", ErrNoSuchTable, name)
+}
+
+// Table returns the named table, asking the dictionary when it is not
+// known yet.
+func (c *Cluster) Table(ctx context.Context, name string) (*Table, error) {
+	c.mu.Lock()
+	t, dict := c.tables[name], c.dict
+	c.mu.Unlock()
+	if t != nil {
+		return t, nil
+	}
+	def, err := dict.Table(ctx, name)
+	if err != nil {
+		return nil, err
+	}
+	return c.AddTable(def)
+}
+
+// AddTable makes a table known to the API, computing its distribution as
+// the data nodes do (see Fragments). The table must exist on the data
+// nodes with the same definition.
+func (c *Cluster) AddTable(def *schema.Table) (*Table, error) {
+	t, err := newTable(def, c.groups, Fragments(c.opts.PartitionsPerNode, len(c.nodes)))
+	if err != nil {
+		return nil, err
+	}
+	c.mu.Lock()
+	c.tables[def.Name] = t
+	c.byID[def.ID] = t
+	c.mu.Unlock()
+	return t, nil
+}
+
+// Frame routes TC's replies to the Ndb that owns the transaction
+// (transport.Receiver). It runs on the transporter's receive goroutine;
+// routing needs no lock: the Ndb number is in the transaction id.
+func (c *Cluster) Frame(from signal.NodeID, f *signal.Frame) {
+	ndbs := *c.ndbs.Load()
+	var v signal.View
+	for f.NextView(&v) {
+		trans := v.TransID()
+		if signal.NodeID(trans>>48) != c.self {
+			continue
+		}
+		i := int(uint16(trans >> 32))
+		if i >= len(ndbs) || ndbs[i] == nil {
+			continue
+		}
+		ndbs[i].in.deliver(from, &v)
+	}
+}
+
+var _ transport.Receiver = (*Cluster)(nil)
+
+// chooseTC picks the data node whose TC runs a transaction: the primary
+// of the hinted fragment when connected, else the next connected node.
+func (c *Cluster) chooseTC(prefer signal.NodeID) (signal.NodeID, bool) {
+	if prefer != 0 && c.isConnected(prefer) {
+		return prefer, true
+	}
+	start := int(c.rr.Add(1))
+	for i := range c.nodes {
+		n := c.nodes[(start+i)%len(c.nodes)]
+		if c.isConnected(n) {
+			return n, true
+		}
+	}
+	return 0, false
+}

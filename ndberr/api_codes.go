@@ -1,0 +1,17 @@
+package ndberr
+
+// Codes the API (ndbapi) raises itself, NDB's 4xxx range, with NDB's
+// numbers and classifications.
+var (
+	// ErrTCTimeout: the transaction coordinator did not answer within the
+	// API's time-out; the transaction may or may not have committed.
+	ErrTCTimeout = def(4012, ClassUnknownResult, "Request ndbd time-out, maybe due to high load or communication problems")
+	// ErrClusterUnavailable: no data node to run the transaction is
+	// connected; nothing was sent.
+	ErrClusterUnavailable = def(4009, ClassNodeRecovery, "Cluster Failure")
+	// ErrSendFailed: the request could not be handed to the data node (its
+	// send buffer is full or the connection dropped); nothing was sent.
+	ErrSendFailed = def(4035, ClassNodeRecovery, "Cluster temporary unavailable")
+	// ErrAPIUsage: the API was called in a way it does not support.
+	ErrAPIUsage = def(4200, ClassApplication, "Status Error when defining an operation")
+)

@@ -14,4 +14,7 @@ var (
 	ErrSendFailed = def(4035, ClassNodeRecovery, "Cluster temporary unavailable")
 	// ErrAPIUsage: the API was called in a way it does not support.
 	ErrAPIUsage = def(4200, ClassApplication, "Status Error when defining an operation")
+	// ErrTxAborted: TC was asked to commit a transaction it no longer
+	// knows: it was aborted, and the reason was reported before.
+	ErrTxAborted = def(4350, ClassApplication, "Transaction already aborted")
 )

@@ -59,6 +59,10 @@ type txOp struct {
 	table   uint32
 	uniques bool       // a write of a table with unique indexes: LQH returns its images
 	index   *indexWork // kindIndexLookup: the operation to run on the base row
+	// triggers counts a write's index maintenance operations not yet
+	// prepared; parent is a trigger's write.
+	triggers int
+	parent   uint32
 }
 
 // opKind tells the API's own operations from those TC adds for them.
@@ -321,10 +325,17 @@ func (t *TC) lqhKeyConf(env block.Env, s *signal.Signal) {
 	case op.kind == kindIndexLookup:
 		t.indexLookupDone(env, s, x, op)
 	case op.kind == kindTrigger:
+		t.triggerPrepared(env, s.TransID, x, op.parent)
 	case op.uniques:
-		o := *op // triggers append to x.ops
-		t.send(env, gsn.TCKEYCONF, x.api, s.TransID, []uint32{o.apiID}, nil)
-		t.fireTriggers(env, s, x, &o)
+		// The API hears of the write once its unique indexes are in step
+		// too, so a NoCommit execute never reports success for a write
+		// whose index maintenance then fails.
+		o, idx := *op, s.Words[0] // triggers append to x.ops
+		if n := t.fireTriggers(env, s, x, &o, idx); n > 0 {
+			x.ops[idx].triggers = n
+		} else if x.state == txPreparing {
+			t.send(env, gsn.TCKEYCONF, x.api, s.TransID, []uint32{o.apiID}, nil)
+		}
 	default:
 		t.send(env, gsn.TCKEYCONF, x.api, s.TransID, []uint32{op.apiID}, s.Section(0))
 	}
@@ -512,8 +523,10 @@ func (t *TC) abortDone(env block.Env, trans uint64, x *tx) {
 // commitReq commits a transaction whose operations were all sent.
 func (t *TC) commitReq(env block.Env, s *signal.Signal) {
 	x := t.txs[s.TransID]
-	if x == nil { // nothing was done: an empty transaction commits at once
-		t.send(env, gsn.TCCOMMITCONF, s.Sender, s.TransID, []uint32{0, 0}, nil)
+	if x == nil {
+		// Unknown: aborted and forgotten (its reason was reported), or never
+		// started. Never answer success for what may not have committed.
+		t.send(env, gsn.TCROLLBACKREP, s.Sender, s.TransID, []uint32{uint32(ndberr.ErrTxAborted.Code)}, nil)
 		return
 	}
 	if x.state != txPreparing {

@@ -115,19 +115,21 @@ func (t *TC) indexLookupDone(env block.Env, s *signal.Signal, x *tx, op *txOp) {
 }
 
 // fireTriggers keeps the unique indexes of a written row in step: s0 and
-// s1 of the LQHKEYCONF are the row before and after the write.
-func (t *TC) fireTriggers(env block.Env, s *signal.Signal, x *tx, op *txOp) {
+// s1 of the LQHKEYCONF are the row before and after the write (operation
+// idx). It returns how many maintenance operations it started.
+func (t *TC) fireTriggers(env block.Env, s *signal.Signal, x *tx, op *txOp, idx uint32) int {
 	base, ok := t.cfg.Distribution().Table(op.table)
 	if !ok {
-		return
+		return 0
 	}
+	fired := 0
 	before, after := s.Section(0), s.Section(1)
 	for _, u := range base.Uniques {
 		ui, err := t.uniqueIndex(base, u)
 		hidden, ok := t.cfg.Distribution().Table(u.Hidden)
 		if err != nil || !ok {
 			t.abortTx(env, s.TransID, x, ndberr.ErrInternal.Code, int64(op.apiID))
-			return
+			return 0
 		}
 		var oldKey, newRow []byte
 		oldOK, newOK := false, false
@@ -142,12 +144,27 @@ func (t *TC) fireTriggers(env block.Env, s *signal.Signal, x *tx, op *txOp) {
 		}
 		if oldOK {
 			h := partition.Hash(oldKey)
-			t.sendKeyOp(env, s.TransID, x, txOp{apiID: op.apiID, op: gsn.OpDelete, kind: kindTrigger}, hidden, h, [][]byte{oldKey})
+			t.sendKeyOp(env, s.TransID, x, txOp{apiID: op.apiID, op: gsn.OpDelete, kind: kindTrigger, parent: idx}, hidden, h, [][]byte{oldKey})
+			fired++
 		}
 		if newOK {
 			h := partition.Hash(newRow[:ui.Hidden.KeySize])
-			t.sendKeyOp(env, s.TransID, x, txOp{apiID: op.apiID, op: gsn.OpInsert, kind: kindTrigger}, hidden, h, [][]byte{newRow})
+			t.sendKeyOp(env, s.TransID, x, txOp{apiID: op.apiID, op: gsn.OpInsert, kind: kindTrigger, parent: idx}, hidden, h, [][]byte{newRow})
+			fired++
 		}
+	}
+	return fired
+}
+
+// triggerPrepared counts a maintenance operation of write parent as
+// prepared, and answers the API for the write when it was the last.
+func (t *TC) triggerPrepared(env block.Env, trans uint64, x *tx, parent uint32) {
+	if int(parent) >= len(x.ops) {
+		return
+	}
+	p := &x.ops[parent]
+	if p.triggers--; p.triggers == 0 {
+		t.send(env, gsn.TCKEYCONF, x.api, trans, []uint32{p.apiID}, nil)
 	}
 }
 

@@ -193,6 +193,9 @@ func Connect(ctx context.Context, connectString string, opts Options) (*Cluster,
 		return nil, err
 	}
 	c.mgm = m
+	if _, local := c.dict.(localDictionary); local {
+		c.dict = mgmDictionary{m.Conn()}
+	}
 	if err := c.start(); err != nil {
 		m.Close()
 		return nil, err

@@ -24,6 +24,7 @@ func commands() []command {
 		{"mgmd", "run a management server: config, node ids, management API (etcd embedded or external)", runMgmd},
 		{"datanode", "run a data node: joins the management servers, holds fragment replicas in memory", runDatanode},
 		{"mgm", "the management client: SHOW, ALL STATUS, <id> STOP|START|RESTART, SHUTDOWN, ...", runMgm},
+		{"bench", "run a benchmark: flexasync (NDB's flexAsynch)", runBench},
 		{"version", "print the version", func([]string, io.Writer, io.Writer) error {
 			fmt.Println("gondb", version)
 			return nil

@@ -317,6 +317,17 @@ func testDemo(t *testing.T, bin string) {
 		mustContain(t, "SHOW", gondbMgm(t, bin, m[1], "SHOW"),
 			"id=1\t@127.0.0.1  (gondb-dev, Nodegroup: 0, *)\n", "id=2\t@127.0.0.1  (gondb-dev, Nodegroup: 0)\n",
 			"id=49\t@127.0.0.1  (gondb-dev)\n")
+		// flexAsync against the demo's cluster, through the management
+		// server: every phase runs and every read is checked.
+		fa := exec.Command(bin, "bench", "flexasync", "-c", m[1], "-t", "2", "-p", "16", "-a", "5", "--transactions", "200", "--json")
+		var faOut, faErr strings.Builder
+		fa.Stdout, fa.Stderr = &faOut, &faErr
+		if err := fa.Run(); err != nil {
+			t.Fatalf("gondb bench flexasync -c %s: %v\n%s\n%s", m[1], err, faOut.String(), faErr.String())
+		}
+		if n := strings.Count(faOut.String(), `"errors":0`); n != 5 {
+			t.Fatalf("flexasync printed %d error-free phases, want 5:\n%s", n, faOut.String())
+		}
 		if code := demo.stop(t, os.Interrupt); code != 0 {
 			t.Fatalf("demo exited %d on SIGINT", code)
 		}

@@ -196,27 +196,11 @@ type TableEventReceiver interface {
 	Recv() (*TableEvent, error)
 }
 
-type tableEventClientStream struct{ grpc.ClientStream }
-
-func (s tableEventClientStream) Recv() (*TableEvent, error) {
-	e := new(TableEvent)
-	if err := s.RecvMsg(e); err != nil {
-		return nil, err
-	}
-	return e, nil
-}
-
 // WatchTables opens a table event stream; cancel ctx to end it.
 func (c *Client) WatchTables(ctx context.Context, r *WatchTablesRequest, o ...grpc.CallOption) (TableEventReceiver, error) {
-	cs, err := c.cc.NewStream(ctx, &watchTablesDesc, "/"+DictionaryServiceName+"/"+MethodWatchTables, o...)
+	s, err := openStream[TableEvent](ctx, c, &watchTablesDesc, "/"+DictionaryServiceName+"/"+MethodWatchTables, r, o)
 	if err != nil {
 		return nil, err
 	}
-	if err := cs.SendMsg(r); err != nil {
-		return nil, err
-	}
-	if err := cs.CloseSend(); err != nil {
-		return nil, err
-	}
-	return tableEventClientStream{cs}, nil
+	return s, nil
 }

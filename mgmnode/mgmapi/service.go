@@ -251,27 +251,38 @@ type EventReceiver interface {
 	Recv() (*Event, error)
 }
 
-type eventClientStream struct{ grpc.ClientStream }
+// recvStream is the client side of a server stream of T messages.
+type recvStream[T any] struct{ grpc.ClientStream }
 
-func (s eventClientStream) Recv() (*Event, error) {
-	e := new(Event)
+func (s recvStream[T]) Recv() (*T, error) {
+	e := new(T)
 	if err := s.RecvMsg(e); err != nil {
 		return nil, err
 	}
 	return e, nil
 }
 
-// Subscribe opens the node's event stream; cancel ctx to end it.
-func (c *Client) Subscribe(ctx context.Context, r *NodeRef, o ...grpc.CallOption) (EventReceiver, error) {
-	cs, err := c.cc.NewStream(ctx, &subscribeDesc, "/"+ServiceName+"/"+MethodSubscribe, o...)
+// openStream opens a server stream, sends its one request and closes the
+// sending side.
+func openStream[T any](ctx context.Context, c *Client, desc *grpc.StreamDesc, method string, req any, o []grpc.CallOption) (*recvStream[T], error) {
+	cs, err := c.cc.NewStream(ctx, desc, method, o...)
 	if err != nil {
 		return nil, err
 	}
-	if err := cs.SendMsg(r); err != nil {
+	if err := cs.SendMsg(req); err != nil {
 		return nil, err
 	}
 	if err := cs.CloseSend(); err != nil {
 		return nil, err
 	}
-	return eventClientStream{cs}, nil
+	return &recvStream[T]{cs}, nil
+}
+
+// Subscribe opens the node's event stream; cancel ctx to end it.
+func (c *Client) Subscribe(ctx context.Context, r *NodeRef, o ...grpc.CallOption) (EventReceiver, error) {
+	s, err := openStream[Event](ctx, c, &subscribeDesc, "/"+ServiceName+"/"+MethodSubscribe, r, o)
+	if err != nil {
+		return nil, err
+	}
+	return s, nil
 }

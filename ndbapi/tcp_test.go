@@ -137,4 +137,3 @@ func BenchmarkNdbapiInsert(b *testing.B) {
 		benchPK(b, connectTCP(b, nd.Addr()), true)
 	})
 }
-

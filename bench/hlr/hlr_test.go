@@ -33,7 +33,7 @@ func (d *memDriver) Load(_ context.Context, n uint64, progress func(uint64)) err
 }
 
 func (d *memDriver) NewWorker(context.Context, int) (Worker, error) { return d, nil }
-func (d *memDriver) Close() error                                 { return nil }
+func (d *memDriver) Close() error                                   { return nil }
 
 func (d *memDriver) Run(_ context.Context, txs []Tx, done func(int, time.Duration, error)) error {
 	for i, tx := range txs {

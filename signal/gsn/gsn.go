@@ -200,7 +200,6 @@ const (
 // IsWrite reports whether op changes data (and so runs on every replica).
 func IsWrite(op uint32) bool { return op >= OpInsert && op <= OpDelete }
 
-
 // MaxReplicas bounds a chain carried in LQHKEYREQ and COMMIT: NoOfReplicas
 // (at most 4) for ordinary tables, every data node for fully replicated
 // ones (LQHKEYREQ's 10 fixed words plus the chain fit in MaxWords).

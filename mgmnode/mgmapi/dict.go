@@ -113,24 +113,6 @@ type TableEventStream interface {
 	Send(*TableEvent) error
 }
 
-func dictUnary[Req, Rep any](name string, call func(DictionaryService, context.Context, *Req) (*Rep, error)) grpc.MethodDesc {
-	full := "/" + DictionaryServiceName + "/" + name
-	return grpc.MethodDesc{
-		MethodName: name,
-		Handler: func(srv any, ctx context.Context, dec func(any) error, ic grpc.UnaryServerInterceptor) (any, error) {
-			req := new(Req)
-			if err := dec(req); err != nil {
-				return nil, err
-			}
-			if ic == nil {
-				return call(srv.(DictionaryService), ctx, req)
-			}
-			return ic(ctx, req, &grpc.UnaryServerInfo{Server: srv, FullMethod: full},
-				func(ctx context.Context, r any) (any, error) { return call(srv.(DictionaryService), ctx, r.(*Req)) })
-		},
-	}
-}
-
 type tableEventServerStream struct{ grpc.ServerStream }
 
 func (s tableEventServerStream) Send(e *TableEvent) error { return s.SendMsg(e) }
@@ -139,10 +121,10 @@ var dictionaryDesc = grpc.ServiceDesc{
 	ServiceName: DictionaryServiceName,
 	HandlerType: (*DictionaryService)(nil),
 	Methods: []grpc.MethodDesc{
-		dictUnary(MethodCreateTable, DictionaryService.CreateTable),
-		dictUnary(MethodDropTable, DictionaryService.DropTable),
-		dictUnary(MethodGetTable, DictionaryService.GetTable),
-		dictUnary(MethodListTables, DictionaryService.ListTables),
+		unary(DictionaryServiceName, MethodCreateTable, DictionaryService.CreateTable),
+		unary(DictionaryServiceName, MethodDropTable, DictionaryService.DropTable),
+		unary(DictionaryServiceName, MethodGetTable, DictionaryService.GetTable),
+		unary(DictionaryServiceName, MethodListTables, DictionaryService.ListTables),
 	},
 	Streams: []grpc.StreamDesc{{
 		StreamName:    MethodWatchTables,
@@ -166,28 +148,20 @@ func RegisterDictionary(s *grpc.Server, impl DictionaryService) {
 	s.RegisterService(&dictionaryDesc, impl)
 }
 
-func invokeDict[Req, Rep any](c *Client, ctx context.Context, name string, req *Req, opts []grpc.CallOption) (*Rep, error) {
-	rep := new(Rep)
-	if err := c.cc.Invoke(ctx, "/"+DictionaryServiceName+"/"+name, req, rep, opts...); err != nil {
-		return nil, err
-	}
-	return rep, nil
-}
-
 func (c *Client) CreateTable(ctx context.Context, r *CreateTableRequest, o ...grpc.CallOption) (*TableReply, error) {
-	return invokeDict[CreateTableRequest, TableReply](c, ctx, MethodCreateTable, r, o)
+	return invoke[CreateTableRequest, TableReply](c, ctx, DictionaryServiceName, MethodCreateTable, r, o)
 }
 
 func (c *Client) DropTable(ctx context.Context, r *DropTableRequest, o ...grpc.CallOption) (*TableReply, error) {
-	return invokeDict[DropTableRequest, TableReply](c, ctx, MethodDropTable, r, o)
+	return invoke[DropTableRequest, TableReply](c, ctx, DictionaryServiceName, MethodDropTable, r, o)
 }
 
 func (c *Client) GetTable(ctx context.Context, r *GetTableRequest, o ...grpc.CallOption) (*TableReply, error) {
-	return invokeDict[GetTableRequest, TableReply](c, ctx, MethodGetTable, r, o)
+	return invoke[GetTableRequest, TableReply](c, ctx, DictionaryServiceName, MethodGetTable, r, o)
 }
 
 func (c *Client) ListTables(ctx context.Context, r *ListTablesRequest, o ...grpc.CallOption) (*ListTablesReply, error) {
-	return invokeDict[ListTablesRequest, ListTablesReply](c, ctx, MethodListTables, r, o)
+	return invoke[ListTablesRequest, ListTablesReply](c, ctx, DictionaryServiceName, MethodListTables, r, o)
 }
 
 // TableEventReceiver is the client side of WatchTables.

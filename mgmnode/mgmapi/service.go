@@ -66,8 +66,10 @@ type EventStream interface {
 	Send(*Event) error
 }
 
-func unary[Req, Rep any](name string, call func(Service, context.Context, *Req) (*Rep, error)) grpc.MethodDesc {
-	full := "/" + ServiceName + "/" + name
+// unary is the method descriptor of a unary call of service S (Service or
+// DictionaryService) named service/name.
+func unary[S, Req, Rep any](service, name string, call func(S, context.Context, *Req) (*Rep, error)) grpc.MethodDesc {
+	full := "/" + service + "/" + name
 	return grpc.MethodDesc{
 		MethodName: name,
 		Handler: func(srv any, ctx context.Context, dec func(any) error, ic grpc.UnaryServerInterceptor) (any, error) {
@@ -76,10 +78,10 @@ func unary[Req, Rep any](name string, call func(Service, context.Context, *Req) 
 				return nil, err
 			}
 			if ic == nil {
-				return call(srv.(Service), ctx, req)
+				return call(srv.(S), ctx, req)
 			}
 			return ic(ctx, req, &grpc.UnaryServerInfo{Server: srv, FullMethod: full},
-				func(ctx context.Context, r any) (any, error) { return call(srv.(Service), ctx, r.(*Req)) })
+				func(ctx context.Context, r any) (any, error) { return call(srv.(S), ctx, r.(*Req)) })
 		},
 	}
 }
@@ -92,17 +94,17 @@ var serviceDesc = grpc.ServiceDesc{
 	ServiceName: ServiceName,
 	HandlerType: (*Service)(nil),
 	Methods: []grpc.MethodDesc{
-		unary(MethodAllocNodeID, Service.AllocNodeID),
-		unary(MethodFetchConfig, Service.FetchConfig),
-		unary(MethodSetConfig, Service.SetConfig),
-		unary(MethodReportState, Service.ReportState),
-		unary(MethodHeartbeat, Service.Heartbeat),
-		unary(MethodRelease, Service.Release),
-		unary(MethodStatus, Service.Status),
-		unary(MethodCommand, Service.Command),
-		unary(MethodShutdown, Service.Shutdown),
-		unary(MethodClusterLog, Service.ClusterLog),
-		unary(MethodArbitrate, Service.Arbitrate),
+		unary(ServiceName, MethodAllocNodeID, Service.AllocNodeID),
+		unary(ServiceName, MethodFetchConfig, Service.FetchConfig),
+		unary(ServiceName, MethodSetConfig, Service.SetConfig),
+		unary(ServiceName, MethodReportState, Service.ReportState),
+		unary(ServiceName, MethodHeartbeat, Service.Heartbeat),
+		unary(ServiceName, MethodRelease, Service.Release),
+		unary(ServiceName, MethodStatus, Service.Status),
+		unary(ServiceName, MethodCommand, Service.Command),
+		unary(ServiceName, MethodShutdown, Service.Shutdown),
+		unary(ServiceName, MethodClusterLog, Service.ClusterLog),
+		unary(ServiceName, MethodArbitrate, Service.Arbitrate),
 	},
 	Streams: []grpc.StreamDesc{{
 		StreamName:    MethodSubscribe,
@@ -193,56 +195,57 @@ type Client struct{ cc grpc.ClientConnInterface }
 // NewClient wraps cc.
 func NewClient(cc grpc.ClientConnInterface) *Client { return &Client{cc: cc} }
 
-func invoke[Req, Rep any](c *Client, ctx context.Context, name string, req *Req, opts []grpc.CallOption) (*Rep, error) {
+// invoke calls unary method service/name.
+func invoke[Req, Rep any](c *Client, ctx context.Context, service, name string, req *Req, opts []grpc.CallOption) (*Rep, error) {
 	rep := new(Rep)
-	if err := c.cc.Invoke(ctx, "/"+ServiceName+"/"+name, req, rep, opts...); err != nil {
+	if err := c.cc.Invoke(ctx, "/"+service+"/"+name, req, rep, opts...); err != nil {
 		return nil, err
 	}
 	return rep, nil
 }
 
 func (c *Client) AllocNodeID(ctx context.Context, r *AllocNodeIDRequest, o ...grpc.CallOption) (*AllocNodeIDReply, error) {
-	return invoke[AllocNodeIDRequest, AllocNodeIDReply](c, ctx, MethodAllocNodeID, r, o)
+	return invoke[AllocNodeIDRequest, AllocNodeIDReply](c, ctx, ServiceName, MethodAllocNodeID, r, o)
 }
 
 func (c *Client) FetchConfig(ctx context.Context, r *FetchConfigRequest, o ...grpc.CallOption) (*ConfigReply, error) {
-	return invoke[FetchConfigRequest, ConfigReply](c, ctx, MethodFetchConfig, r, o)
+	return invoke[FetchConfigRequest, ConfigReply](c, ctx, ServiceName, MethodFetchConfig, r, o)
 }
 
 func (c *Client) SetConfig(ctx context.Context, r *SetConfigRequest, o ...grpc.CallOption) (*ConfigReply, error) {
-	return invoke[SetConfigRequest, ConfigReply](c, ctx, MethodSetConfig, r, o)
+	return invoke[SetConfigRequest, ConfigReply](c, ctx, ServiceName, MethodSetConfig, r, o)
 }
 
 func (c *Client) ReportState(ctx context.Context, r *StateReport, o ...grpc.CallOption) (*Empty, error) {
-	return invoke[StateReport, Empty](c, ctx, MethodReportState, r, o)
+	return invoke[StateReport, Empty](c, ctx, ServiceName, MethodReportState, r, o)
 }
 
 func (c *Client) Heartbeat(ctx context.Context, r *HeartbeatRequest, o ...grpc.CallOption) (*HeartbeatReply, error) {
-	return invoke[HeartbeatRequest, HeartbeatReply](c, ctx, MethodHeartbeat, r, o)
+	return invoke[HeartbeatRequest, HeartbeatReply](c, ctx, ServiceName, MethodHeartbeat, r, o)
 }
 
 func (c *Client) Release(ctx context.Context, r *NodeRef, o ...grpc.CallOption) (*Empty, error) {
-	return invoke[NodeRef, Empty](c, ctx, MethodRelease, r, o)
+	return invoke[NodeRef, Empty](c, ctx, ServiceName, MethodRelease, r, o)
 }
 
 func (c *Client) Status(ctx context.Context, r *StatusRequest, o ...grpc.CallOption) (*StatusReply, error) {
-	return invoke[StatusRequest, StatusReply](c, ctx, MethodStatus, r, o)
+	return invoke[StatusRequest, StatusReply](c, ctx, ServiceName, MethodStatus, r, o)
 }
 
 func (c *Client) Command(ctx context.Context, r *CommandRequest, o ...grpc.CallOption) (*CommandReply, error) {
-	return invoke[CommandRequest, CommandReply](c, ctx, MethodCommand, r, o)
+	return invoke[CommandRequest, CommandReply](c, ctx, ServiceName, MethodCommand, r, o)
 }
 
 func (c *Client) Shutdown(ctx context.Context, r *ShutdownRequest, o ...grpc.CallOption) (*ShutdownReply, error) {
-	return invoke[ShutdownRequest, ShutdownReply](c, ctx, MethodShutdown, r, o)
+	return invoke[ShutdownRequest, ShutdownReply](c, ctx, ServiceName, MethodShutdown, r, o)
 }
 
 func (c *Client) ClusterLog(ctx context.Context, r *ClusterLogRequest, o ...grpc.CallOption) (*ClusterLogReply, error) {
-	return invoke[ClusterLogRequest, ClusterLogReply](c, ctx, MethodClusterLog, r, o)
+	return invoke[ClusterLogRequest, ClusterLogReply](c, ctx, ServiceName, MethodClusterLog, r, o)
 }
 
 func (c *Client) Arbitrate(ctx context.Context, r *ArbitrateRequest, o ...grpc.CallOption) (*ArbitrateReply, error) {
-	return invoke[ArbitrateRequest, ArbitrateReply](c, ctx, MethodArbitrate, r, o)
+	return invoke[ArbitrateRequest, ArbitrateReply](c, ctx, ServiceName, MethodArbitrate, r, o)
 }
 
 // EventReceiver is the client side of a subscription.

@@ -8,6 +8,7 @@ import (
 	"net"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -94,13 +95,15 @@ func DefaultTestOptions() Options {
 	return o
 }
 
-// Dictionary is where the API learns tables. The first one is the
-// tables the application adds (Cluster.AddTable); a dictionary served by
-// the management node (create, drop, list, watch) plugs in here later.
-// Implementations are safe for concurrent use.
+// Dictionary is where the API learns tables: the management node's
+// dictionary for Connect, only the tables the application adds
+// (Cluster.AddTable) for ConnectDirect. Implementations are safe for
+// concurrent use.
 type Dictionary interface {
 	// Table returns the named table, or an error wrapping ErrNoSuchTable.
 	Table(ctx context.Context, name string) (*schema.Table, error)
+	// Tables lists every table (hidden index tables excluded).
+	Tables(ctx context.Context) ([]*schema.Table, error)
 }
 
 // ErrNoSuchTable: the dictionary does not know the table.
@@ -135,6 +138,9 @@ type Cluster struct {
 	conn    [4]atomic.Uint64 // bitmap of connected data nodes
 	connAt  atomic.Int64     // when conn was refreshed (UnixNano)
 	closed  atomic.Bool
+
+	dictChanges atomic.Uint64
+	stopWatch   context.CancelFunc
 }
 
 // ConnectDirect connects to data nodes without a management node (tests,
@@ -205,6 +211,9 @@ func Connect(ctx context.Context, connectString string, opts Options) (*Cluster,
 		return nil, err
 	}
 	m.ReportState(ctx, mgmapi.StatusStarted, 0)
+	wctx, cancel := context.WithCancel(context.Background())
+	c.stopWatch = cancel
+	go c.followDictionary(wctx, m.Conn())
 	return c, nil
 }
 
@@ -386,6 +395,9 @@ func (c *Cluster) Close() error {
 	if c.closed.Swap(true) {
 		return nil
 	}
+	if c.stopWatch != nil {
+		c.stopWatch()
+	}
 	err := c.tr.Close()
 	if c.mgm != nil {
 		err = errors.Join(err, c.mgm.Close())
@@ -406,6 +418,53 @@ type localDictionary struct{ c *Cluster }
 
 func (d localDictionary) Table(_ context.Context, name string) (*schema.Table, error) {
 	return nil, fmt.Errorf("%w: %s", ErrNoSuchTable, name)
+}
+
+func (d localDictionary) Tables(context.Context) ([]*schema.Table, error) {
+	d.c.mu.Lock()
+	defer d.c.mu.Unlock()
+	out := make([]*schema.Table, 0, len(d.c.tables))
+	for _, t := range d.c.tables {
+		out = append(out, t.Def)
+	}
+	return out, nil
+}
+
+// Tables lists the dictionary's tables, sorted by name, each with its
+// distribution; it refreshes what the API knows of them.
+func (c *Cluster) Tables(ctx context.Context) ([]*Table, error) {
+	c.mu.Lock()
+	dict := c.dict
+	c.mu.Unlock()
+	defs, err := dict.Tables(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*Table, 0, len(defs))
+	for _, def := range defs {
+		c.mu.Lock()
+		t := c.tables[def.Name]
+		c.mu.Unlock()
+		if t == nil || t.Def.ID != def.ID || t.Def.Version != def.Version {
+			if t, err = c.AddTable(def); err != nil {
+				return nil, err
+			}
+		}
+		out = append(out, t)
+	}
+	slices.SortFunc(out, func(a, b *Table) int { return strings.Compare(a.Def.Name, b.Def.Name) })
+	return out, nil
+}
+
+// forget drops a table from what the API knows, if it is still the
+// one with that id (a newer table of the same name stays).
+func (c *Cluster) forget(name string, id uint32) {
+	c.mu.Lock()
+	if t := c.tables[name]; t != nil && t.Def.ID == id {
+		delete(c.byID, t.Def.ID)
+		delete(c.tables, name)
+	}
+	c.mu.Unlock()
 }
 
 // Table returns the named table, asking the dictionary when it is not

@@ -100,6 +100,9 @@ func TestConnectThroughManagementNode(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if ts, err := c2.Tables(ctx); err != nil || len(ts) != 1 || ts[0].Name() != "subscribers" {
+		t.Fatalf("Tables: %v, err %v", ts, err)
+	}
 	ndb2, err := c2.NewNdb()
 	if err != nil {
 		t.Fatal(err)
@@ -148,5 +151,19 @@ func TestConnectThroughManagementNode(t *testing.T) {
 			t.Fatalf("read after drop: %v, want 723", err)
 		}
 		time.Sleep(20 * time.Millisecond)
+	}
+	// The second connection follows the dictionary: it forgets the
+	// dropped table, and lists none.
+	for c2.DictionaryChanges() == 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("the second connection saw no dictionary change")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if _, err := c2.Table(ctx, "subscribers"); !errors.Is(err, ndbapi.ErrNoSuchTable) {
+		t.Fatalf("second connection after drop: %v, want ErrNoSuchTable", err)
+	}
+	if ts, err := c2.Tables(ctx); err != nil || len(ts) != 0 {
+		t.Fatalf("Tables after drop: %d tables, err %v", len(ts), err)
 	}
 }

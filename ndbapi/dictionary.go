@@ -25,6 +25,46 @@ func (d mgmDictionary) Table(ctx context.Context, name string) (*schema.Table, e
 	return t, err
 }
 
+func (d mgmDictionary) Tables(ctx context.Context) ([]*schema.Table, error) {
+	return d.conn.Tables(ctx)
+}
+
+// followDictionary keeps the API's tables in step with the management
+// node's dictionary until the Cluster closes: a table dropped or changed
+// elsewhere is forgotten here, so the next Table call reads its new
+// definition (or fails with ErrNoSuchTable) instead of using a stale one.
+func (c *Cluster) followDictionary(ctx context.Context, conn *client.Conn) {
+	events, err := conn.WatchTables(ctx)
+	if err != nil {
+		c.log.Warn("ndbapi: cannot follow the dictionary", "err", err)
+		return
+	}
+	for ev := range events {
+		if ev.Table == nil {
+			continue
+		}
+		switch ev.Type {
+		case client.TableAltered, client.TableDropped:
+			c.forget(ev.Table.Name, ev.Table.ID)
+		case client.TableCreated:
+			// A table dropped and created again under the same name has
+			// a new id: the old one must not be used.
+			c.mu.Lock()
+			old := c.tables[ev.Table.Name]
+			c.mu.Unlock()
+			if old != nil && (old.Def.ID != ev.Table.ID || old.Def.Version != ev.Table.Version) {
+				c.forget(old.Def.Name, old.Def.ID)
+			}
+		}
+		c.dictChanges.Add(1)
+	}
+}
+
+// DictionaryChanges counts the dictionary changes this connection has
+// seen (tables created, changed or dropped anywhere in the cluster); a
+// caller that caches table lists can compare it to know when to refresh.
+func (c *Cluster) DictionaryChanges() uint64 { return c.dictChanges.Load() }
+
 // ErrNoDictionary: a schema operation on a connection without a management
 // node (ConnectDirect).
 var ErrNoDictionary = errors.New("ndbapi: schema operations need a connection through the management node (Connect)")
@@ -68,6 +108,7 @@ func (c *Cluster) DropTable(ctx context.Context, name string) error {
 		delete(c.tables, name)
 	}
 	c.mu.Unlock()
+	c.dictChanges.Add(1)
 	return nil
 }
 

@@ -44,15 +44,18 @@ type HandlerFunc func(env Env, s *signal.Signal)
 // embeds one, registers its handlers once at construction, and calls
 // Dispatch from Handle. The zero value is empty and ready.
 type Handlers struct {
-	byNumber map[signal.Number]HandlerFunc
+	// byNumber is indexed by signal number: every signal is dispatched
+	// through it, so a lookup is an index, not a hash. Signal numbers are
+	// small and dense (signal/gsn), so the slice stays short.
+	byNumber []HandlerFunc
 }
 
 // On registers fn for signal number n. Registering a number twice is a bug.
 func (h *Handlers) On(n signal.Number, fn HandlerFunc) {
-	if h.byNumber == nil {
-		h.byNumber = make(map[signal.Number]HandlerFunc)
+	for int(n) >= len(h.byNumber) {
+		h.byNumber = append(h.byNumber, nil)
 	}
-	if _, dup := h.byNumber[n]; dup {
+	if h.byNumber[n] != nil {
 		panic(fmt.Sprintf("block: handler for signal %d registered twice", n))
 	}
 	h.byNumber[n] = fn
@@ -61,9 +64,13 @@ func (h *Handlers) On(n signal.Number, fn HandlerFunc) {
 // Dispatch runs the handler for s.Number and reports whether there was one.
 // An unknown signal is the sender's bug or a newer peer; the caller logs it.
 func (h *Handlers) Dispatch(env Env, s *signal.Signal) bool {
-	fn, ok := h.byNumber[s.Number]
-	if ok {
-		fn(env, s)
+	if int(s.Number) >= len(h.byNumber) {
+		return false
 	}
-	return ok
+	fn := h.byNumber[s.Number]
+	if fn == nil {
+		return false
+	}
+	fn(env, s)
+	return true
 }

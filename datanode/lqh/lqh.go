@@ -18,11 +18,20 @@ import (
 type fragKey struct{ table, frag uint32 }
 
 // opKey names an operation record: its TC and the TC's operation index.
+// It is two 64-bit words with no padding, so Go's maps hash it as one
+// block of memory rather than field by field (it is looked up on every
+// signal of a key operation).
 type opKey struct {
-	tcNode signal.NodeID
-	trans  uint64
-	idx    uint32
+	trans uint64
+	tcIdx uint64 // TC node << 32 | operation index
 }
+
+func mkOpKey(tc signal.NodeID, trans uint64, idx uint32) opKey {
+	return opKey{trans: trans, tcIdx: uint64(tc)<<32 | uint64(idx)}
+}
+
+func (k opKey) tcNode() signal.NodeID { return signal.NodeID(k.tcIdx >> 32) }
+func (k opKey) idx() uint32           { return uint32(k.tcIdx) }
 
 // rowOp is one store operation record. Several operations of a
 // transaction on one row share it (the store joins them), so it is
@@ -39,7 +48,7 @@ type rowOp struct {
 
 type rowKey struct {
 	frag *store.Fragment
-	ref  store.OpRef
+	ref  uint64 // a store.OpRef, widened so the key has no padding (see opKey)
 }
 
 type opRec struct {
@@ -71,7 +80,7 @@ type waiter struct {
 
 type waitKey struct {
 	frag *store.Fragment
-	row  store.RowID
+	row  uint64 // a store.RowID, widened so the key has no padding (see opKey)
 }
 
 // LQH is one node's local query handler.
@@ -179,7 +188,7 @@ func (l *LQH) execKeyReq(env block.Env, s *signal.Signal, w *waiter) {
 		l.ref(env, r.tc, s.TransID, r.idx, ndberr.ErrNoSuchTable)
 		return
 	}
-	key := opKey{tcNode: r.tc.Node, trans: s.TransID, idx: r.idx}
+	key := mkOpKey(r.tc.Node, s.TransID, r.idx)
 	tx := store.TxID(s.TransID)
 	data := s.Section(0)
 	// TC keeps unique indexes in step from the row's images before and
@@ -231,7 +240,7 @@ func (l *LQH) execKeyReq(env block.Env, s *signal.Signal, w *waiter) {
 		err = ndberr.ErrBadAttribute
 	}
 	if errors.Is(err, store.ErrRowLocked) {
-		l.park(s, w, key, waitKey{f, f.LastConflict()})
+		l.park(s, w, key, waitKey{f, uint64(f.LastConflict())})
 		return
 	}
 	if err != nil {
@@ -285,7 +294,7 @@ var allColumns = schema.AllColumns(schema.MaxColumns)
 // joinRow returns the LQH record of store operation ref, shared by every
 // operation of the transaction on that row, with one more user.
 func (l *LQH) joinRow(f *store.Fragment, ref store.OpRef) *rowOp {
-	rk := rowKey{f, ref}
+	rk := rowKey{f, uint64(ref)}
 	ro := l.rows[rk]
 	if ro == nil {
 		if n := len(l.freeRows); n > 0 {
@@ -482,7 +491,7 @@ func (l *LQH) commit(env block.Env, s *signal.Signal) {
 		return
 	}
 	tc := tcOf(s)
-	key := opKey{tcNode: tc.Node, trans: s.TransID, idx: r.idx}
+	key := mkOpKey(tc.Node, s.TransID, r.idx)
 	if op := l.ops[key]; op != nil && !op.committed {
 		op.committed = true
 		l.closeScan(key)
@@ -495,7 +504,7 @@ func (l *LQH) commit(env block.Env, s *signal.Signal) {
 					panic(fmt.Sprintf("lqh node %d: commit of %x/%d: %v", l.node, s.TransID, r.idx, err))
 				}
 				l.finish(ro)
-				l.freed = append(l.freed, waitKey{ro.frag, row})
+				l.freed = append(l.freed, waitKey{ro.frag, uint64(row)})
 			}
 		})
 	}
@@ -516,7 +525,7 @@ func (l *LQH) wakeFreed(env block.Env) {
 // hand its OpRef to a new operation at once.
 func (l *LQH) finish(ro *rowOp) {
 	ro.done = true
-	delete(l.rows, rowKey{ro.frag, ro.ref})
+	delete(l.rows, rowKey{ro.frag, uint64(ro.ref)})
 }
 
 func (l *LQH) complete(env block.Env, s *signal.Signal) {
@@ -525,7 +534,7 @@ func (l *LQH) complete(env block.Env, s *signal.Signal) {
 		return
 	}
 	tc := tcOf(s)
-	l.dropOpRec(opKey{tcNode: tc.Node, trans: s.TransID, idx: r.idx})
+	l.dropOpRec(mkOpKey(tc.Node, s.TransID, r.idx))
 	l.passBack(env, s, r, gsn.COMPLETED)
 }
 
@@ -541,7 +550,7 @@ func (l *LQH) abort(env block.Env, s *signal.Signal) {
 		return
 	}
 	tc := signal.Address{Node: signal.NodeID(s.Words[3+n]), Block: gsn.BlockTC, Instance: uint16(s.Words[4+n])}
-	key := opKey{tcNode: tc.Node, trans: s.TransID, idx: idx}
+	key := mkOpKey(tc.Node, s.TransID, idx)
 	l.unpark(key)
 	l.closeScan(key)
 	if op := l.ops[key]; op != nil {
@@ -555,7 +564,7 @@ func (l *LQH) abort(env block.Env, s *signal.Signal) {
 					panic(fmt.Sprintf("lqh node %d: abort of %x/%d: %v", l.node, s.TransID, idx, err))
 				}
 				l.finish(ro)
-				l.freed = append(l.freed, waitKey{ro.frag, row})
+				l.freed = append(l.freed, waitKey{ro.frag, uint64(row)})
 			})
 		}
 		l.dropOpRec(key)

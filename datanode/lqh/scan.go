@@ -60,14 +60,14 @@ func (l *LQH) scanFragReq(env block.Env, s *signal.Signal) {
 	}
 	w := s.Words[:s.NumWords]
 	tc := signal.Address{Node: signal.NodeID(w[7]), Block: gsn.BlockTC, Instance: uint16(w[8])}
-	key := opKey{tcNode: tc.Node, trans: s.TransID, idx: w[2]}
+	key := mkOpKey(tc.Node, s.TransID, w[2])
 	sc := &scanRec{key: key, tc: tc, fragID: w[1], flags: w[3], batchRows: int(w[4]), batchBytes: int(w[5])}
 	if err := l.openScan(sc, w[0], w[6], s); err != nil {
-		l.scanRef(env, tc, s.TransID, key.idx, err)
+		l.scanRef(env, tc, s.TransID, key.idx(), err)
 		return
 	}
 	if _, dup := l.scans[key]; dup {
-		l.scanRef(env, tc, s.TransID, key.idx, ndberr.ErrInternal)
+		l.scanRef(env, tc, s.TransID, key.idx(), ndberr.ErrInternal)
 		return
 	}
 	l.scans[key] = sc
@@ -125,7 +125,7 @@ func (l *LQH) scanFragNext(env block.Env, s *signal.Signal) {
 	if s.NumWords < 4 {
 		return
 	}
-	key := opKey{tcNode: signal.NodeID(s.Words[2]), trans: s.TransID, idx: s.Words[0]}
+	key := mkOpKey(signal.NodeID(s.Words[2]), s.TransID, s.Words[0])
 	sc := l.scans[key]
 	if sc == nil || sc.parked {
 		return
@@ -205,7 +205,7 @@ func (l *LQH) runScan(env block.Env, sc *scanRec) {
 				sc.parked = true
 				sc.stale = true // the row may change before we get it
 				sc.settle(lastSent)
-				l.enqueue(&waiter{key: sc.key, scan: sc}, waitKey{f, f.LastConflict()})
+				l.enqueue(&waiter{key: sc.key, scan: sc}, waitKey{f, uint64(f.LastConflict())})
 				return
 			case err != nil: // deleted meanwhile
 				sc.pend = sc.pend[1:]
@@ -237,7 +237,7 @@ func (l *LQH) runScan(env block.Env, sc *scanRec) {
 		o.Number = gsn.SCAN_FRAGNEXT
 		o.Receiver = env.Self()
 		o.TransID = sc.key.trans
-		o.SetWords(sc.key.idx, 0, uint32(sc.key.tcNode), uint32(sc.tc.Instance))
+		o.SetWords(sc.key.idx(), 0, uint32(sc.key.tcNode()), uint32(sc.tc.Instance))
 		env.Send(o)
 		return
 	}
@@ -250,7 +250,7 @@ func (l *LQH) runScan(env block.Env, sc *scanRec) {
 	o.Number = gsn.SCAN_FRAGCONF
 	o.Receiver = sc.tc
 	o.TransID = sc.key.trans
-	o.SetWords(sc.key.idx, sc.fragID, flags, uint32(sc.nrows))
+	o.SetWords(sc.key.idx(), sc.fragID, flags, uint32(sc.nrows))
 	o.AddSection(sc.rows)
 	env.Send(o)
 	sc.rows, sc.nrows = sc.rows[:0], 0
@@ -311,5 +311,5 @@ func (l *LQH) scanRef(env block.Env, tc signal.Address, trans uint64, idx uint32
 
 // String names a scan in panics and logs.
 func (sc *scanRec) String() string {
-	return fmt.Sprintf("scan %x/%d of fragment %d", sc.key.trans, sc.key.idx, sc.fragID)
+	return fmt.Sprintf("scan %x/%d of fragment %d", sc.key.trans, sc.key.idx(), sc.fragID)
 }

@@ -107,9 +107,9 @@ var (
 // there are peers), then Start.
 type Scheduler struct {
 	cfg     Config
-	route   map[uint32]int // block key -> thread index
+	route   blockMap[int] // block instance -> thread index
 	threads []*thr
-	peers   map[signal.NodeID]*peerIn
+	peers   []*peerIn // by node id; nil: not a peer
 	tr      transport.Transporter
 	start   time.Time
 	started atomic.Bool
@@ -123,20 +123,20 @@ func New(cfg Config) (*Scheduler, error) {
 		return nil, err
 	}
 	c := cfg.withDefaults()
-	s := &Scheduler{cfg: c, route: map[uint32]int{}, peers: map[signal.NodeID]*peerIn{}}
+	s := &Scheduler{cfg: c, peers: make([]*peerIn, signal.MaxNodeID+1)}
 	for i, ts := range c.Threads {
-		t := &thr{s: s, idx: i, spec: ts, blocks: map[uint32]block.Block{}}
+		t := &thr{s: s, idx: i, spec: ts}
 		for _, b := range ts.Blocks {
-			s.route[blockKey(b.ID, b.Instance)] = i
-			t.blocks[blockKey(b.ID, b.Instance)] = b.Block
+			s.route.put(b.ID, b.Instance, i)
+			t.blocks.put(b.ID, b.Instance, b.Block)
 		}
 		s.threads = append(s.threads, t)
 	}
 	n := len(s.threads)
 	for _, t := range s.threads {
 		t.out = make([]*link, n)
-		t.remote = map[signal.NodeID]*signal.FrameWriter{}
-		t.remoteErr = map[signal.NodeID]error{}
+		t.remote = make([]*signal.FrameWriter, signal.MaxNodeID+1)
+		t.remoteErr = make([]error, signal.MaxNodeID+1)
 	}
 	// One link per ordered thread pair (self excluded): data t->u, buffers
 	// back u->t. The sender owns the writer; the receiver drains the ring.
@@ -270,15 +270,18 @@ type peerIn struct {
 // Frame routes each signal of a frame from a peer to its thread.
 func (r *receiver) Frame(from signal.NodeID, f *signal.Frame) {
 	s := (*Scheduler)(r)
-	p, ok := s.peers[from]
-	if !ok {
+	var p *peerIn
+	if int(from) < len(s.peers) {
+		p = s.peers[from]
+	}
+	if p == nil {
 		s.lost.Add(uint64(f.Header.Count))
 		return
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	for f.NextView(&p.v) {
-		u, ok := s.route[blockKey(p.v.Receiver().Block, p.v.Receiver().Instance)]
+		u, ok := s.route.get(p.v.Receiver().Block, p.v.Receiver().Instance)
 		if !ok {
 			s.lost.Add(1)
 			continue

@@ -16,14 +16,18 @@ type thr struct {
 	idx    int
 	spec   ThreadSpec
 	w      atomic.Pointer[thread.Worker]
-	blocks map[uint32]block.Block
+	blocks blockMap[block.Block]
 	in     []*link // inbound: from other threads, then from peers
 	out    []*link // outbound per thread index (nil for self)
-	remote map[signal.NodeID]*signal.FrameWriter
+	// remote holds the batch per destination node (by node id, created on
+	// first use); remoteNodes lists the nodes that have one.
+	remote      []*signal.FrameWriter
+	remoteNodes []signal.NodeID
 	// remoteErr holds, per node, the transporter's refusal of this round's
 	// batch (overloaded, not connected): later sends to that node in the
 	// round get it as a temporary error. Cleared at the next round.
-	remoteErr map[signal.NodeID]error
+	remoteErr  []error
+	remoteErrs int // entries set in remoteErr
 
 	// local holds signals to blocks on this thread; run swaps it with
 	// running so that signals sent while executing join the next pass.
@@ -49,8 +53,9 @@ const maxLocalPasses = 8
 // round is the thread's work loop body (thread.WorkerConfig.Round).
 func (t *thr) round(budget int) bool {
 	t.now = time.Since(t.s.start)
-	if len(t.remoteErr) > 0 {
+	if t.remoteErrs > 0 {
 		clear(t.remoteErr)
+		t.remoteErrs = 0
 	}
 	did := false
 	for _, l := range t.in {
@@ -84,7 +89,7 @@ func (t *thr) round(budget int) bool {
 
 func (t *thr) runFrame(f *signal.Frame) {
 	for f.Next(&t.sig) {
-		b, ok := t.blocks[blockKey(t.sig.Receiver.Block, t.sig.Receiver.Instance)]
+		b, ok := t.blocks.get(t.sig.Receiver.Block, t.sig.Receiver.Instance)
 		if !ok {
 			t.s.lost.Add(1)
 			continue
@@ -108,8 +113,8 @@ func (t *thr) flushAll() {
 			t.s.threads[u].wake()
 		}
 	}
-	for node, w := range t.remote {
-		if w.Len() > 0 {
+	for _, node := range t.remoteNodes {
+		if w := t.remote[node]; w.Len() > 0 {
 			t.sendRemote(node, w)
 		}
 	}
@@ -124,6 +129,7 @@ func (t *thr) sendRemote(node signal.NodeID, w *signal.FrameWriter) {
 		// and the round's later sends to the node fail fast.
 		t.s.lost.Add(uint64(w.Len()))
 		t.remoteErr[node] = err
+		t.remoteErrs++
 	}
 	w.Reset()
 }
@@ -142,7 +148,7 @@ func (t *thr) Send(s *signal.Signal) error {
 	node := s.Receiver.Node
 	if node == 0 || node == t.s.cfg.Node {
 		s.Receiver.Node = t.s.cfg.Node
-		u, ok := t.s.route[blockKey(s.Receiver.Block, s.Receiver.Instance)]
+		u, ok := t.s.route.get(s.Receiver.Block, s.Receiver.Instance)
 		if !ok {
 			return ErrNoSuchBlock
 		}
@@ -161,6 +167,9 @@ func (t *thr) Send(s *signal.Signal) error {
 	if t.s.tr == nil {
 		return ErrNoTransport
 	}
+	if int(node) >= len(t.remote) {
+		return ErrNoSuchBlock
+	}
 	if err := t.remoteErr[node]; err != nil {
 		return err
 	}
@@ -169,6 +178,7 @@ func (t *thr) Send(s *signal.Signal) error {
 		w = &signal.FrameWriter{}
 		w.Reset()
 		t.remote[node] = w
+		t.remoteNodes = append(t.remoteNodes, node)
 	}
 	if w.Size() > t.s.cfg.BatchBytes {
 		t.sendRemote(node, w)

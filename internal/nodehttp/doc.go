@@ -23,6 +23,10 @@
 //	--http-port P      serve on port P of every interface (0: a free port)
 //	--http-addr H:P    serve on this address instead (e.g. 127.0.0.1:8082)
 //
+// The server also answers Go's profiler on /debug/pprof/ (net/http/pprof):
+// `go tool pprof http://ADDR/debug/pprof/profile?seconds=10` profiles the
+// whole process. Bind it to a private address in production.
+//
 // Both default to unset, which means no HTTP server: NDB has no such port,
 // so a node opens none unless asked. gondb demo enables it on free ports
 // and prints the addresses. Giving both flags is an error.

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"runtime"
 	"runtime/debug"
 	"strconv"
@@ -144,6 +145,13 @@ func New(opt Options) (*Server, error) {
 	mux.Handle("GET /metrics", promhttp.InstrumentMetricHandler(s.reg, metrics))
 	mux.HandleFunc("GET /health", s.serveHealth)
 	mux.HandleFunc("GET /{$}", s.serveIndex)
+	// Go's profiler, for finding where a node's time goes (docs/performance.md).
+	// The profiles cover the whole process: every node of a gondb demo.
+	mux.HandleFunc("GET /debug/pprof/", pprof.Index)
+	mux.HandleFunc("GET /debug/pprof/cmdline", pprof.Cmdline)
+	mux.HandleFunc("GET /debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("GET /debug/pprof/symbol", pprof.Symbol)
+	mux.HandleFunc("GET /debug/pprof/trace", pprof.Trace)
 	s.srv = &http.Server{
 		Handler:           mux,
 		ReadHeaderTimeout: 10 * time.Second, // slow clients must not pin goroutines

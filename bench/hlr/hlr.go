@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
+	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -52,7 +54,33 @@ const MSISDNIndex = 0
 // Subscriber i's identities: IMSIs and MSISDNs are distinct for distinct
 // i and look like real ones (MCC 240, MNC 07; country code 46).
 func IMSI(i uint64) uint64   { return 240_07_0000000000 + i }
-func MSISDN(i uint64) string { return fmt.Sprintf("46%011d", 70_000_000_000+i) }
+func MSISDN(i uint64) string { return string(AppendMSISDN(nil, i)) }
+
+// AppendMSISDN appends subscriber i's MSISDN to dst without allocating
+// (when dst has room): "46" and eleven digits.
+func AppendMSISDN(dst []byte, i uint64) []byte {
+	return appendDigits(append(dst, '4', '6'), 70_000_000_000+i, 11)
+}
+
+// appendDigits appends v as exactly n decimal digits (zero-padded,
+// truncated to the low n digits).
+func appendDigits(dst []byte, v uint64, n int) []byte {
+	start := len(dst)
+	for range n {
+		dst = append(dst, 0)
+	}
+	for i := len(dst) - 1; i >= start; i-- {
+		dst[i] = byte('0' + v%10)
+		v /= 10
+	}
+	return dst
+}
+
+// AppendAddress appends an E.164-style network element address (a VLR or
+// MSC number) for element e: "4670" and seven digits.
+func AppendAddress(dst []byte, e uint64) []byte {
+	return appendDigits(append(dst, '4', '6', '7', '0'), e, 7)
+}
 
 // TxType is one kind of HLR transaction.
 type TxType int
@@ -175,6 +203,9 @@ type Result struct {
 	Types    []TypeResult `json:"types"`
 }
 
+// pacingTick is how often a paced thread sends what arrived meanwhile.
+const pacingTick = 500 * time.Microsecond
+
 // Run runs the mix for cfg.Duration (after the load, which the caller
 // does with Driver.Load) and returns the figures.
 func Run(ctx context.Context, d Driver, cfg Config) (Result, error) {
@@ -216,24 +247,39 @@ func Run(ctx context.Context, d Driver, cfg Config) (Result, error) {
 			}
 			rng := rand.New(rand.NewPCG(cfg.Seed, uint64(i)))
 			txs := make([]Tx, cfg.InFlight)
-			// Paced: each thread's share of the rate, a batch at a time.
-			var interval time.Duration
-			if cfg.Rate > 0 {
-				interval = time.Duration(float64(time.Second) * float64(cfg.InFlight) * float64(cfg.Threads) / cfg.Rate)
-			}
-			next := time.Now()
+			// Paced: transactions arrive at the thread's share of the rate;
+			// every pacingTick the ones that arrived since the last batch go
+			// out together (at most InFlight), as requests reach an HLR
+			// front end one by one rather than in large bursts.
+			perThread := cfg.Rate / float64(cfg.Threads)
+			credit, last := 0.0, time.Now()
 			for runCtx.Err() == nil {
-				for j := range txs {
-					txs[j] = Tx{Type: cfg.Mix.pick(rng.IntN(100)), Subscriber: rng.Uint64N(cfg.Subscribers)}
+				n := len(txs)
+				if cfg.Rate > 0 {
+					now := time.Now()
+					credit = min(credit+perThread*now.Sub(last).Seconds(), float64(len(txs)))
+					last = now
+					if n = int(credit); n == 0 {
+						select {
+						case <-time.After(pacingTick):
+						case <-runCtx.Done():
+						}
+						continue
+					}
+					credit -= float64(n)
 				}
-				err := w.Run(runCtx, txs, func(j int, lat time.Duration, err error) {
-					t := txs[j].Type
+				batch := txs[:n]
+				for j := range batch {
+					batch[j] = Tx{Type: cfg.Mix.pick(rng.IntN(100)), Subscriber: rng.Uint64N(cfg.Subscribers)}
+				}
+				err := w.Run(runCtx, batch, func(j int, lat time.Duration, err error) {
+					t := batch[j].Type
 					if err != nil {
 						if runCtx.Err() != nil {
 							return // cut off by the end of the run
 						}
 						if c.errs[t]++; c.first[t] == "" {
-							c.first[t] = fmt.Sprintf("subscriber %d: %v", txs[j].Subscriber, err)
+							c.first[t] = fmt.Sprintf("subscriber %d: %v", batch[j].Subscriber, err)
 						}
 						return
 					}
@@ -242,15 +288,6 @@ func Run(ctx context.Context, d Driver, cfg Config) (Result, error) {
 				if err != nil && runCtx.Err() == nil {
 					c.err = err
 					return
-				}
-				if interval > 0 {
-					next = next.Add(interval)
-					if d := time.Until(next); d > 0 {
-						select {
-						case <-time.After(d):
-						case <-runCtx.Done():
-						}
-					}
 				}
 			}
 		})
@@ -290,4 +327,46 @@ func WriteText(w io.Writer, r Result) {
 		fmt.Fprintf(w, "%-16s %12d %12.0f %9d %9d %9d %8d\n", t.Type, t.Txs, t.TxPerSec, t.P50us, t.P99us, t.P999us, t.Errors)
 	}
 	fmt.Fprintf(w, "%-16s %12d %12.0f   (%.1f s)\n", "all", r.Txs, r.TxPerSec, r.Seconds)
+}
+
+// ParseMix reads a mix such as "location-update=40,call-routing=40,
+// sms-routing=10,profile-read=10"; types left out get 0. The shares must
+// add up to 100.
+func ParseMix(s string) (Mix, error) {
+	var m Mix
+	seen := [numTypes]bool{}
+	for _, part := range strings.Split(s, ",") {
+		name, val, ok := strings.Cut(strings.TrimSpace(part), "=")
+		if !ok {
+			return Mix{}, fmt.Errorf("mix: %q is not TYPE=PERCENT", part)
+		}
+		t := TxType(-1)
+		for i, n := range typeNames {
+			if n == name {
+				t = TxType(i)
+			}
+		}
+		if t < 0 {
+			return Mix{}, fmt.Errorf("mix: unknown transaction type %q (%s)", name, strings.Join(typeNames[:], ", "))
+		}
+		if seen[t] {
+			return Mix{}, fmt.Errorf("mix: %s given twice", name)
+		}
+		seen[t] = true
+		p, err := strconv.Atoi(val)
+		if err != nil {
+			return Mix{}, fmt.Errorf("mix: %s: %q is not a whole percentage", name, val)
+		}
+		m[t] = p
+	}
+	return m, m.Validate()
+}
+
+// String writes the mix as ParseMix reads it.
+func (m Mix) String() string {
+	parts := make([]string, 0, numTypes)
+	for t, p := range m {
+		parts = append(parts, fmt.Sprintf("%s=%d", TxType(t), p))
+	}
+	return strings.Join(parts, ",")
 }

@@ -130,3 +130,55 @@ func TestValidate(t *testing.T) {
 		}
 	}
 }
+
+func TestIdentities(t *testing.T) {
+	cases := []struct {
+		i      uint64
+		msisdn string
+	}{{0, "4670000000000"}, {1, "4670000000001"}, {999_999, "4670000999999"}}
+	for _, c := range cases {
+		if got := MSISDN(c.i); got != c.msisdn {
+			t.Errorf("MSISDN(%d) = %q, want %q", c.i, got, c.msisdn)
+		}
+		if IMSI(c.i) != 240_07_0000000000+c.i {
+			t.Errorf("IMSI(%d) = %d", c.i, IMSI(c.i))
+		}
+	}
+	if got := string(AppendAddress(nil, 42)); got != "46700000042" {
+		t.Errorf("AppendAddress(42) = %q", got)
+	}
+	buf := make([]byte, 0, 32)
+	if n := testing.AllocsPerRun(100, func() { buf = AppendMSISDN(buf[:0], 12345) }); n != 0 {
+		t.Errorf("AppendMSISDN allocates %v times", n)
+	}
+}
+
+func TestParseMix(t *testing.T) {
+	cases := []struct {
+		in      string
+		want    Mix
+		wantErr string
+	}{
+		{in: DefaultMix.String(), want: DefaultMix},
+		{in: "location-update=100", want: Mix{LocationUpdate: 100}},
+		{in: "call-routing=50, profile-read=50", want: Mix{CallRouting: 50, ProfileRead: 50}},
+		{in: "location-update=50", wantErr: "add up to 50%"},
+		{in: "roaming=100", wantErr: "unknown transaction type"},
+		{in: "location-update", wantErr: "TYPE=PERCENT"},
+		{in: "location-update=x", wantErr: "whole percentage"},
+		{in: "location-update=50,location-update=50", wantErr: "given twice"},
+		{in: "location-update=120,call-routing=-20", wantErr: "negative"},
+	}
+	for _, c := range cases {
+		got, err := ParseMix(c.in)
+		if c.wantErr != "" {
+			if err == nil || !strings.Contains(err.Error(), c.wantErr) {
+				t.Errorf("ParseMix(%q) error %v, want %q", c.in, err, c.wantErr)
+			}
+			continue
+		}
+		if err != nil || got != c.want {
+			t.Errorf("ParseMix(%q) = %v, %v; want %v", c.in, got, err, c.want)
+		}
+	}
+}

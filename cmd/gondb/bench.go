@@ -24,14 +24,16 @@ import (
 // runBench dispatches `gondb bench <name>`.
 func runBench(args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" {
-		fmt.Fprintln(stdout, "usage: gondb bench flexasync [flags]\n\nbenchmarks:\n  flexasync  NDB's flexAsynch: insert, read, update, read, delete phases with checked values")
+		fmt.Fprintln(stdout, "usage: gondb bench flexasync|hlr [flags]\n\nbenchmarks:\n  flexasync  NDB's flexAsynch: insert, read, update, read, delete phases with checked values\n  hlr        a telecom HLR: subscribers by IMSI and MSISDN, a mix of location updates and routing reads")
 		return nil
 	}
 	switch args[0] {
 	case "flexasync":
 		return runFlexAsync(args[1:], stdout)
+	case "hlr":
+		return runHLR(args[1:], stdout, stderr)
 	}
-	return fmt.Errorf("unknown benchmark %q (flexasync)", args[0])
+	return fmt.Errorf("unknown benchmark %q (flexasync, hlr)", args[0])
 }
 
 func runFlexAsync(args []string, stdout io.Writer) error {
@@ -78,7 +80,9 @@ func runFlexAsync(args []string, stdout io.Writer) error {
 	defer stop()
 	var d *ndbdriver.Flex
 	if *embedded {
-		c, cleanup, err := embeddedCluster(ctx, cfg, *dataNodes, *replicas)
+		rows := int64(cfg.Threads) * int64(cfg.RowsPerThread())
+		rowBytes := int64(16 + 8 + cfg.Attributes*4*cfg.AttrWords)
+		c, cleanup, err := embeddedCluster(ctx, ndbdriver.FlexTable(cfg, embeddedTableID), rows*rowBytes, *dataNodes, *replicas)
 		if err != nil {
 			return err
 		}
@@ -117,8 +121,9 @@ const (
 )
 
 // embeddedCluster starts data nodes 1..n in this process over the
-// in-process transporter, with flexasync's table, and connects to them.
-func embeddedCluster(ctx context.Context, cfg flexasync.Config, n, replicas int) (*ndbapi.Cluster, func(), error) {
+// in-process transporter, holding table (about dataBytes of rows in one
+// copy), and connects to them.
+func embeddedCluster(ctx context.Context, table *schema.Table, dataBytes int64, n, replicas int) (*ndbapi.Cluster, func(), error) {
 	net := inproc.NewNetwork()
 	var nodes []*node.Node
 	cleanup := func() {
@@ -130,21 +135,19 @@ func embeddedCluster(ctx context.Context, cfg flexasync.Config, n, replicas int)
 	for i := 1; i <= n; i++ {
 		dns = append(dns, ndbapi.DataNode{ID: gsignal.NodeID(i)})
 	}
-	rows := int64(cfg.Threads) * int64(cfg.RowsPerThread())
-	rowBytes := int64(16 + 8 + cfg.Attributes*4*cfg.AttrWords)
 	for i := 1; i <= n; i++ {
 		c := node.DefaultConfig()
 		c.NodeID = gsignal.NodeID(i)
 		c.NoOfReplicas = replicas
 		c.Network = net
 		c.APINodes = []gsignal.NodeID{embeddedAPINode}
-		c.DataMemory = max(64<<20, 3*rows*rowBytes*int64(replicas)/int64(n))
+		c.DataMemory = max(64<<20, 3*dataBytes*int64(replicas)/int64(n))
 		c.Prefault = false
 		c.Logger = slog.New(slog.DiscardHandler)
 		for j := 1; j <= n; j++ {
 			c.DataNodes = append(c.DataNodes, node.DataNode{ID: gsignal.NodeID(j)})
 		}
-		c.Tables = []*schema.Table{ndbdriver.FlexTable(cfg, embeddedTableID)}
+		c.Tables = []*schema.Table{table}
 		nd, err := node.Start(c)
 		if err != nil {
 			cleanup()

@@ -17,12 +17,22 @@ type RowBuilder struct {
 	l     *Layout
 	fixed []byte
 	vars  [][]byte
+	blank []byte // the fixed part as Reset leaves it
 }
 
 // NewRowBuilder returns a builder for l, Reset.
 func NewRowBuilder(l *Layout) *RowBuilder {
 	b := &RowBuilder{l: l, fixed: make([]byte, l.FixedSize), vars: make([][]byte, len(l.VarCols))}
-	b.Reset()
+	for c := range l.Cols {
+		cl := &l.Cols[c]
+		if cl.NullBit >= 0 {
+			b.setNullBit(cl.NullBit, true)
+		}
+		if l.Table.Columns[c].Type == TypeChar {
+			fillSpaces(b.fixed[cl.Offset : cl.Offset+cl.Size])
+		}
+	}
+	b.blank = append([]byte(nil), b.fixed...)
 	return b
 }
 
@@ -32,18 +42,9 @@ func (b *RowBuilder) Layout() *Layout { return b.l }
 // Reset sets every nullable column to NULL and every other column to its
 // zero value (0, empty string, spaces for CHAR, zero date).
 func (b *RowBuilder) Reset() {
-	clear(b.fixed)
+	copy(b.fixed, b.blank)
 	for i := range b.vars {
 		b.vars[i] = b.vars[i][:0]
-	}
-	for c := range b.l.Cols {
-		cl := &b.l.Cols[c]
-		if cl.NullBit >= 0 {
-			b.setNullBit(cl.NullBit, true)
-		}
-		if b.l.Table.Columns[c].Type == TypeChar {
-			fillSpaces(b.fixed[cl.Offset : cl.Offset+cl.Size])
-		}
 	}
 }
 
@@ -125,25 +126,30 @@ func (b *RowBuilder) SetInt64(c int, v int64) error {
 
 // SetUint64 sets an integer or BIT column from an unsigned value.
 func (b *RowBuilder) SetUint64(c int, v uint64) error {
-	col, cl, err := b.col(c)
-	if err != nil {
-		return err
+	if c < 0 || c >= len(b.l.Cols) {
+		return ndberr.ErrBadAttribute
 	}
-	switch {
-	case col.Type == TypeBit:
-		if col.Length < 64 && v>>uint(col.Length) != 0 {
-			return fmt.Errorf("column %s: %d does not fit BIT(%d): %w", col.Name, v, col.Length, ndberr.ErrValueTooLong)
-		}
-	case col.Type.IsInteger():
-		if _, hi := intRange(col); v > hi {
-			return fmt.Errorf("column %s: %d out of range for %s: %w", col.Name, v, col.Type, ndberr.ErrValueTooLong)
-		}
-	default:
-		return fmt.Errorf("column %s is %s: %w", col.Name, col.Type, ndberr.ErrBadAttribute)
+	cl := &b.l.Cols[c]
+	if cl.uintKind == uintNone || v > cl.uintMax {
+		return b.uintErr(c, v)
 	}
 	putLEUint(b.fixed[cl.Offset:cl.Offset+cl.Size], v)
-	b.notNull(cl)
+	if cl.NullBit >= 0 {
+		b.setNullBit(cl.NullBit, false)
+	}
 	return nil
+}
+
+// uintErr says why SetUint64 refused v (off the hot path).
+func (b *RowBuilder) uintErr(c int, v uint64) error {
+	col := &b.l.Table.Columns[c]
+	switch b.l.Cols[c].uintKind {
+	case uintBit:
+		return fmt.Errorf("column %s: %d does not fit BIT(%d): %w", col.Name, v, col.Length, ndberr.ErrValueTooLong)
+	case uintInteger:
+		return fmt.Errorf("column %s: %d out of range for %s: %w", col.Name, v, col.Type, ndberr.ErrValueTooLong)
+	}
+	return fmt.Errorf("column %s is %s: %w", col.Name, col.Type, ndberr.ErrBadAttribute)
 }
 
 // SetFloat64 sets a FLOAT or DOUBLE column.

@@ -3,6 +3,7 @@ package schema
 import (
 	"encoding/binary"
 	"fmt"
+	"math"
 
 	"github.com/gondb/gondb/ndberr"
 )
@@ -23,7 +24,19 @@ type ColumnLayout struct {
 	MaxBytes int
 	// varKey marks a var-size column stored length-prefixed in the key area.
 	varKey bool
+	// uintMax is the largest unsigned value an integer or BIT column takes
+	// (precomputed: RowBuilder.SetUint64 is on every API operation's path);
+	// uintKind says which of the two the column is (0: neither).
+	uintMax  uint64
+	uintKind uint8
 }
+
+// Kinds of ColumnLayout.uintKind.
+const (
+	uintNone uint8 = iota
+	uintInteger
+	uintBit
+)
 
 // Layout is the computed row format of one table version. It is immutable and
 // safe for concurrent use.
@@ -52,6 +65,16 @@ func NewLayout(t *Table) (*Layout, error) {
 	l := &Layout{Table: t, Cols: make([]ColumnLayout, len(t.Columns)), keyCols: t.PrimaryKey}
 	for i := range l.Cols {
 		l.Cols[i] = ColumnLayout{Offset: -1, VarIndex: -1, NullBit: -1, MaxBytes: t.Columns[i].MaxBytes()}
+		switch col := &t.Columns[i]; {
+		case col.Type == TypeBit:
+			l.Cols[i].uintKind, l.Cols[i].uintMax = uintBit, math.MaxUint64
+			if col.Length < 64 {
+				l.Cols[i].uintMax = 1<<uint(col.Length) - 1
+			}
+		case col.Type.IsInteger():
+			_, hi := intRange(col)
+			l.Cols[i].uintKind, l.Cols[i].uintMax = uintInteger, hi
+		}
 	}
 	off := 0
 	for _, k := range t.PrimaryKey {

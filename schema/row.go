@@ -100,9 +100,20 @@ func leUint(v []byte) uint64 {
 }
 
 func putLEUint(v []byte, u uint64) {
-	for i := range v {
-		v[i] = byte(u)
-		u >>= 8
+	switch len(v) {
+	case 1:
+		v[0] = byte(u)
+	case 2:
+		binary.LittleEndian.PutUint16(v, uint16(u))
+	case 4:
+		binary.LittleEndian.PutUint32(v, uint32(u))
+	case 8:
+		binary.LittleEndian.PutUint64(v, u)
+	default:
+		for i := range v {
+			v[i] = byte(u)
+			u >>= 8
+		}
 	}
 }
 

@@ -178,7 +178,6 @@ type hlrWorker struct {
 	moves   uint64
 	txs     []*ndbapi.Transaction
 	ops     []*ndbapi.Operation
-	start   []time.Time
 }
 
 func (w *hlrWorker) Close() error { w.ndb.Close(); return nil }
@@ -192,7 +191,8 @@ var locationCols = []int{hlr.ColVLR, hlr.ColMSC, hlr.ColLocationArea, hlr.ColUpd
 // batch; routing reads go through the MSISDN unique index; every read
 // checks that it got the subscriber it asked for.
 func (w *hlrWorker) Run(_ context.Context, txs []hlr.Tx, done func(int, time.Duration, error)) error {
-	w.txs, w.ops, w.start = w.txs[:0], w.ops[:0], w.start[:0]
+	w.txs, w.ops = w.txs[:0], w.ops[:0]
+	var sent time.Time // the flush below sends every transaction
 	for i, x := range txs {
 		w.rb.Reset()
 		w.rb.SetUint64(hlr.ColIMSI, hlr.IMSI(x.Subscriber))
@@ -232,16 +232,17 @@ func (w *hlrWorker) Run(_ context.Context, txs []hlr.Tx, done func(int, time.Dur
 			}
 			return err
 		}
-		w.txs, w.ops, w.start = append(w.txs, tx), append(w.ops, op), append(w.start, time.Now())
+		w.txs, w.ops = append(w.txs, tx), append(w.ops, op)
 		sub := x.Subscriber
 		tx.ExecuteAsync(ndbapi.Commit, func(tx *ndbapi.Transaction, err error) {
-			lat := time.Since(w.start[i])
+			lat := time.Since(sent)
 			if err == nil {
 				err = checkSubscriber(w.ops[i], sub)
 			}
 			done(i, lat, err)
 		})
 	}
+	sent = time.Now()
 	for w.ndb.Pending() > 0 {
 		w.ndb.SendPollNdb(time.Second, w.ndb.Pending())
 	}

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"syscall"
 	"time"
 
@@ -58,6 +59,7 @@ func runFlexAsync(args []string, stdout io.Writer) error {
 	dataNodes := fs.Int("data-nodes", 1, "--embedded: data nodes")
 	replicas := fs.Int("replicas", 1, "--embedded: NoOfReplicas")
 	asJSON := fs.Bool("json", false, "print each phase as a JSON line instead of aligned text")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of this process (the client, and an --embedded cluster) to this file")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return nil
@@ -76,6 +78,11 @@ func runFlexAsync(args []string, stdout io.Writer) error {
 	if err := cfg.Validate(); err != nil {
 		return err
 	}
+	stopProfile, err := startCPUProfile(*cpuProfile)
+	if err != nil {
+		return err
+	}
+	defer stopProfile()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	var d *ndbdriver.Flex
@@ -170,4 +177,21 @@ func embeddedCluster(ctx context.Context, table *schema.Table, dataBytes int64, 
 		return nil, nil, err
 	}
 	return c, func() { c.Close(); cleanup() }, nil
+}
+
+// startCPUProfile starts Go's CPU profiler writing to path ("" : none)
+// and returns the function that stops it.
+func startCPUProfile(path string) (func(), error) {
+	if path == "" {
+		return func() {}, nil
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, fmt.Errorf("--cpuprofile: %w", err)
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("--cpuprofile: %w", err)
+	}
+	return func() { pprof.StopCPUProfile(); f.Close() }, nil
 }

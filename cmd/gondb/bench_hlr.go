@@ -45,6 +45,7 @@ func runHLR(args []string, stdout, stderr io.Writer) error {
 	dataNodes := fs.Int("data-nodes", 1, "--embedded: data nodes")
 	replicas := fs.Int("replicas", 1, "--embedded: NoOfReplicas")
 	asJSON := fs.Bool("json", false, "print each run's transaction types as JSON lines instead of aligned text")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of this process (the client, and an --embedded cluster) to this file")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return nil
@@ -69,6 +70,11 @@ func runHLR(args []string, stdout, stderr io.Writer) error {
 	if err := cfg.Validate(); err != nil {
 		return err
 	}
+	stopProfile, err := startCPUProfile(*cpuProfile)
+	if err != nil {
+		return err
+	}
+	defer stopProfile()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	d := &ndbdriver.HLR{}

@@ -12,8 +12,12 @@
 //     TCs commit in g+1 from then on and report when no transaction of g is
 //     still in its commit phase; the node then answers GCP_NODEFINISH(g).
 //  3. Once every node finished g, GCP_COMPLETE_REP(g) to every node: epoch
-//     g is complete on every replica. (Durability, the GCP save to disk,
-//     builds on this in the durability issue.)
+//     g is complete on every replica.
+//
+// Every TimeBetweenGlobalCheckPoints the master also saves the last
+// complete epoch (save.go): every node syncs its redo log up to it, then
+// records it in its sysfile, through its FS block; GCP_SAVED_REP then
+// tells every node the epoch is durable.
 //
 // The hold in step 1 is what makes GCIs consistent with the order of
 // commits: between PREPARE and COMMIT no TC anywhere decides a commit, so a

@@ -21,6 +21,16 @@ type Config struct {
 	Interval time.Duration
 	// InitialGCI is the epoch every node starts in (default 1).
 	InitialGCI uint64
+	// SaveInterval is TimeBetweenGlobalCheckPoints: how often the master
+	// makes the last complete epoch durable (save.go). 0: never (a
+	// diskless cluster).
+	SaveInterval time.Duration
+	// FS is this node's file-system block, which syncs the redo log and
+	// writes the sysfile for a save; required when SaveInterval > 0.
+	FS signal.Address
+	// InitialSaved is the epoch a restarted node restored (the GCI in its
+	// sysfile): already durable.
+	InitialSaved uint64
 }
 
 // phase is where this node is in the current round.
@@ -38,6 +48,14 @@ type Stats struct {
 	Rounds             uint64        // rounds this node took part in
 	MaxRound           time.Duration // longest round seen by the master
 	LastRound          time.Duration // the master's most recent round
+
+	Saved      uint64        // the last epoch durable on every node (GCP_SAVED_REP)
+	Synced     uint64        // the last epoch this node's redo log synced for a save
+	Written    uint64        // the GCI this node's sysfile records
+	Saves      uint64        // saves the master completed
+	SaveErrors uint64        // failed redo syncs or sysfile writes on this node
+	LastSave   time.Duration // the master's most recent save
+	MaxSave    time.Duration // the master's longest save
 }
 
 // GCP is one data node's global checkpoint block: participant on every
@@ -59,13 +77,42 @@ type GCP struct {
 	running   bool
 	round     uint64 // GCI of the round in progress
 	phaseSig  signal.Number
-	answered  map[signal.NodeID]bool // this phase's answers
-	waiting   int                    // node answers outstanding
+	answers   answers // this phase's answers
 	started   time.Duration
 	lastStart time.Duration
 	lastSend  time.Duration
 
+	save saveState
+
 	out signal.Signal
+}
+
+// answers counts the nodes' answers to one phase, each node once.
+type answers struct {
+	answered map[signal.NodeID]bool
+	waiting  int
+}
+
+func (a *answers) reset(nodes int) {
+	if a.answered == nil {
+		a.answered = map[signal.NodeID]bool{}
+	}
+	clear(a.answered)
+	a.waiting = nodes
+}
+
+// add counts s's node (w2, or the sender); true when it was the last.
+func (a *answers) add(s *signal.Signal) bool {
+	node := s.Sender.Node
+	if s.NumWords >= 3 {
+		node = signal.NodeID(s.Words[2])
+	}
+	if a.answered[node] || a.waiting == 0 {
+		return false
+	}
+	a.answered[node] = true
+	a.waiting--
+	return a.waiting == 0
 }
 
 // New creates a node's GCP block.
@@ -76,7 +123,7 @@ func New(cfg Config) *GCP {
 	if cfg.InitialGCI == 0 {
 		cfg.InitialGCI = 1
 	}
-	g := &GCP{cfg: cfg, master: cfg.Node, answered: map[signal.NodeID]bool{}}
+	g := &GCP{cfg: cfg, master: cfg.Node}
 	for _, n := range cfg.Nodes {
 		if n < g.master {
 			g.master = n
@@ -84,6 +131,7 @@ func New(cfg Config) *GCP {
 	}
 	g.stats.Current = cfg.InitialGCI
 	g.stats.Completed = cfg.InitialGCI - 1
+	g.stats.Saved, g.stats.Synced, g.stats.Written = cfg.InitialSaved, cfg.InitialSaved, cfg.InitialSaved
 	g.On(gsn.GCP_PREPARE, g.prepare)
 	g.On(gsn.GCP_TCPREPARECONF, g.tcPrepareConf)
 	g.On(gsn.GCP_COMMIT, g.commit)
@@ -91,6 +139,7 @@ func New(cfg Config) *GCP {
 	g.On(gsn.GCP_COMPLETE_REP, g.completeRep)
 	g.On(gsn.GCP_PREPARECONF, g.prepareConf)
 	g.On(gsn.GCP_NODEFINISH, g.nodeFinish)
+	g.registerSave()
 	return g
 }
 
@@ -111,11 +160,12 @@ func (g *GCP) Tick(env block.Env) {
 	if !g.IsMaster() {
 		return
 	}
+	g.tickSave(env)
 	now := env.Now()
 	if g.running {
 		if now-g.lastSend >= g.cfg.Interval {
 			g.lastSend = now
-			g.toNodes(env, g.phaseSig, g.phaseGCI(), true)
+			g.toNodes(env, g.phaseSig, g.phaseGCI(), &g.answers)
 		}
 		return
 	}
@@ -130,9 +180,8 @@ func (g *GCP) Tick(env block.Env) {
 // phase0 starts a phase of the master's round: signal every node.
 func (g *GCP) phase0(env block.Env, n signal.Number) {
 	g.phaseSig, g.lastSend = n, env.Now()
-	clear(g.answered)
-	g.waiting = len(g.cfg.Nodes)
-	g.toNodes(env, n, g.phaseGCI(), false)
+	g.answers.reset(len(g.cfg.Nodes))
+	g.toNodes(env, n, g.phaseGCI(), nil)
 }
 
 // phaseGCI is the GCI the current phase's signal carries.
@@ -143,19 +192,6 @@ func (g *GCP) phaseGCI() uint64 {
 	return g.round
 }
 
-// answer counts a node's answer once; true when it was the last.
-func (g *GCP) answer(s *signal.Signal) bool {
-	node := s.Sender.Node
-	if s.NumWords >= 3 {
-		node = signal.NodeID(s.Words[2])
-	}
-	if g.answered[node] || g.waiting == 0 {
-		return false
-	}
-	g.answered[node] = true
-	g.waiting--
-	return g.waiting == 0
-}
 
 func gciOf(s *signal.Signal) (uint64, bool) {
 	if s.NumWords < 2 {
@@ -174,11 +210,11 @@ func (g *GCP) send(env block.Env, n signal.Number, to signal.Address, gci uint64
 	env.Send(o)
 }
 
-// toNodes sends a phase signal to every node, or only to those that have
-// not answered yet.
-func (g *GCP) toNodes(env block.Env, n signal.Number, gci uint64, laggards bool) {
+// toNodes sends a phase signal to every node, or, given the phase's
+// answers, only to those that have not answered yet.
+func (g *GCP) toNodes(env block.Env, n signal.Number, gci uint64, skip *answers) {
 	for _, node := range g.cfg.Nodes {
-		if laggards && g.answered[node] {
+		if skip != nil && skip.answered[node] {
 			continue
 		}
 		g.send(env, n, signal.Address{Node: node, Block: gsn.BlockDIH}, gci)
@@ -278,7 +314,7 @@ func (g *GCP) prepareConf(env block.Env, s *signal.Signal) {
 	if !ok || !g.running || g.phaseSig != gsn.GCP_PREPARE || gci != g.round {
 		return
 	}
-	if g.answer(s) {
+	if g.answers.add(s) {
 		g.phase0(env, gsn.GCP_COMMIT)
 	}
 }
@@ -288,7 +324,7 @@ func (g *GCP) nodeFinish(env block.Env, s *signal.Signal) {
 	if !ok || !g.running || g.phaseSig != gsn.GCP_COMMIT || gci != g.round-1 {
 		return
 	}
-	if g.answer(s) {
+	if g.answers.add(s) {
 		g.running = false
 		d := env.Now() - g.started
 		g.stats.LastRound = d
@@ -297,6 +333,6 @@ func (g *GCP) nodeFinish(env block.Env, s *signal.Signal) {
 		}
 		// COMPLETE_REP is a report: a node that misses it learns of
 		// completion from the next one.
-		g.toNodes(env, gsn.GCP_COMPLETE_REP, gci, false)
+		g.toNodes(env, gsn.GCP_COMPLETE_REP, gci, nil)
 	}
 }

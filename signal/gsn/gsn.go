@@ -8,6 +8,7 @@ const (
 	BlockTC  signal.BlockID = 2 // transaction coordinator (DBTC)
 	BlockLQH signal.BlockID = 3 // local query handler with its storage (DBLQH+DBTUP+DBACC+DBTUX)
 	BlockDIH signal.BlockID = 4 // distribution and the global checkpoint protocol (DBDIH)
+	BlockFS  signal.BlockID = 5 // the node's file system work: redo syncs, the sysfile (NDBFS)
 
 	// BlockLocal and above are reserved for blocks local to one node that
 	// never receive a signal from elsewhere (datanode/node's per-thread
@@ -164,6 +165,34 @@ const (
 	// of the previous epoch is still in its commit phase.
 	GCP_NOMORETRANS signal.Number = 37
 	GCP_TCFINISHED  signal.Number = 38
+)
+
+// GCP save signals: the master's DIH makes a completed epoch durable every
+// TimeBetweenGlobalCheckPoints, in two phases over every data node. GCIs
+// are w0-w1; answers carry the node in w2.
+const (
+	// GCP_SAVEREQ, master -> every DIH: flush the redo log up to epoch
+	// w0-w1 and sync it; answer GCP_SAVECONF.
+	GCP_SAVEREQ  signal.Number = 50
+	GCP_SAVECONF signal.Number = 51
+	// GCP_COPYGCIREQ, master -> every DIH: every node's redo holds epoch
+	// w0-w1: record it in the sysfile as the restorable GCI; answer
+	// GCP_COPYGCICONF.
+	GCP_COPYGCIREQ  signal.Number = 52
+	GCP_COPYGCICONF signal.Number = 53
+	// GCP_SAVED_REP, master -> every DIH: epoch w0-w1 is durable on every
+	// node (a system restart restores at least it).
+	GCP_SAVED_REP signal.Number = 54
+
+	// FS_SYNCREDOREQ, DIH -> local FS: sync every redo log part up to epoch
+	// w0-w1; FS answers FS_SYNCREDOCONF (w0-w1, w2 0 or an NDB error code).
+	FS_SYNCREDOREQ  signal.Number = 55
+	FS_SYNCREDOCONF signal.Number = 56
+	// FS_WRITESYSFILEREQ, DIH -> local FS: write the sysfile with
+	// restorable GCI w0-w1; FS answers FS_WRITESYSFILECONF (w0-w1, w2 0 or
+	// an error code).
+	FS_WRITESYSFILEREQ  signal.Number = 57
+	FS_WRITESYSFILECONF signal.Number = 58
 )
 
 // Operation types in TCKEYREQ and LQHKEYREQ w0.

@@ -192,7 +192,6 @@ func (g *GCP) phaseGCI() uint64 {
 	return g.round
 }
 
-
 func gciOf(s *signal.Signal) (uint64, bool) {
 	if s.NumWords < 2 {
 		return 0, false

@@ -557,3 +557,37 @@ func (f *Fragment) OpTx(ref OpRef) (TxID, bool) {
 
 // LockedRows returns how many rows are held by prepared operations.
 func (f *Fragment) LockedRows() int { return f.locks.len() }
+
+// Effect is what committing an operation does to its row: what the redo
+// log and a local checkpoint must record.
+type Effect uint8
+
+// Effects of Fragment.OpEffect.
+const (
+	EffectNone   Effect = iota // a lock, or a write that changed nothing visible
+	EffectPut                  // the row exists afterwards with a new image
+	EffectDelete               // a committed row is removed
+)
+
+// OpEffect says what committing op ref will do; ask before Commit. (An
+// update that rewrote the row with the same values is still EffectPut.)
+func (f *Fragment) OpEffect(ref OpRef) Effect {
+	if int(ref) >= len(f.ops) || !f.ops[ref].inUse {
+		return EffectNone
+	}
+	op := &f.ops[ref]
+	switch {
+	case op.shared:
+		return EffectNone
+	case op.existedBefore && op.existsAfter:
+		if op.image == NoRow {
+			return EffectNone // an exclusive lock only
+		}
+		return EffectPut
+	case op.existedBefore:
+		return EffectDelete
+	case op.existsAfter:
+		return EffectPut
+	}
+	return EffectNone // inserted and deleted by the same transaction
+}

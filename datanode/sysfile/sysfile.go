@@ -1,0 +1,241 @@
+package sysfile
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"hash/crc32"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+)
+
+// Format versions; a reader accepts MinSupportedVersion..CurrentVersion.
+const (
+	Version1            uint8 = 1 // the first layout
+	CurrentVersion            = Version1
+	MinSupportedVersion       = Version1
+
+	size = 52
+)
+
+// Flags. They are disk values: never renumber or reuse.
+const (
+	// FlagInitialStartOngoing: an initial start began and did not finish;
+	// the next start must be initial again.
+	FlagInitialStartOngoing uint32 = 1 << 0
+	// FlagRestartOngoing: a system restart is replaying; its GCIs are not
+	// yet all restored.
+	FlagRestartOngoing uint32 = 1 << 1
+)
+
+const knownFlags = FlagInitialStartOngoing | FlagRestartOngoing
+
+// Sysfile is the node's restart record.
+type Sysfile struct {
+	Version uint8  // format version of the copy read (set by Read/Save)
+	Seq     uint64 // save sequence number (set by Save)
+	NodeID  uint32
+	Flags   uint32
+	// LastCompletedGCI is the newest GCI whose GCP save completed on every
+	// node: a system restart brings the cluster back at this GCI.
+	LastCompletedGCI uint64
+	// OldestRestorableGCI is the oldest GCI this node's LCPs and redo log
+	// can still restore (NDB's keepGCI).
+	OldestRestorableGCI uint64
+	// LastLCPID is the id of the last local checkpoint completed.
+	LastLCPID uint64
+}
+
+var (
+	// ErrNotFound: neither copy exists (a node that never started).
+	ErrNotFound = errors.New("sysfile: no sysfile")
+	// ErrCorrupt: copies exist but none is valid. The node must not guess:
+	// restart it with --initial (or restore its directory).
+	ErrCorrupt = errors.New("sysfile: no valid sysfile copy")
+)
+
+var castagnoli = crc32.MakeTable(crc32.Castagnoli)
+
+// Marshal encodes s (with s.Seq) in version CurrentVersion.
+func (s *Sysfile) Marshal() []byte {
+	b := make([]byte, size)
+	le := binary.LittleEndian
+	copy(b, "gSYS")
+	b[4] = CurrentVersion
+	le.PutUint64(b[8:], s.Seq)
+	le.PutUint32(b[16:], s.NodeID)
+	le.PutUint32(b[20:], s.Flags)
+	le.PutUint64(b[24:], s.LastCompletedGCI)
+	le.PutUint64(b[32:], s.OldestRestorableGCI)
+	le.PutUint64(b[40:], s.LastLCPID)
+	le.PutUint32(b[48:], crc32.Checksum(b[:48], castagnoli))
+	return b
+}
+
+// Unmarshal decodes and checks one copy.
+func Unmarshal(b []byte) (Sysfile, error) {
+	var s Sysfile
+	le := binary.LittleEndian
+	switch {
+	case len(b) != size:
+		return s, fmt.Errorf("length %d, want %d", len(b), size)
+	case string(b[:4]) != "gSYS":
+		return s, errors.New("bad magic")
+	case crc32.Checksum(b[:48], castagnoli) != le.Uint32(b[48:]):
+		return s, errors.New("checksum mismatch")
+	case b[4] < MinSupportedVersion || b[4] > CurrentVersion:
+		return s, fmt.Errorf("unsupported version %d", b[4])
+	case b[5] != 0 || b[6] != 0 || b[7] != 0:
+		return s, errors.New("reserved bytes not zero")
+	}
+	s.Version = b[4]
+	s.Seq = le.Uint64(b[8:])
+	s.NodeID = le.Uint32(b[16:])
+	s.Flags = le.Uint32(b[20:])
+	s.LastCompletedGCI = le.Uint64(b[24:])
+	s.OldestRestorableGCI = le.Uint64(b[32:])
+	s.LastLCPID = le.Uint64(b[40:])
+	if s.Flags&^knownFlags != 0 {
+		return s, fmt.Errorf("unknown flags %#x", s.Flags)
+	}
+	return s, nil
+}
+
+func copyName(dir string, i uint64) string {
+	return filepath.Join(dir, fmt.Sprintf("sysfile.%d", i%2))
+}
+
+// Read returns the valid copy with the highest sequence number in dir.
+// ErrNotFound when neither copy exists; an error wrapping ErrCorrupt, naming
+// each copy's fault, when none is valid.
+func Read(dir string) (Sysfile, error) {
+	var best Sysfile
+	found, exists := false, 0
+	var faults []string
+	for i := uint64(0); i < 2; i++ {
+		name := copyName(dir, i)
+		b, err := os.ReadFile(name)
+		if errors.Is(err, fs.ErrNotExist) {
+			continue
+		}
+		exists++
+		if err != nil {
+			faults = append(faults, err.Error())
+			continue
+		}
+		s, err := Unmarshal(b)
+		if err != nil {
+			faults = append(faults, name+": "+err.Error())
+			continue
+		}
+		if !found || s.Seq > best.Seq {
+			best, found = s, true
+		}
+	}
+	switch {
+	case found:
+		return best, nil
+	case exists == 0:
+		return Sysfile{}, ErrNotFound
+	}
+	return Sysfile{}, fmt.Errorf("%w in %s (%s); restart the node with --initial", ErrCorrupt, dir, strings.Join(faults, "; "))
+}
+
+// Store saves a node's sysfile. Safe for concurrent use.
+type Store struct {
+	dir string
+	mu  sync.Mutex
+	cur Sysfile
+	has bool
+}
+
+// Open reads dir (creating it if missing). A directory with no sysfile is
+// a fresh node; one whose copies are all corrupt is an error (ErrCorrupt).
+func Open(dir string) (*Store, error) {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, fmt.Errorf("sysfile: %w", err)
+	}
+	s, err := Read(dir)
+	switch {
+	case errors.Is(err, ErrNotFound):
+		return &Store{dir: dir}, nil
+	case err != nil:
+		return nil, err
+	}
+	return &Store{dir: dir, cur: s, has: true}, nil
+}
+
+// Current returns the last saved (or read) sysfile; ok is false for a node
+// that never saved one.
+func (st *Store) Current() (s Sysfile, ok bool) {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	return st.cur, st.has
+}
+
+// Save writes s durably as the next sequence number. On error the previous
+// copy is still the one Read returns or the new one is (never neither).
+func (st *Store) Save(s Sysfile) error {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	s.Seq = st.cur.Seq + 1
+	s.Version = CurrentVersion
+	tmp := filepath.Join(st.dir, "sysfile.tmp")
+	if err := writeSync(tmp, s.Marshal()); err != nil {
+		return err
+	}
+	if err := os.Rename(tmp, copyName(st.dir, s.Seq)); err != nil {
+		return fmt.Errorf("sysfile: %w", err)
+	}
+	if err := syncDir(st.dir); err != nil {
+		return err
+	}
+	st.cur, st.has = s, true
+	return nil
+}
+
+// Remove deletes the sysfile copies (an initial start).
+func Remove(dir string) error {
+	for _, n := range []string{"sysfile.0", "sysfile.1", "sysfile.tmp"} {
+		if err := os.Remove(filepath.Join(dir, n)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return fmt.Errorf("sysfile: %w", err)
+		}
+	}
+	return syncDir(dir)
+}
+
+func writeSync(name string, b []byte) error {
+	f, err := os.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
+	if err != nil {
+		return fmt.Errorf("sysfile: %w", err)
+	}
+	_, err = f.Write(b)
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return fmt.Errorf("sysfile: write %s: %w", name, err)
+	}
+	return nil
+}
+
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return fmt.Errorf("sysfile: %w", err)
+	}
+	err = d.Sync()
+	if cerr := d.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return fmt.Errorf("sysfile: sync %s: %w", dir, err)
+	}
+	return nil
+}

@@ -62,7 +62,7 @@
 // a writer. Compressors and decompressors are pooled: once warm, writing and
 // restoring a block allocate nothing.
 //
-// lcp imports only the standard library and github.com/klauspost/compress
-// from outside; from gondb nothing (it may use ndberr). It never imports the
-// network, node kinds or datanode/.
+// lcp imports the standard library and github.com/klauspost/compress
+// (zstd, zlib) only; from gondb it imports nothing, and it must never
+// import datanode/, the network, or any node kind.
 package lcp

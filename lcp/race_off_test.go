@@ -1,0 +1,5 @@
+//go:build !race
+
+package lcp
+
+const raceEnabled = false

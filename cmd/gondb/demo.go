@@ -328,7 +328,7 @@ func runDemo(args []string, stdout, stderr io.Writer) error {
 	}
 	fmt.Fprintln(stdout)
 	fmt.Fprintln(stdout, "  sql:         not yet available (the SQL node comes with a later issue)")
-	fmt.Fprintf(stdout, "  data:        in memory only (durability comes with a later issue); config.ini and etcd in %s\n", dir)
+	fmt.Fprintf(stdout, "  data:        in memory, redo log and checkpoints under %s (config.ini and etcd too)\n", dir)
 	fmt.Fprintf(stdout, "  try:         %s mgm -c %s -e SHOW\n", demoSelf(), mgmAddr)
 	fmt.Fprintln(stdout, "  Ctrl-C stops the cluster.")
 
@@ -414,13 +414,17 @@ func demoConfig(f *demoFlags, dir string, mgmPort int, ports []int) string {
 	fmt.Fprintf(&b, `# A gondb demo cluster, written by "gondb demo" on %s.
 # "gondb demo --datadir %s" starts it again from this file and the etcd
 # data next to it; edits here are stored as a new configuration generation
-# at that start. Data lives in memory only until durability lands.
+# at that start. Commits are on disk in each data node's ndb_<id>_fs/
+# (redo log, local checkpoints) within TimeBetweenGlobalCheckPoints.
 
 [ndbd default]
 NoOfReplicas=%d
 DataMemory=%s
 DataDir=%s
 MaxNoOfExecutionThreads=2
+# A small redo log for a laptop: 4 parts x 4 files x 16M per data node.
+NoOfFragmentLogFiles=4
+FragmentLogFileSize=16M
 HeartbeatIntervalDbDb=1000
 
 [ndb_mgmd]

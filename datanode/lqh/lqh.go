@@ -1,13 +1,16 @@
 package lqh
 
 import (
+	"cmp"
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/gondb/gondb/block"
 	"github.com/gondb/gondb/datanode/dih"
 	"github.com/gondb/gondb/datanode/mem"
+	"github.com/gondb/gondb/datanode/redo"
 	"github.com/gondb/gondb/datanode/store"
 	"github.com/gondb/gondb/ndberr"
 	"github.com/gondb/gondb/schema"
@@ -106,6 +109,11 @@ type LQH struct {
 	before   []byte // a write's before image, for unique index maintenance
 	row      []byte
 	out      signal.Signal
+
+	redo    []*redo.Log // redo log parts (redo.go); nil: diskless
+	rec     redo.Record
+	redoRow []byte
+	redoKey []byte
 }
 
 // New creates the LQH of node with an empty fragment replica for every
@@ -138,6 +146,26 @@ func (l *LQH) Tick(block.Env) {}
 func (l *LQH) Fragment(table, frag uint32) (*store.Fragment, bool) {
 	f, ok := l.frags[fragKey{table, frag}]
 	return f, ok
+}
+
+// Fragments lists the fragment replicas the LQH holds, ordered by table
+// and fragment id.
+func (l *LQH) Fragments() []*store.Fragment {
+	keys := make([]fragKey, 0, len(l.frags))
+	for k := range l.frags {
+		keys = append(keys, k)
+	}
+	slices.SortFunc(keys, func(a, b fragKey) int {
+		if a.table != b.table {
+			return cmp.Compare(a.table, b.table)
+		}
+		return cmp.Compare(a.frag, b.frag)
+	})
+	out := make([]*store.Fragment, len(keys))
+	for i, k := range keys {
+		out[i] = l.frags[k]
+	}
+	return out
 }
 
 // OpenOperations is the number of operation records held, parked requests
@@ -189,6 +217,12 @@ func (l *LQH) execKeyReq(env block.Env, s *signal.Signal, w *waiter) {
 		return
 	}
 	key := mkOpKey(r.tc.Node, s.TransID, r.idx)
+	if w == nil && gsn.IsWrite(r.op) {
+		if err := l.redoAdmit(r.frag); err != nil {
+			l.ref(env, r.tc, s.TransID, r.idx, err)
+			return
+		}
+	}
 	tx := store.TxID(s.TransID)
 	data := s.Section(0)
 	// TC keeps unique indexes in step from the row's images before and
@@ -500,8 +534,17 @@ func (l *LQH) commit(env block.Env, s *signal.Signal) {
 			// whose COMMIT comes back from the backups, not an earlier lock.
 			if ro.users--; ro.users == 0 && !ro.done {
 				row := ro.frag.OpRow(ro.ref)
+				eff := store.EffectNone
+				if l.redo != nil {
+					if eff = ro.frag.OpEffect(ro.ref); eff == store.EffectDelete {
+						l.redoKey = append(l.redoKey[:0], ro.frag.RowKey(row)...)
+					}
+				}
 				if err := ro.frag.Commit(ro.ref, r.gci); err != nil {
 					panic(fmt.Sprintf("lqh node %d: commit of %x/%d: %v", l.node, s.TransID, r.idx, err))
+				}
+				if eff != store.EffectNone {
+					l.logCommit(ro.frag, eff, row, l.redoKey, r.gci)
 				}
 				l.finish(ro)
 				l.freed = append(l.freed, waitKey{ro.frag, uint64(row)})

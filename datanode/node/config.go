@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/gondb/gondb/block"
+	"github.com/gondb/gondb/datanode/redo"
 	"github.com/gondb/gondb/datanode/thread"
 	"github.com/gondb/gondb/partition"
 	"github.com/gondb/gondb/schema"
@@ -102,6 +103,23 @@ type Config struct {
 	Tables []*schema.Table
 	// ExtraBlocks join blockPlacements' blocks.
 	ExtraBlocks []ExtraBlock
+	// Durability (durable.go). FileSystem is the directory of the node's
+	// redo log, sysfile and local checkpoints ("": diskless, nothing
+	// survives a stop).
+	FileSystem string
+	// Initial wipes FileSystem first (--initial); otherwise a FileSystem
+	// with a sysfile is restored (a system restart).
+	Initial bool
+	// Redo log: NoOfFragmentLogParts parts, each a ring of
+	// NoOfFragmentLogFiles files of FragmentLogFileSize bytes, with
+	// RedoBuffer bytes of buffer per part.
+	RedoParts, RedoFiles     int
+	RedoFileSize, RedoBuffer int64
+	// SaveInterval is TimeBetweenGlobalCheckPoints: how often the last
+	// complete epoch is made durable (default 2 s).
+	SaveInterval time.Duration
+	// CompressedLCP compresses local checkpoint files with zstd.
+	CompressedLCP bool
 	// Logger; nil: slog.Default().
 	Logger *slog.Logger
 }
@@ -133,6 +151,10 @@ func DefaultConfig() Config {
 		HeartbeatInterval: tcpDef.HeartbeatInterval,
 		// Millisecond-scale timers, cheap when idle (sched's default).
 		TickInterval: 10 * time.Millisecond,
+		// NDB's defaults: 4 parts x 16 files x 16 MiB, 32 MiB buffers.
+		RedoParts: 4, RedoFiles: 16, RedoFileSize: 16 << 20, RedoBuffer: 32 << 20,
+		SaveInterval:  2 * time.Second,
+		CompressedLCP: true,
 	}
 }
 
@@ -145,6 +167,9 @@ func DefaultTestConfig() Config {
 	c.Prefault = false
 	c.TickInterval = time.Millisecond
 	c.Logger = slog.New(slog.DiscardHandler)
+	// A small redo log (when FileSystem is set): 4 parts x 4 x 1 MiB.
+	c.RedoFiles, c.RedoFileSize, c.RedoBuffer = 4, 1<<20, 1<<20
+	c.SaveInterval = 100 * time.Millisecond
 	return c
 }
 
@@ -216,6 +241,18 @@ func (c *Config) Validate() error {
 		return bad("HeartbeatInterval %v must be positive", c.HeartbeatInterval)
 	case c.TickInterval <= 0:
 		return bad("TickInterval %v must be positive", c.TickInterval)
+	}
+	if c.FileSystem != "" {
+		switch {
+		case c.RedoParts < 1 || c.RedoParts > 32:
+			return bad("NoOfFragmentLogParts %d not in 1..32", c.RedoParts)
+		case c.SaveInterval <= 0:
+			return bad("TimeBetweenGlobalCheckPoints %v must be positive", c.SaveInterval)
+		}
+		rc := redo.Config{Dir: c.FileSystem, Files: c.RedoFiles, FileSize: c.RedoFileSize, BufferSize: int(c.RedoBuffer)}
+		if err := rc.Validate(); err != nil {
+			return bad("redo log: %v", err)
+		}
 	}
 	if c.ThreadConfig != "" {
 		tc, err := thread.ParseThreadConfig(c.ThreadConfig)

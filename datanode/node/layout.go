@@ -23,6 +23,7 @@ type placement struct {
 //	ldm 0:  LQH instance 0 (all of the node's fragment replicas)
 //	tc 0:   TC instance 0 (on main, else ldm 0, without tc threads)
 //	main:   the GCP block (datanode/gcp, gsn.BlockDIH); TC's thread without main
+//	        and, with a FileSystem, the FS block (datanode/fs) beside it
 //
 // One LQH and one TC for now: TC addresses LQH instance 0 only, and an API
 // addresses TC instance 0. More instances come with per-instance routing.
@@ -43,6 +44,9 @@ func (n *Node) blockPlacements(tcfg thread.ThreadConfig) ([]placement, error) {
 		{thread.KindLDM, 0, sched.BlockSpec{ID: gsn.BlockLQH, Instance: 0, Block: n.lqh}},
 		{tcKind, 0, sched.BlockSpec{ID: gsn.BlockTC, Instance: 0, Block: n.tc}},
 		{gcpKind, 0, sched.BlockSpec{ID: gsn.BlockDIH, Instance: 0, Block: n.gcp}},
+	}
+	if n.dur != nil { // the file-system block answers GCP's save requests
+		ps = append(ps, placement{gcpKind, 0, sched.BlockSpec{ID: gsn.BlockFS, Instance: 0, Block: n.dur.fs}})
 	}
 	for _, e := range n.cfg.ExtraBlocks {
 		b, err := e.New(n)

@@ -51,6 +51,9 @@ type Node struct {
 	stopped  chan struct{} // closed once the threads have stopped
 
 	ddl sync.Mutex // orders AddTable and DropTable (ddl.go)
+
+	dur          *durable // nil: diskless (durable.go)
+	restoreStats RestoreStats
 }
 
 // Errors.
@@ -116,14 +119,26 @@ func Start(cfg Config) (*Node, error) {
 		n.pool.Prefault()
 	}
 	n.lqh = lqh.New(cfg.NodeID, d, n.pool)
-	n.tc = tc.New(tc.Config{Node: cfg.NodeID, Distribution: n.Distribution,
+	if n.dur, err = n.openDurable(); err != nil {
+		return nil, err
+	}
+	var restored uint64
+	if n.dur != nil {
+		restored = n.dur.restored
+	}
+	n.tc = tc.New(tc.Config{Node: cfg.NodeID, Distribution: n.Distribution, InitialGCI: restored + 1,
 		DeadlockTimeout: cfg.DeadlockTimeout, InactiveTimeout: cfg.InactiveTimeout, MaxOperations: cfg.MaxOperations})
 	dataNodes := make([]signal.NodeID, len(cfg.DataNodes))
 	for i, d := range cfg.DataNodes {
 		dataNodes[i] = d.ID
 	}
-	n.gcp = gcp.New(gcp.Config{Node: cfg.NodeID, Nodes: dataNodes, Interval: cfg.EpochInterval,
-		TCs: []signal.Address{{Node: cfg.NodeID, Block: gsn.BlockTC}}})
+	gcfg := gcp.Config{Node: cfg.NodeID, Nodes: dataNodes, Interval: cfg.EpochInterval,
+		TCs:        []signal.Address{{Node: cfg.NodeID, Block: gsn.BlockTC}},
+		InitialGCI: restored + 1, InitialSaved: restored}
+	if n.dur != nil {
+		gcfg.SaveInterval, gcfg.FS = cfg.SaveInterval, signal.Address{Node: cfg.NodeID, Block: gsn.BlockFS}
+	}
+	n.gcp = gcp.New(gcfg)
 
 	ps, err := n.blockPlacements(tcfg)
 	if err != nil {
@@ -245,6 +260,7 @@ func (n *Node) release() {
 	if n.sched != nil {
 		n.sched.Stop()
 	}
+	n.dur.close() // after the threads: no more appends
 	close(n.stopped)
 	for _, b := range n.blocks {
 		if c, ok := b.(Closer); ok {
@@ -364,8 +380,9 @@ type Stats struct {
 	// TC.
 	Commits, Aborts  uint64
 	OpenTransactions int
-	// LQH.
+	// LQH: operation records held, committed rows in its fragments.
 	OpenOperations int
+	Rows           uint64
 	// GCP: this node's epoch, the last complete one, rounds taken part in.
 	GCP gcp.Stats
 	// LostSignals counts signals the scheduler dropped: to an unknown
@@ -374,18 +391,25 @@ type Stats struct {
 	Memory      mem.Stats
 	Threads     []ThreadStats
 	Peers       []transport.PeerStatus
+	// Restore is what the start restored (durable.go).
+	Restore RestoreStats
 }
 
 // Stats collects the node's counters; the blocks' are read on their
 // threads (Do), the rest directly.
 func (n *Node) Stats(ctx context.Context) (Stats, error) {
-	s := Stats{Node: n.cfg.NodeID}
+	s := Stats{Node: n.cfg.NodeID, Restore: n.restoreStats}
 	if err := n.WithTC(ctx, func(t *tc.TC) {
 		s.Commits, s.Aborts, s.OpenTransactions = t.Commits, t.Aborts, t.Transactions()
 	}); err != nil {
 		return s, err
 	}
-	if err := n.WithLQH(ctx, func(l *lqh.LQH) { s.OpenOperations = l.OpenOperations() }); err != nil {
+	if err := n.WithLQH(ctx, func(l *lqh.LQH) {
+		s.OpenOperations = l.OpenOperations()
+		for _, f := range l.Fragments() {
+			s.Rows += uint64(f.Stats().Rows)
+		}
+	}); err != nil {
 		return s, err
 	}
 	if err := n.Do(ctx, gsn.BlockDIH, 0, func(block.Block) { s.GCP = n.gcp.Stats() }); err != nil {

@@ -79,6 +79,9 @@ func (f *Fragment) ReadRow(r RowID, dst []byte) []byte {
 	return f.appendRow(dst, r)
 }
 
+// RowGCI is the GCI committed row r was last written in (a scan's row).
+func (f *Fragment) RowGCI(r RowID) uint64 { return rowGCI(f.rows.slot(r)) }
+
 // RowView returns row r as a schema.Row over row memory, valid until the
 // fragment next changes or views a row with a chained var part.
 func (f *Fragment) RowView(r RowID) schema.Row { return f.view(r) }

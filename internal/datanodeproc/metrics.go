@@ -33,6 +33,14 @@ var (
 		"The last epoch this node knows to be complete on every data node.", nil, nil)
 	descRounds = prometheus.NewDesc("gondb_gcp_rounds_total",
 		"Global checkpoint rounds this node took part in.", nil, nil)
+	descSaved = prometheus.NewDesc("gondb_gcp_saved_gci",
+		"The last epoch durable on every data node (GCP save: redo synced and sysfile written everywhere).", nil, nil)
+	descRestored = prometheus.NewDesc("gondb_gcp_restored_gci",
+		"The GCI this node restored at its start from its own disk (0: an initial start).", nil, nil)
+	descSaves = prometheus.NewDesc("gondb_gcp_saves_total",
+		"GCP saves this node completed as master.", nil, nil)
+	descRows = prometheus.NewDesc("gondb_lqh_rows",
+		"Committed rows in this node's fragment replicas, hidden unique-index tables included.", nil, nil)
 	descMemUsed = prometheus.NewDesc("gondb_datamemory_used_bytes",
 		"DataMemory in use: pages handed out times the page size.", nil, nil)
 	descMemTotal = prometheus.NewDesc("gondb_datamemory_total_bytes",
@@ -51,7 +59,8 @@ var _ prometheus.Collector = collector{}
 
 func (c collector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{descStarted, descStartPhase, descStarts, descCommits, descAborts, descOpenTx,
-		descOpenOps, descEpoch, descCompleted, descRounds, descMemUsed, descMemTotal, descLost, descPeer} {
+		descOpenOps, descEpoch, descCompleted, descRounds, descMemUsed, descMemTotal, descLost, descPeer,
+		descSaved, descRestored, descSaves, descRows} {
 		ch <- d
 	}
 }
@@ -87,7 +96,8 @@ func (c collector) Collect(ch chan<- prometheus.Metric) {
 	counter(descRounds, base.rounds+s.GCP.Rounds)
 	counter(descLost, base.lost+s.LostSignals)
 	if !have {
-		for _, d := range []*prometheus.Desc{descOpenTx, descOpenOps, descEpoch, descCompleted, descMemUsed, descMemTotal} {
+		for _, d := range []*prometheus.Desc{descOpenTx, descOpenOps, descEpoch, descCompleted, descMemUsed, descMemTotal,
+			descSaved, descRestored, descRows} {
 			gauge(d, 0)
 		}
 		return
@@ -96,6 +106,10 @@ func (c collector) Collect(ch chan<- prometheus.Metric) {
 	gauge(descOpenOps, float64(s.OpenOperations))
 	gauge(descEpoch, float64(s.GCP.Current))
 	gauge(descCompleted, float64(s.GCP.Completed))
+	gauge(descSaved, float64(s.GCP.Saved))
+	gauge(descRestored, float64(s.Restore.GCI))
+	counter(descSaves, s.GCP.Saves)
+	gauge(descRows, float64(s.Rows))
 	gauge(descMemUsed, float64(s.Memory.UsedPages*mem.PageSize))
 	gauge(descMemTotal, float64(s.Memory.TotalPages*mem.PageSize))
 	for _, ps := range s.Peers {

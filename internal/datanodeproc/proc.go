@@ -36,8 +36,8 @@ type Options struct {
 	// NodeID asks for this data node id (--ndb-nodeid); 0 takes a free
 	// [ndbd] slot open to this host.
 	NodeID uint32
-	// Initial is --initial: the first start discards the node's files.
-	// Nothing is on disk yet, so it only says so in the log.
+	// Initial is --initial: the first start wipes the node's file system
+	// (DataDir/ndb_<id>_fs) instead of restoring from it.
 	Initial bool
 	// NoStart is --nostart: join and stay NOT_STARTED until START.
 	NoStart bool
@@ -364,9 +364,6 @@ func (p *Proc) report(s mgmapi.NodeStatus, phase int) {
 func (p *Proc) start(ctx context.Context, initial bool) (err error) {
 	cfg, gen := p.mgm.Config()
 	p.log.Info("data node: starting", "generation", gen, "initial", initial)
-	if initial {
-		p.log.Info("data node: initial start: nothing is on disk yet to discard (durability comes with a later issue)")
-	}
 	p.report(mgmapi.StatusStarting, 0)
 	addrs, err := p.resolvePeers(ctx, cfg)
 	if err != nil {
@@ -376,6 +373,7 @@ func (p *Proc) start(ctx context.Context, initial bool) (err error) {
 	if err != nil {
 		return err
 	}
+	ncfg.Initial = initial
 	rt, err := p.startWithDict(ctx, ncfg)
 	if err != nil {
 		return err

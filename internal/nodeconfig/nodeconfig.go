@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"net"
+	"path/filepath"
 	"strconv"
 
 	"github.com/gondb/gondb/datanode/node"
@@ -60,6 +61,16 @@ func DataNode(cfg *config.Config, nodeID int) (node.Config, error) {
 	c.DeadlockTimeout = self.TransactionDeadlockDetectionTimeout
 	c.InactiveTimeout = self.TransactionInactiveTimeout
 	c.EpochInterval = cfg.Cluster.TimeBetweenEpochs
+	if self.DataDir != "" {
+		c.FileSystem = filepath.Join(self.DataDir, fmt.Sprintf("ndb_%d_fs", nodeID))
+	}
+	c.RedoParts, c.RedoFiles = self.NoOfFragmentLogParts, self.NoOfFragmentLogFiles
+	c.RedoFileSize = int64(min(self.FragmentLogFileSize, math.MaxInt64))
+	c.RedoBuffer = int64(min(self.RedoBuffer, math.MaxInt32))
+	c.CompressedLCP = self.CompressedLCP
+	if cfg.Cluster.TimeBetweenGlobalCheckPoints > 0 {
+		c.SaveInterval = cfg.Cluster.TimeBetweenGlobalCheckPoints
+	}
 	c.MaxOperations = int(min(self.MaxNoOfConcurrentOperations, math.MaxInt32))
 	if self.RequireTLS {
 		c.TLS = transport.TLSFiles{CertFile: self.CertFile, KeyFile: self.KeyFile, CAFile: self.CAFile}

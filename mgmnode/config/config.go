@@ -60,6 +60,7 @@ type DataNode struct {
 	TimeBetweenLocalCheckpoints         int // log2 of 4-byte words written
 	RedoBuffer                          uint64
 	NoOfFragmentLogParts                int
+	NoOfFragmentLogFiles                int
 	FragmentLogFileSize                 uint64
 	CompressedLCP                       bool
 	CompressedBackup                    bool

@@ -36,6 +36,7 @@ func DefaultTestConfig(dataDir string) *Config {
 	c.Cluster.HeartbeatIntervalDbDb = 500 * time.Millisecond
 	d := DefaultDataNode()
 	d.NodeID, d.DataDir, d.DataMemory = 1, dataDir, 16*mib
+	d.NoOfFragmentLogFiles, d.FragmentLogFileSize = 3, 4*mib // the smallest redo log
 	c.DataNodes = []DataNode{d}
 	m := DefaultMgmNode()
 	m.NodeID, m.DataDir = 2, dataDir

@@ -78,6 +78,8 @@ func ExampleConfig_WriteINI() {
 	// NodeId=1
 	// DataDir=/tmp/gondb
 	// DataMemory=16M
+	// NoOfFragmentLogFiles=3
+	// FragmentLogFileSize=4M
 	//
 	// [api]
 	// NodeId=3

@@ -159,13 +159,18 @@ func buildParams() []Param {
 			Desc: "Redo log parts per data node, written in parallel; LDM threads share them.",
 		},
 		{
+			Name: "NoOfFragmentLogFiles", Sections: SectionNDBD, Type: TypeInt,
+			Default: "16", Min: 3, Max: 4096,
+			Desc: "Redo log files per log part, used as a ring: each part holds NoOfFragmentLogFiles × FragmentLogFileSize bytes, created in full at an initial start.",
+		},
+		{
 			Name: "FragmentLogFileSize", Sections: SectionNDBD, Type: TypeSize,
 			Default: "16M", Min: 4 * mib, Max: 1 * gib, Unit: "bytes",
 			Desc: "Size of each redo log file.",
 		},
 		{
-			Name: "CompressedLCP", Sections: SectionNDBD, Type: TypeBool, Default: "false",
-			Desc: "Compress local checkpoint files.",
+			Name: "CompressedLCP", Sections: SectionNDBD, Type: TypeBool, Default: "true",
+			Desc: "Compress local checkpoint files with zstd (on by default in gondb; NDB's default is off).",
 		},
 		{
 			Name: "CompressedBackup", Sections: SectionNDBD, Type: TypeBool, Default: "false",

@@ -42,7 +42,7 @@ var ignoredGroups = []struct {
 		SectionNDBD,
 		"gondb sizes its redo log, checkpoints and disk writes itself",
 		[]string{
-			"NoOfFragmentLogFiles", "InitFragmentLogFiles", "MaxNoOfOpenFiles", "InitialNoOfOpenFiles",
+			"InitFragmentLogFiles", "MaxNoOfOpenFiles", "InitialNoOfOpenFiles",
 			"DiskCheckpointSpeed", "MinDiskWriteSpeed", "MaxDiskWriteSpeed", "MaxDiskWriteSpeedOtherNodeRestart",
 			"MaxDiskWriteSpeedOwnRestart", "EnablePartialLcp", "RecoveryWork", "InsertRecoveryWork",
 			"EnableRedoControl", "FileSystemPath", "BackupDataDir", "InitialLogFileGroup", "InitialTablespace",

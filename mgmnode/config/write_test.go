@@ -79,6 +79,8 @@ NodeId=1
 DataDir=/tmp/t
 DataMemory=16M
 ThreadConfig=ldm={count=1}
+NoOfFragmentLogFiles=3
+FragmentLogFileSize=4M
 
 [api]
 NodeId=3

@@ -204,7 +204,7 @@ func Start(t testing.TB, o Options) *Cluster {
 	c.ConnectString = strings.Join(c.Addrs, ",")
 	dir := t.TempDir()
 	var b strings.Builder
-	fmt.Fprintf(&b, "[ndbd default]\nNoOfReplicas=%d\nDataMemory=16M\nDataDir=%s\n\n", o.NoOfReplicas, dir)
+	fmt.Fprintf(&b, "[ndbd default]\nNoOfReplicas=%d\nDataMemory=16M\nDataDir=%s\nNoOfFragmentLogFiles=3\nFragmentLogFileSize=4M\n\n", o.NoOfReplicas, dir)
 	id := 1
 	for _, a := range c.Addrs {
 		_, port, _ := net.SplitHostPort(a)

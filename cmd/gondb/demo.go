@@ -62,7 +62,7 @@ func parseDemoFlags(args []string, stdout io.Writer) (*demoFlags, error) {
 	f := &demoFlags{set: map[string]bool{}}
 	fs.StringVar(&f.datadir, "datadir", "", "directory for config.ini and the embedded etcd; an existing one restarts the cluster it holds (default: a temporary directory, removed at exit)")
 	fs.IntVar(&f.mgmPort, "mgm-port", 0, "management API port on 127.0.0.1 (0: a free port)")
-	fs.IntVar(&f.sqlPort, "sql-port", 0, "reserved for the SQL node, which does not exist yet")
+	fs.IntVar(&f.sqlPort, "sql-port", 0, "SQL node port on 127.0.0.1 (0: a free port)")
 	fs.IntVar(&f.dataNodes, "data-nodes", 2, fmt.Sprintf("data nodes, 1..%d, a multiple of --replicas", demoMaxDataNodes))
 	fs.IntVar(&f.replicas, "replicas", 2, "NoOfReplicas, 1..4")
 	fs.StringVar(&f.rootPassword, "root-password", "", "reserved for the SQL node's root user, which does not exist yet")
@@ -313,7 +313,19 @@ func runDemo(args []string, stdout, stderr io.Writer) error {
 	for _, p := range procs {
 		urls = append(urls, "http://"+p.HTTPAddr()+"/metrics")
 	}
-	fmt.Fprintf(stdout, "ready: mgm=%s metrics=%s sql=unavailable\n", mgmAddr, strings.Join(urls, ","))
+	// The SQL node, in this process like the others; it takes a free
+	// [api] slot.
+	sqlSrv, sqlC, err := startSQLNode(ctx, mgmAddr, 0, 0, 30*time.Second, net.JoinHostPort("127.0.0.1", strconv.Itoa(f.sqlPort)), logger)
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil
+		}
+		return fmt.Errorf("SQL node: %w", err)
+	}
+	defer sqlC.Close()
+	defer sqlSrv.Close()
+	go sqlSrv.Serve()
+	fmt.Fprintf(stdout, "ready: mgm=%s metrics=%s sql=%s\n", mgmAddr, strings.Join(urls, ","), sqlSrv.Addr())
 	var ids []string
 	for _, p := range procs {
 		ids = append(ids, strconv.Itoa(int(p.ID())))
@@ -327,7 +339,8 @@ func runDemo(args []string, stdout, stderr io.Writer) error {
 		fmt.Fprintf(stdout, ", data node %d %s", p.ID(), urls[i+1])
 	}
 	fmt.Fprintln(stdout)
-	fmt.Fprintln(stdout, "  sql:         not yet available (the SQL node comes with a later issue)")
+	sqlHost, sqlPort, _ := net.SplitHostPort(sqlSrv.Addr())
+	fmt.Fprintf(stdout, "  sql:         %s (MySQL protocol; e.g. mariadb -h %s -P %s -u root)\n", sqlSrv.Addr(), sqlHost, sqlPort)
 	fmt.Fprintf(stdout, "  data:        in memory, redo log and checkpoints under %s (config.ini and etcd too)\n", dir)
 	fmt.Fprintf(stdout, "  try:         %s mgm -c %s -e SHOW\n", demoSelf(), mgmAddr)
 	fmt.Fprintln(stdout, "  Ctrl-C stops the cluster.")
@@ -352,6 +365,8 @@ func runDemo(args []string, stdout, stderr io.Writer) error {
 			}
 		}
 	}
+	sqlSrv.Close() // the SQL node leaves while the management server is up
+	sqlC.Close()
 	stopNodes()
 	wg.Wait()
 	srv.Stop()

@@ -23,6 +23,7 @@ func commands() []command {
 		{"demo", "run a local gondb on this machine (what `make run` starts)", runDemo},
 		{"mgmd", "run a management server: config, node ids, management API (etcd embedded or external)", runMgmd},
 		{"datanode", "run a data node: joins the management servers, holds fragment replicas in memory", runDatanode},
+		{"sqlnode", "run a SQL node: the MySQL protocol over the cluster (joins as an API node)", runSQLNode},
 		{"mgm", "the management client: SHOW, ALL STATUS, <id> STOP|START|RESTART, SHUTDOWN, ...", runMgm},
 		{"bench", "run a benchmark: flexasync (NDB's flexAsynch)", runBench},
 		{"version", "print the version", func([]string, io.Writer, io.Writer) error {

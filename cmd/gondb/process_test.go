@@ -285,7 +285,7 @@ func testExternalEtcdCluster(t *testing.T, bin string) {
 	t.Logf("scenario took %v", time.Since(began).Round(time.Millisecond))
 }
 
-var demoReadyRE = regexp.MustCompile(`(?m)^ready: mgm=(\S+) metrics=(\S+) sql=unavailable$`)
+var demoReadyRE = regexp.MustCompile(`(?m)^ready: mgm=(\S+) metrics=(\S+) sql=(\S+)$`)
 
 // gondb demo prints ready: with its connect strings; SIGINT stops it with
 // status 0; with the same --datadir it starts the same cluster again.

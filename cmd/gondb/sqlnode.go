@@ -1,0 +1,110 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"os/signal"
+	"strconv"
+	"syscall"
+	"time"
+
+	"github.com/gondb/gondb/mgmnode/client"
+	"github.com/gondb/gondb/ndbapi"
+	gsignal "github.com/gondb/gondb/signal"
+	"github.com/gondb/gondb/sqlnode"
+)
+
+// runSQLNode runs a SQL node until SIGINT or SIGTERM: it joins the
+// cluster as an API node and serves the MySQL protocol (sqlnode).
+func runSQLNode(args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("sqlnode", flag.ContinueOnError)
+	fs.SetOutput(io.Discard) // a bad flag is one line from run
+	fs.Usage = func() {
+		fmt.Fprintln(stdout, "usage: gondb sqlnode -c host:port[,host:port...] [--port 3306] [--bind 127.0.0.1] [--node-id N] [flags]")
+		fs.SetOutput(stdout)
+		fs.PrintDefaults()
+	}
+	var connect string
+	fs.StringVar(&connect, "c", "", "connect string: the management servers, host[:port][,host[:port]...] (default localhost:1186)")
+	fs.StringVar(&connect, "ndb-connectstring", "", "same as -c")
+	fs.StringVar(&connect, "connect-string", "", "same as -c")
+	port := fs.Int("port", 3306, "MySQL protocol port (0: a free port)")
+	bind := fs.String("bind", "127.0.0.1", "address to serve the MySQL protocol on (0.0.0.0: every interface)")
+	nodeID := fs.Uint("node-id", 0, "API node id to take, an [api] slot of the config (default: a free [api] slot)")
+	waitNodes := fs.Int("wait-nodes", 0, "data nodes that must be connected before serving (0: all)")
+	timeout := fs.Duration("connect-timeout", 30*time.Second, "how long to wait for the management server and the data nodes")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) { // Parse printed the usage
+			return nil
+		}
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("unexpected argument %q (the connect string goes after -c)", fs.Arg(0))
+	}
+	if *port < 0 || *port > 65535 {
+		return fmt.Errorf("--port %d out of range (allowed 0..65535)", *port)
+	}
+	if *nodeID > uint(gsignal.MaxNodeID) {
+		return fmt.Errorf("--node-id %d is not a node id (1..%d)", *nodeID, gsignal.MaxNodeID)
+	}
+	if *timeout <= 0 || *waitNodes < 0 {
+		return errors.New("--connect-timeout must be positive and --wait-nodes not negative")
+	}
+	if connect == "" {
+		connect = "localhost:1186"
+	}
+	if _, err := client.ParseConnectString(connect); err != nil {
+		return err
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	srv, c, err := startSQLNode(ctx, connect, gsignal.NodeID(*nodeID), *waitNodes, *timeout, net.JoinHostPort(*bind, strconv.Itoa(*port)), slog.Default())
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil
+		}
+		return err
+	}
+	defer c.Close()
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve() }()
+	slog.Info("sqlnode: serving", "addr", srv.Addr(), "node", c.NodeID())
+	fmt.Fprintf(stdout, "ready: sql=%s\n", srv.Addr())
+	select {
+	case <-ctx.Done():
+		fmt.Fprintln(stdout, "gondb sqlnode: stopping")
+		srv.Close()
+		<-served
+		return nil
+	case err := <-served:
+		return err
+	}
+}
+
+// startSQLNode connects to the cluster and builds a SQL node listening on
+// addr (gondb sqlnode and gondb demo).
+func startSQLNode(ctx context.Context, connect string, id gsignal.NodeID, waitNodes int, timeout time.Duration, addr string, log *slog.Logger) (*sqlnode.Server, *ndbapi.Cluster, error) {
+	opts := ndbapi.DefaultOptions()
+	opts.NodeID, opts.WaitNodes, opts.ReadyTimeout, opts.Logger = id, waitNodes, timeout, log
+	cctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	c, err := ndbapi.Connect(cctx, connect, opts)
+	if err != nil {
+		return nil, nil, err
+	}
+	cfg := sqlnode.DefaultConfig()
+	cfg.Addr, cfg.Logger, cfg.Version = addr, log, "8.0.31-gondb-"+version
+	srv, err := sqlnode.New(c, cfg)
+	if err != nil {
+		c.Close()
+		return nil, nil, err
+	}
+	return srv, c, nil
+}

@@ -1,0 +1,289 @@
+package sqlnode
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/dolthub/go-mysql-server/sql"
+	"github.com/dolthub/go-mysql-server/sql/plan"
+	ast "github.com/dolthub/vitess/go/vt/sqlparser"
+
+	"github.com/gondb/gondb/ndbapi"
+	"github.com/gondb/gondb/schema"
+)
+
+// CREATE TABLE. The engine calls Database.CreateTable with the columns
+// only, then Table.CreateIndex per secondary index; the dictionary has no
+// ALTER yet, so the whole definition must be created at once. A
+// CREATE TABLE hook (createTableHook) keeps the statement's plan node in
+// the session; CreateTable takes the indexes and table options from it
+// and the PARTITION BY clause from the statement text (the engine's
+// planner drops it), and the engine's later CreateIndex calls find their
+// index already there.
+
+// ordSuffix names the ordered index NDB creates beside a primary key or
+// unique index so that ranges on its columns are index scans. Such
+// indexes are not shown to the engine as indexes of their own.
+const ordSuffix = "$ord"
+
+// primaryOrdered is the ordered index beside the primary key.
+const primaryOrdered = "PRIMARY" + ordSuffix
+
+// createTableHook is the engine's CREATE TABLE PreSQLExecution hook: it
+// names unnamed indexes (as MySQL does: the first column, then _2, _3)
+// and keeps the node for Database.CreateTable.
+func createTableHook(ctx *sql.Context, _ sql.StatementRunner, n sql.Node) (sql.Node, error) {
+	ct, ok := n.(*plan.CreateTable)
+	if !ok {
+		return n, nil
+	}
+	used := map[string]bool{"primary": true}
+	for _, ix := range ct.Indexes() {
+		if ix.Name != "" {
+			used[strings.ToLower(ix.Name)] = true
+		}
+	}
+	for _, ix := range ct.Indexes() {
+		if ix.Name != "" || ix.IsPrimary() || len(ix.Columns) == 0 {
+			continue
+		}
+		name := ix.Columns[0].Name
+		for i := 2; used[strings.ToLower(name)]; i++ {
+			name = fmt.Sprintf("%s_%d", ix.Columns[0].Name, i)
+		}
+		used[strings.ToLower(name)] = true
+		ix.Name = name
+	}
+	if s, ok := ctx.Session.(*Session); ok {
+		s.pendingCreate = ct
+	}
+	return n, nil
+}
+
+// CreateTable implements sql.TableCreator.
+func (d *Database) CreateTable(ctx *sql.Context, name string, sch sql.PrimaryKeySchema, collation sql.CollationID, comment string) error {
+	var ct *plan.CreateTable
+	if s, ok := ctx.Session.(*Session); ok && s.pendingCreate != nil {
+		if strings.EqualFold(s.pendingCreate.Name(), name) {
+			ct = s.pendingCreate
+		}
+		s.pendingCreate = nil
+	}
+	if strings.ContainsRune(name, '/') && !strings.EqualFold(d.name, DefaultDatabase) {
+		return errNotSupported("table names containing '/' outside database %s", DefaultDatabase)
+	}
+	def, warns, err := tableDef(ctx, dictName(d.name, name), sch, ct, comment)
+	if err != nil {
+		return err
+	}
+	if _, ok, err := d.p.table(ctx, d.name, name); err != nil {
+		return err
+	} else if ok {
+		return sql.ErrTableAlreadyExists.New(name)
+	}
+	_, err = d.p.c.CreateTable(ctx, def)
+	d.p.invalidate()
+	if err != nil {
+		if strings.Contains(err.Error(), "exists") {
+			return sql.ErrTableAlreadyExists.New(name)
+		}
+		return sqlErr(1005, "HY000", "Can't create table '%s.%s' (%v)", d.name, name, err)
+	}
+	for _, w := range warns {
+		ctx.Warn(w.code, "%s", w.msg)
+	}
+	return nil
+}
+
+type warning struct {
+	code int
+	msg  string
+}
+
+// tableDef builds the storage definition of a new table.
+func tableDef(ctx *sql.Context, dict string, sch sql.PrimaryKeySchema, ct *plan.CreateTable, comment string) (*schema.Table, []warning, error) {
+	def := &schema.Table{Name: dict}
+	var warns []warning
+	for _, c := range sch.Schema {
+		col, err := columnFromSQL(c)
+		if err != nil {
+			return nil, nil, err
+		}
+		def.Columns = append(def.Columns, col)
+	}
+	if len(sch.PkOrdinals) == 0 {
+		return nil, nil, sqlErr(1173, "42000", "This table type requires a primary key (gondb has no hidden primary key yet)")
+	}
+	def.PrimaryKey = append([]int(nil), sch.PkOrdinals...)
+	def.Indexes = append(def.Indexes, schema.Index{Name: primaryOrdered, Kind: schema.IndexOrdered, Columns: def.PrimaryKey})
+	if ct != nil {
+		for _, ix := range ct.Indexes() {
+			if ix.IsPrimary() {
+				continue
+			}
+			if ix.IsFullText() || ix.IsSpatial() || ix.IsVector() {
+				return nil, nil, errNotSupported("index %s: FULLTEXT, SPATIAL and VECTOR indexes", ix.Name)
+			}
+			var cols []int
+			for _, ic := range ix.Columns {
+				if ic.Length > 0 {
+					return nil, nil, errNotSupported("index %s: prefix index on %s", ix.Name, ic.Name)
+				}
+				c := def.Column(ic.Name)
+				if c < 0 {
+					return nil, nil, sql.ErrKeyColumnDoesNotExist.New(ic.Name)
+				}
+				cols = append(cols, c)
+			}
+			if ix.IsUnique() {
+				def.Indexes = append(def.Indexes, schema.Index{Name: ix.Name, Kind: schema.IndexUniqueHash, Columns: cols})
+				if ix.Storage != sql.IndexUsing_Hash {
+					def.Indexes = append(def.Indexes, schema.Index{Name: ix.Name + ordSuffix, Kind: schema.IndexOrdered, Columns: cols})
+				}
+			} else {
+				def.Indexes = append(def.Indexes, schema.Index{Name: ix.Name, Kind: schema.IndexOrdered, Columns: cols})
+			}
+		}
+		if e, ok := ct.TableOpts["engine"].(string); ok && e != "" && !strings.EqualFold(e, "ndb") && !strings.EqualFold(e, "ndbcluster") {
+			warns = append(warns, warning{erWarnOtherHandler, fmt.Sprintf("Using storage engine ndbcluster for table '%s' (ENGINE=%s asked)", ct.Name(), e)})
+		}
+	}
+	if comment != "" {
+		rb, fr, rest, err := parseNDBComment(comment)
+		if err != nil {
+			return nil, nil, err
+		}
+		def.ReadBackup, def.FullyReplicated = rb || fr, fr
+		if rest != "" {
+			warns = append(warns, warning{erIllegalHaOption, "table comments are not stored yet; only NDB_TABLE options are kept"})
+		}
+	}
+	dist, w, err := partitionKey(ctx.Query(), def)
+	if err != nil {
+		return nil, nil, err
+	}
+	def.DistributionKey = dist
+	warns = append(warns, w...)
+	if err := def.Validate(); err != nil {
+		return nil, nil, errNotSupported("%v", err)
+	}
+	if _, err := schema.NewLayout(def); err != nil {
+		return nil, nil, errNotSupported("%v", err)
+	}
+	return def, warns, nil
+}
+
+// parseNDBComment reads NDB_TABLE=READ_BACKUP=1,FULLY_REPLICATED=1 from a
+// table comment; rest is whatever else the comment says.
+func parseNDBComment(c string) (readBackup, fullyReplicated bool, rest string, err error) {
+	i := strings.Index(strings.ToUpper(c), "NDB_TABLE=")
+	if i < 0 {
+		return false, false, c, nil
+	}
+	opts := c[i+len("NDB_TABLE="):]
+	end := strings.IndexAny(opts, " \t\n")
+	if end < 0 {
+		end = len(opts)
+	}
+	rest = strings.TrimSpace(c[:i] + opts[end:])
+	for _, kv := range strings.Split(opts[:end], ",") {
+		k, v, _ := strings.Cut(kv, "=")
+		on := v == "1" || strings.EqualFold(v, "true") || strings.EqualFold(v, "on")
+		if !on && v != "0" && !strings.EqualFold(v, "false") && !strings.EqualFold(v, "off") {
+			return false, false, "", sqlErr(erIllegalHaOption, "HY000", "NDB_TABLE option %s: value %q is not 0 or 1", k, v)
+		}
+		switch strings.ToUpper(k) {
+		case "READ_BACKUP":
+			readBackup = on
+		case "FULLY_REPLICATED":
+			fullyReplicated = on
+		default:
+			return false, false, "", errNotSupported("NDB_TABLE option %s (READ_BACKUP and FULLY_REPLICATED are)", k)
+		}
+	}
+	return readBackup, fullyReplicated, rest, nil
+}
+
+// ndbComment is the comment SHOW CREATE TABLE shows for a table's options.
+func ndbComment(t *schema.Table) string {
+	switch {
+	case t.FullyReplicated:
+		return "NDB_TABLE=FULLY_REPLICATED=1"
+	case t.ReadBackup:
+		return "NDB_TABLE=READ_BACKUP=1"
+	}
+	return ""
+}
+
+// partitionKey reads PARTITION BY KEY(cols) from a CREATE TABLE
+// statement's text, which the engine's planner does not keep. The key
+// columns must be part of the primary key, as in MySQL.
+func partitionKey(query string, def *schema.Table) ([]int, []warning, error) {
+	if query == "" || !strings.Contains(strings.ToLower(query), "partition") {
+		return nil, nil, nil
+	}
+	st, err := ast.Parse(query)
+	if err != nil {
+		return nil, nil, nil // a statement the engine parsed another way; no partition clause
+	}
+	ddl, ok := st.(*ast.DDL)
+	if !ok || ddl.TableSpec == nil || ddl.TableSpec.PartitionOpt == nil {
+		return nil, nil, nil
+	}
+	po := ddl.TableSpec.PartitionOpt
+	if !strings.EqualFold(po.PartitionType, "KEY") || po.SubPartition != nil || len(po.Definitions) > 0 || po.IsLinear {
+		return nil, nil, errNotSupported("PARTITION BY %s (only PARTITION BY KEY(columns) is)", po.PartitionType)
+	}
+	var warns []warning
+	if po.Partitions != nil {
+		warns = append(warns, warning{erIllegalHaOption, "PARTITIONS n is ignored: the cluster gives every table PartitionsPerNode x data nodes fragments"})
+	}
+	inPK := map[int]bool{}
+	for _, k := range def.PrimaryKey {
+		inPK[k] = true
+	}
+	var out []int
+	for _, c := range po.ColList {
+		i := def.Column(c.String())
+		if i < 0 {
+			return nil, nil, sql.ErrKeyColumnDoesNotExist.New(c.String())
+		}
+		if !inPK[i] {
+			return nil, nil, sqlErr(1503, "HY000", "A PRIMARY KEY must include all columns in the table's partitioning function (%s)", c.String())
+		}
+		out = append(out, i)
+	}
+	return out, warns, nil
+}
+
+// CreateIndex implements sql.IndexAlterableTable. Indexes declared in
+// CREATE TABLE are already there; adding one to an existing table needs
+// online ALTER in the dictionary, which does not exist yet.
+func (t *Table) CreateIndex(ctx *sql.Context, def sql.IndexDef) error {
+	for i := range t.def.Indexes {
+		ix := &t.def.Indexes[i]
+		if strings.EqualFold(ix.Name, def.Name) && len(ix.Columns) == len(def.Columns) {
+			return nil
+		}
+	}
+	return errNotSupported("CREATE INDEX on an existing table (declare indexes in CREATE TABLE for now)")
+}
+
+// DropIndex implements sql.IndexAlterableTable.
+func (t *Table) DropIndex(*sql.Context, string) error {
+	return errNotSupported("DROP INDEX (the dictionary cannot alter tables yet)")
+}
+
+// RenameIndex implements sql.IndexAlterableTable.
+func (t *Table) RenameIndex(*sql.Context, string, string) error {
+	return errNotSupported("RENAME INDEX (the dictionary cannot alter tables yet)")
+}
+
+var errNoSession = errors.New("sqlnode: the statement has no SQL node session")
+
+// ensure the hidden ordered companion indexes exist only where the table
+// has the matching key (tables created through ndbapi may lack them).
+func ordCompanion(t *ndbapi.Table, name string) int {
+	return t.Index(name + ordSuffix)
+}

@@ -35,6 +35,9 @@ type Options struct {
 	// NodeID is the API node id to take; 0 takes a free [api] slot
 	// (Connect) and is an error for ConnectDirect.
 	NodeID signal.NodeID
+	// SQLNode makes Connect join as a SQL node, taking a [mysqld] slot
+	// instead of an [api] one (what `gondb sqlnode` does).
+	SQLNode bool
 	// WaitNodes is how many data nodes must be connected before Connect
 	// returns; 0 means all of them.
 	WaitNodes int
@@ -173,7 +176,11 @@ func ConnectDirect(ctx context.Context, opts Options) (*Cluster, error) {
 // with ServerPort=0 published), dials them and waits until WaitNodes of
 // them are connected. The transporter redials lost data nodes by itself.
 func Connect(ctx context.Context, connectString string, opts Options) (*Cluster, error) {
-	m, err := client.Join(ctx, connectString, client.NodeOptions{Options: opts.Client, Type: mgmapi.TypeAPI, NodeID: uint32(opts.NodeID)})
+	typ := mgmapi.TypeAPI
+	if opts.SQLNode {
+		typ = mgmapi.TypeSQL
+	}
+	m, err := client.Join(ctx, connectString, client.NodeOptions{Options: opts.Client, Type: typ, NodeID: uint32(opts.NodeID)})
 	if err != nil {
 		return nil, fmt.Errorf("ndbapi: join %s: %w", connectString, err)
 	}

@@ -93,6 +93,7 @@ func runSQLNode(args []string, stdout, stderr io.Writer) error {
 func startSQLNode(ctx context.Context, connect string, id gsignal.NodeID, waitNodes int, timeout time.Duration, addr string, log *slog.Logger) (*sqlnode.Server, *ndbapi.Cluster, error) {
 	opts := ndbapi.DefaultOptions()
 	opts.NodeID, opts.WaitNodes, opts.ReadyTimeout, opts.Logger = id, waitNodes, timeout, log
+	opts.SQLNode = true // a [mysqld] slot
 	cctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	c, err := ndbapi.Connect(cctx, connect, opts)

@@ -42,12 +42,14 @@ test-bigendian: qemu
 	CGO_ENABLED=0 GOARCH=ppc64 $(GO) test -count=1 -short -exec qemu-ppc64-static $(CROSS_TEST_PKGS)
 
 # Installs what the tests need from Debian when it is missing:
-# qemu-user-static (big-endian runs) and etcd-server (the management node's
-# tests against an external etcd).
+# qemu-user-static (big-endian runs), etcd-server (the management node's
+# tests against an external etcd) and mariadb-client (the SQL node's test
+# with the mariadb command-line client).
 deps:
 	@missing=""; \
 	command -v qemu-ppc64-static >/dev/null 2>&1 || missing="$$missing qemu-user-static"; \
 	command -v etcd >/dev/null 2>&1 || missing="$$missing etcd-server"; \
+	command -v mariadb >/dev/null 2>&1 || missing="$$missing mariadb-client"; \
 	if [ -n "$$missing" ]; then \
 		echo "installing$$missing"; \
 		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \

@@ -8,6 +8,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/gondb/gondb/internal/syncfile"
 )
 
 const metaName = "redo.meta"
@@ -105,46 +107,13 @@ func createRing(dir string, cfg Config) error {
 	var buf [2 * metaSlotSize]byte
 	m.encode(buf[metaSlotSize:]) // seq 1 lives in slot 1
 	tmp := filepath.Join(dir, metaName+".tmp")
-	if err := writeFileSync(tmp, buf[:]); err != nil {
+	if err := writeFile(tmp, buf[:]); err != nil {
 		return err
 	}
 	if err := os.Rename(tmp, filepath.Join(dir, metaName)); err != nil {
 		return fmt.Errorf("redo: %w", err)
 	}
 	return syncDir(dir)
-}
-
-func writeFileSync(name string, b []byte) error {
-	f, err := os.OpenFile(name, os.O_RDWR|os.O_CREATE|os.O_TRUNC, 0o644)
-	if err != nil {
-		return fmt.Errorf("redo: %w", err)
-	}
-	_, err = f.Write(b)
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		return fmt.Errorf("redo: write %s: %w", name, err)
-	}
-	return nil
-}
-
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return fmt.Errorf("redo: %w", err)
-	}
-	err = d.Sync()
-	if cerr := d.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		return fmt.Errorf("redo: sync dir %s: %w", dir, err)
-	}
-	return nil
 }
 
 // readMeta reads both metadata slots and returns the valid one with the
@@ -207,4 +176,19 @@ func (r *ring) readPages(lsn uint64, buf []byte) (int, error) {
 		return n / PageSize, fmt.Errorf("redo: read %s at %d: %w", r.path(fi), off, err)
 	}
 	return n / PageSize, nil
+}
+
+// writeFile and syncDir are syncfile's, with this package's error prefix.
+func writeFile(name string, b []byte) error {
+	if err := syncfile.WriteFile(name, b); err != nil {
+		return fmt.Errorf("redo: %w", err)
+	}
+	return nil
+}
+
+func syncDir(dir string) error {
+	if err := syncfile.SyncDir(dir); err != nil {
+		return fmt.Errorf("redo: %w", err)
+	}
+	return nil
 }

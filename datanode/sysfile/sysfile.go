@@ -10,6 +10,8 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+
+	"github.com/gondb/gondb/internal/syncfile"
 )
 
 // Format versions; a reader accepts MinSupportedVersion..CurrentVersion.
@@ -184,7 +186,7 @@ func (st *Store) Save(s Sysfile) error {
 	s.Seq = st.cur.Seq + 1
 	s.Version = CurrentVersion
 	tmp := filepath.Join(st.dir, "sysfile.tmp")
-	if err := writeSync(tmp, s.Marshal()); err != nil {
+	if err := writeFile(tmp, s.Marshal()); err != nil {
 		return err
 	}
 	if err := os.Rename(tmp, copyName(st.dir, s.Seq)); err != nil {
@@ -207,35 +209,17 @@ func Remove(dir string) error {
 	return syncDir(dir)
 }
 
-func writeSync(name string, b []byte) error {
-	f, err := os.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
-	if err != nil {
+// writeFile and syncDir are syncfile's, with this package's error prefix.
+func writeFile(name string, b []byte) error {
+	if err := syncfile.WriteFile(name, b); err != nil {
 		return fmt.Errorf("sysfile: %w", err)
-	}
-	_, err = f.Write(b)
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		return fmt.Errorf("sysfile: write %s: %w", name, err)
 	}
 	return nil
 }
 
 func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
+	if err := syncfile.SyncDir(dir); err != nil {
 		return fmt.Errorf("sysfile: %w", err)
-	}
-	err = d.Sync()
-	if cerr := d.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		return fmt.Errorf("sysfile: sync %s: %w", dir, err)
 	}
 	return nil
 }

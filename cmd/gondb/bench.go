@@ -54,31 +54,15 @@ func runFlexAsync(args []string, stdout io.Writer) error {
 	fs.IntVar(&cfg.Loops, "l", cfg.Loops, "loops of all phases")
 	fs.IntVar(&cfg.Transactions, "transactions", cfg.Transactions, "transactions per thread per phase (NDB flexAsynch's -o)")
 	fs.StringVar(&cfg.Table, "table", cfg.Table, "the table's name")
-	connect := fs.String("c", "", "connect string of the management servers (host:port[,host:port...])")
-	embedded := fs.Bool("embedded", false, "start an in-process cluster (data nodes over the in-process transporter) instead of connecting")
-	dataNodes := fs.Int("data-nodes", 1, "--embedded: data nodes")
-	replicas := fs.Int("replicas", 1, "--embedded: NoOfReplicas")
-	asJSON := fs.Bool("json", false, "print each phase as a JSON line instead of aligned text")
-	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of this process (the client, and an --embedded cluster) to this file")
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return nil
-		}
+	var bf benchFlags
+	bf.register(fs, "print each phase as a JSON line instead of aligned text")
+	if done, err := bf.parse(fs, args); done || err != nil {
 		return err
-	}
-	if fs.NArg() > 0 {
-		return fmt.Errorf("unexpected argument %q", fs.Arg(0))
-	}
-	switch {
-	case *connect != "" && *embedded:
-		return errors.New("-c and --embedded can't be mixed: connect to a cluster or start one")
-	case *connect == "" && !*embedded:
-		return errors.New("give -c HOST:PORT (a running cluster) or --embedded (start one in this process)")
 	}
 	if err := cfg.Validate(); err != nil {
 		return err
 	}
-	stopProfile, err := startCPUProfile(*cpuProfile)
+	stopProfile, err := startCPUProfile(bf.cpuProfile)
 	if err != nil {
 		return err
 	}
@@ -86,10 +70,10 @@ func runFlexAsync(args []string, stdout io.Writer) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	var d *ndbdriver.Flex
-	if *embedded {
+	if bf.embedded {
 		rows := int64(cfg.Threads) * int64(cfg.RowsPerThread())
 		rowBytes := int64(16 + 8 + cfg.Attributes*4*cfg.AttrWords)
-		c, cleanup, err := embeddedCluster(ctx, ndbdriver.FlexTable(cfg, embeddedTableID), rows*rowBytes, *dataNodes, *replicas)
+		c, cleanup, err := embeddedCluster(ctx, ndbdriver.FlexTable(cfg, embeddedTableID), rows*rowBytes, bf.dataNodes, bf.replicas)
 		if err != nil {
 			return err
 		}
@@ -101,20 +85,20 @@ func runFlexAsync(args []string, stdout io.Writer) error {
 	} else {
 		opts := ndbapi.DefaultOptions()
 		opts.Logger = slog.Default()
-		c, err := ndbapi.Connect(ctx, *connect, opts)
+		c, err := ndbapi.Connect(ctx, bf.connect, opts)
 		if err != nil {
 			return err
 		}
 		defer c.Close()
 		d = &ndbdriver.Flex{Cluster: c}
 	}
-	if !*asJSON {
+	if !bf.asJSON {
 		fmt.Fprintf(stdout, "flexasync: %d threads x %d parallel transactions x %d operations, %d attributes of %d words, %d transactions per thread per phase\n",
 			cfg.Threads, cfg.Parallel, cfg.OpsPerTx, cfg.Attributes, cfg.AttrWords, cfg.Transactions)
 		flexasync.TextHeader(stdout)
 	}
 	return flexasync.Run(ctx, d, cfg, func(r flexasync.Result) {
-		if *asJSON {
+		if bf.asJSON {
 			flexasync.JSONLine(stdout, r)
 		} else {
 			flexasync.TextLine(stdout, r)
@@ -177,6 +161,44 @@ func embeddedCluster(ctx context.Context, table *schema.Table, dataBytes int64, 
 		return nil, nil, err
 	}
 	return c, func() { c.Close(); cleanup() }, nil
+}
+
+// benchFlags are the flags every benchmark command shares: where the
+// cluster is, output, profiling.
+type benchFlags struct {
+	connect             string
+	embedded            bool
+	dataNodes, replicas int
+	asJSON              bool
+	cpuProfile          string
+}
+
+func (b *benchFlags) register(fs *flag.FlagSet, jsonUsage string) {
+	fs.StringVar(&b.connect, "c", "", "connect string of the management servers (host:port[,host:port...])")
+	fs.BoolVar(&b.embedded, "embedded", false, "start an in-process cluster (data nodes over the in-process transporter) instead of connecting")
+	fs.IntVar(&b.dataNodes, "data-nodes", 1, "--embedded: data nodes")
+	fs.IntVar(&b.replicas, "replicas", 1, "--embedded: NoOfReplicas")
+	fs.BoolVar(&b.asJSON, "json", false, jsonUsage)
+	fs.StringVar(&b.cpuProfile, "cpuprofile", "", "write a CPU profile of this process (the client, and an --embedded cluster) to this file")
+}
+
+// parse parses args and checks the shared flags; done is true after -h.
+func (b *benchFlags) parse(fs *flag.FlagSet, args []string) (done bool, err error) {
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return true, nil
+		}
+		return true, err
+	}
+	switch {
+	case fs.NArg() > 0:
+		return true, fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	case b.connect != "" && b.embedded:
+		return true, errors.New("-c and --embedded can't be mixed: connect to a cluster or start one")
+	case b.connect == "" && !b.embedded:
+		return true, errors.New("give -c HOST:PORT (a running cluster) or --embedded (start one in this process)")
+	}
+	return false, nil
 }
 
 // startCPUProfile starts Go's CPU profiler writing to path ("" : none)

@@ -40,37 +40,22 @@ func runHLR(args []string, stdout, stderr io.Writer) error {
 	fs.Float64Var(&cfg.Rate, "rate", 0, "target transactions per second over all threads (0: flat out)")
 	fs.DurationVar(&cfg.Duration, "duration", cfg.Duration, "how long the mix runs")
 	halfPeak := fs.Bool("half-peak", false, "after the run, run again at half its throughput (the latency an HLR is sized for)")
-	connect := fs.String("c", "", "connect string of the management servers (host:port[,host:port...])")
-	embedded := fs.Bool("embedded", false, "start an in-process cluster instead of connecting")
-	dataNodes := fs.Int("data-nodes", 1, "--embedded: data nodes")
-	replicas := fs.Int("replicas", 1, "--embedded: NoOfReplicas")
-	asJSON := fs.Bool("json", false, "print each run's transaction types as JSON lines instead of aligned text")
-	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of this process (the client, and an --embedded cluster) to this file")
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return nil
-		}
+	var bf benchFlags
+	bf.register(fs, "print each run's transaction types as JSON lines instead of aligned text")
+	if done, err := bf.parse(fs, args); done || err != nil {
 		return err
-	}
-	if fs.NArg() > 0 {
-		return fmt.Errorf("unexpected argument %q", fs.Arg(0))
 	}
 	var err error
 	if cfg.Mix, err = hlr.ParseMix(*mix); err != nil {
 		return err
 	}
-	switch {
-	case *connect != "" && *embedded:
-		return errors.New("-c and --embedded can't be mixed: connect to a cluster or start one")
-	case *connect == "" && !*embedded:
-		return errors.New("give -c HOST:PORT (a running cluster) or --embedded (start one in this process)")
-	case *halfPeak && cfg.Rate > 0:
+	if *halfPeak && cfg.Rate > 0 {
 		return errors.New("--half-peak finds the peak itself: leave out --rate")
 	}
 	if err := cfg.Validate(); err != nil {
 		return err
 	}
-	stopProfile, err := startCPUProfile(*cpuProfile)
+	stopProfile, err := startCPUProfile(bf.cpuProfile)
 	if err != nil {
 		return err
 	}
@@ -78,9 +63,9 @@ func runHLR(args []string, stdout, stderr io.Writer) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	d := &ndbdriver.HLR{}
-	if *embedded {
+	if bf.embedded {
 		def := hlr.Table(embeddedTableID)
-		c, cleanup, err := embeddedCluster(ctx, def, int64(cfg.Subscribers)*hlrRowBytes, *dataNodes, *replicas)
+		c, cleanup, err := embeddedCluster(ctx, def, int64(cfg.Subscribers)*hlrRowBytes, bf.dataNodes, bf.replicas)
 		if err != nil {
 			return err
 		}
@@ -89,7 +74,7 @@ func runHLR(args []string, stdout, stderr io.Writer) error {
 	} else {
 		opts := ndbapi.DefaultOptions()
 		opts.Logger = slog.Default()
-		c, err := ndbapi.Connect(ctx, *connect, opts)
+		c, err := ndbapi.Connect(ctx, bf.connect, opts)
 		if err != nil {
 			return err
 		}
@@ -104,7 +89,7 @@ func runHLR(args []string, stdout, stderr io.Writer) error {
 		return fmt.Errorf("load: %w", err)
 	}
 	loadSecs := time.Since(start).Seconds()
-	if !*asJSON {
+	if !bf.asJSON {
 		fmt.Fprintf(stdout, "hlr: %d subscribers loaded in %.1f s (%.0f/s); %d threads x %d in flight, mix %s\n",
 			cfg.Subscribers, loadSecs, float64(cfg.Subscribers)/loadSecs, cfg.Threads, cfg.InFlight, cfg.Mix)
 	}
@@ -114,7 +99,7 @@ func runHLR(args []string, stdout, stderr io.Writer) error {
 	}
 	for _, name := range runs {
 		res, err := hlr.Run(ctx, d, cfg)
-		printHLR(stdout, name, cfg.Rate, res, *asJSON)
+		printHLR(stdout, name, cfg.Rate, res, bf.asJSON)
 		if err != nil {
 			return err
 		}

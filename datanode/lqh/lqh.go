@@ -114,6 +114,8 @@ type LQH struct {
 	rec     redo.Record
 	redoRow []byte
 	redoKey []byte
+	maxGCI  uint64    // the highest commit GCI seen
+	lcp     *lcpState // online local checkpoints (lcp.go); nil: none
 }
 
 // New creates the LQH of node with an empty fragment replica for every
@@ -140,7 +142,11 @@ func New(node signal.NodeID, d *dih.Distribution, pool *mem.Pool) *LQH {
 func (l *LQH) Handle(env block.Env, s *signal.Signal) { l.Dispatch(env, s) }
 
 // Tick implements block.Block.
-func (l *LQH) Tick(block.Env) {}
+func (l *LQH) Tick(block.Env) {
+	if l.lcp != nil {
+		l.lcpTick()
+	}
+}
 
 // Fragment returns this node's replica of a table fragment (tests, scans).
 func (l *LQH) Fragment(table, frag uint32) (*store.Fragment, bool) {
@@ -528,6 +534,7 @@ func (l *LQH) commit(env block.Env, s *signal.Signal) {
 	key := mkOpKey(tc.Node, s.TransID, r.idx)
 	if op := l.ops[key]; op != nil && !op.committed {
 		op.committed = true
+		l.maxGCI = max(l.maxGCI, r.gci)
 		l.closeScan(key)
 		op.rowOps(func(ro *rowOp) {
 			// The store operation commits with its last user: the write

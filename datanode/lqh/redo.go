@@ -49,6 +49,9 @@ func (l *LQH) logCommit(f *store.Fragment, eff store.Effect, r store.RowID, key 
 	} else {
 		rec.Op = redo.OpDelete
 		rec.Key = key
+		if l.lcp != nil {
+			l.lcpDeleted(f, key) // for the fragment's next DELTA LCP
+		}
 	}
 	part := l.redo[int(f.ID)%len(l.redo)]
 	for wait := time.Duration(0); ; {

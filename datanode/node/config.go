@@ -120,6 +120,19 @@ type Config struct {
 	SaveInterval time.Duration
 	// CompressedLCP compresses local checkpoint files with zstd.
 	CompressedLCP bool
+	// OnlineLCP runs local checkpoints while the node runs (the LQH's
+	// Tick, lqh/lcp.go), which release the redo log behind them; without
+	// them the redo log only empties at a restart.
+	OnlineLCP bool
+	// LCPMaxBytesPerSec bounds the table data an LCP writes per second
+	// (0: unlimited).
+	LCPMaxBytesPerSec int64
+	// LCPRedoTrigger starts an LCP round when a redo part is this full
+	// (0 < x < 0.85, the fill at which writes are refused with 410).
+	LCPRedoTrigger float64
+	// TimeBetweenLocalCheckpoints (NDB's, 0..31): a round also starts once
+	// 4 * 2^x bytes of redo were written since the last one started.
+	TimeBetweenLocalCheckpoints int
 	// Logger; nil: slog.Default().
 	Logger *slog.Logger
 }
@@ -155,6 +168,9 @@ func DefaultConfig() Config {
 		RedoParts: 4, RedoFiles: 16, RedoFileSize: 16 << 20, RedoBuffer: 32 << 20,
 		SaveInterval:  2 * time.Second,
 		CompressedLCP: true,
+		OnlineLCP:     true,
+		// 64 MiB/s of table data; NDB's default of 20: 4 MiB of redo.
+		LCPMaxBytesPerSec: 64 << 20, LCPRedoTrigger: 0.25, TimeBetweenLocalCheckpoints: 20,
 	}
 }
 
@@ -248,6 +264,12 @@ func (c *Config) Validate() error {
 			return bad("NoOfFragmentLogParts %d not in 1..32", c.RedoParts)
 		case c.SaveInterval <= 0:
 			return bad("TimeBetweenGlobalCheckPoints %v must be positive", c.SaveInterval)
+		case c.OnlineLCP && (c.LCPRedoTrigger <= 0 || c.LCPRedoTrigger >= 0.85):
+			return bad("LCPRedoTrigger %v not in (0, 0.85)", c.LCPRedoTrigger)
+		case c.LCPMaxBytesPerSec < 0:
+			return bad("LCPMaxBytesPerSec %d is negative", c.LCPMaxBytesPerSec)
+		case c.TimeBetweenLocalCheckpoints < 0 || c.TimeBetweenLocalCheckpoints > 31:
+			return bad("TimeBetweenLocalCheckpoints %d not in 0..31", c.TimeBetweenLocalCheckpoints)
 		}
 		rc := redo.Config{Dir: c.FileSystem, Files: c.RedoFiles, FileSize: c.RedoFileSize, BufferSize: int(c.RedoBuffer)}
 		if err := rc.Validate(); err != nil {

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/gondb/gondb/datanode/fs"
+	"github.com/gondb/gondb/datanode/lqh"
 	"github.com/gondb/gondb/datanode/redo"
 	"github.com/gondb/gondb/datanode/store"
 	"github.com/gondb/gondb/datanode/sysfile"
@@ -35,11 +36,14 @@ import (
 // the restorable GCI were never durable, and must not reappear when a
 // later restart replays further. Commits go on from the restorable GCI + 1.
 //
-// Not yet (issue 7, next steps): local checkpoints while the node runs
-// (today the redo log only empties at a restart, and a full ring refuses
-// writes with 410), and agreeing on the restorable GCI across nodes (each
-// node restores its own sysfile's; they differ only when a crash hit
-// between two nodes' sysfile writes).
+// With Config.OnlineLCP, the LQH also checkpoints its fragments while the
+// node runs (lqh/lcp.go: FULL and DELTA LCPs from its Tick, written by a
+// goroutine at LCPMaxBytesPerSec) and releases each redo part behind the
+// LCPs usable at the sysfile's GCI, so the ring empties without a restart.
+//
+// Not yet (issue 7, next steps): agreeing on the restorable GCI across
+// nodes (each node restores its own sysfile's; they differ only when a
+// crash hit between two nodes' sysfile writes).
 
 // restoreTx is the transaction id restores prepare and commit rows under.
 const restoreTx store.TxID = 1
@@ -137,6 +141,17 @@ func (n *Node) openDurable() (*durable, error) {
 	}
 	d.fs = fs.New(fs.Config{Redo: d.redo, Sysfile: sys, Logger: n.log})
 	n.lqh.SetRedo(d.redo)
+	if c.OnlineLCP {
+		restored, fsys := d.restored, d.fs
+		err := n.lqh.EnableLCP(lqh.LCPConfig{Dir: d.lcpDir(), Codec: lcp.CodecFor(c.CompressedLCP),
+			MaxBytesPerSec: c.LCPMaxBytesPerSec, RedoTrigger: c.LCPRedoTrigger,
+			RedoBytes: 4 << uint(c.TimeBetweenLocalCheckpoints), Logger: n.log,
+			SavedGCI: func() uint64 { return max(restored, fsys.Stats().WrittenGCI) }})
+		if err != nil {
+			d.close()
+			return nil, fmt.Errorf("node %d: %w", c.NodeID, err)
+		}
+	}
 	return d, nil
 }
 
@@ -234,6 +249,12 @@ func (n *Node) checkpointAll(d *durable, id, gci uint64, st *RestoreStats) error
 	out := make([]store.RowID, 256)
 	for _, f := range n.lqh.Fragments() {
 		table := f.Layout().Table.ID
+		id := id
+		if ctl, err := lcp.ReadControl(d.lcpDir(), table, f.ID); err == nil {
+			if last, ok := ctl.Last(); ok && last.ID >= id {
+				id = last.ID + 1 // online LCPs numbered past the sysfile's
+			}
+		}
 		w, err := lcp.Create(d.lcpDir(), lcp.Params{Table: table, Fragment: f.ID, ID: id, Kind: lcp.Full,
 			StartGCI: gci, SchemaVersion: f.Layout().Table.Version, Codec: lcp.CodecFor(n.cfg.CompressedLCP)})
 		if err != nil {

@@ -13,6 +13,7 @@ import (
 	"github.com/gondb/gondb/datanode/gcp"
 	"github.com/gondb/gondb/datanode/lqh"
 	"github.com/gondb/gondb/datanode/mem"
+	"github.com/gondb/gondb/datanode/redo"
 	"github.com/gondb/gondb/datanode/sched"
 	"github.com/gondb/gondb/datanode/store"
 	"github.com/gondb/gondb/datanode/tc"
@@ -260,6 +261,9 @@ func (n *Node) release() {
 	if n.sched != nil {
 		n.sched.Stop()
 	}
+	if n.lqh != nil {
+		n.lqh.StopLCP() // after the threads: no Tick runs
+	}
 	n.dur.close() // after the threads: no more appends
 	close(n.stopped)
 	for _, b := range n.blocks {
@@ -393,6 +397,10 @@ type Stats struct {
 	Peers       []transport.PeerStatus
 	// Restore is what the start restored (durable.go).
 	Restore RestoreStats
+	// LCP counts local checkpoints taken while running (lqh/lcp.go).
+	LCP lqh.LCPStats
+	// Redo is each redo log part's space (nil: diskless).
+	Redo []redo.Usage
 }
 
 // Stats collects the node's counters; the blocks' are read on their
@@ -406,6 +414,7 @@ func (n *Node) Stats(ctx context.Context) (Stats, error) {
 	}
 	if err := n.WithLQH(ctx, func(l *lqh.LQH) {
 		s.OpenOperations = l.OpenOperations()
+		s.LCP = l.LCPStats()
 		for _, f := range l.Fragments() {
 			s.Rows += uint64(f.Stats().Rows)
 		}
@@ -414,6 +423,11 @@ func (n *Node) Stats(ctx context.Context) (Stats, error) {
 	}
 	if err := n.Do(ctx, gsn.BlockDIH, 0, func(block.Block) { s.GCP = n.gcp.Stats() }); err != nil {
 		return s, err
+	}
+	if n.dur != nil {
+		for _, p := range n.dur.redo {
+			s.Redo = append(s.Redo, p.Usage())
+		}
 	}
 	s.LostSignals = n.sched.Lost()
 	s.Memory = n.pool.Stats()

@@ -68,6 +68,7 @@ func DataNode(cfg *config.Config, nodeID int) (node.Config, error) {
 	c.RedoFileSize = int64(min(self.FragmentLogFileSize, math.MaxInt64))
 	c.RedoBuffer = int64(min(self.RedoBuffer, math.MaxInt32))
 	c.CompressedLCP = self.CompressedLCP
+	c.TimeBetweenLocalCheckpoints = self.TimeBetweenLocalCheckpoints
 	if cfg.Cluster.TimeBetweenGlobalCheckPoints > 0 {
 		c.SaveInterval = cfg.Cluster.TimeBetweenGlobalCheckPoints
 	}

@@ -357,17 +357,29 @@ func (c *Cluster) Connected() []signal.NodeID {
 func (c *Cluster) isConnected(n signal.NodeID) bool {
 	now := time.Now().UnixNano()
 	if last := c.connAt.Load(); now-last > int64(connRefresh) && c.connAt.CompareAndSwap(last, now) {
-		var m [4]uint64
-		for _, p := range c.tr.Peers() {
-			if p.State == transport.StateConnected {
-				m[p.Node>>6&3] |= 1 << (p.Node & 63)
-			}
-		}
-		for i := range m {
-			c.conn[i].Store(m[i])
+		c.refreshConnected()
+	}
+	if c.conn[n>>6&3].Load()&(1<<(n&63)) != 0 {
+		return true
+	}
+	// Not connected by a bitmap up to connRefresh old: look again before
+	// refusing, so a node that has just connected is not reported down
+	// (the negative answer is rare; the common one stays a load).
+	c.refreshConnected()
+	return c.conn[n>>6&3].Load()&(1<<(n&63)) != 0
+}
+
+// refreshConnected rebuilds the connected-nodes bitmap from the transporter.
+func (c *Cluster) refreshConnected() {
+	var m [4]uint64
+	for _, p := range c.tr.Peers() {
+		if p.State == transport.StateConnected {
+			m[p.Node>>6&3] |= 1 << (p.Node & 63)
 		}
 	}
-	return c.conn[n>>6&3].Load()&(1<<(n&63)) != 0
+	for i := range m {
+		c.conn[i].Store(m[i])
+	}
 }
 
 // connRefresh bounds how stale the connected-nodes bitmap may be.

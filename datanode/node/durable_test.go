@@ -24,6 +24,12 @@ type durableNode struct {
 
 func startDurable(t *testing.T, dir string, initial bool) *durableNode {
 	t.Helper()
+	return startDurableWith(t, dir, initial, nil)
+}
+
+// startDurableWith is startDurable with tweak applied to the node's config.
+func startDurableWith(t *testing.T, dir string, initial bool, tweak func(*node.Config)) *durableNode {
+	t.Helper()
 	net := inproc.NewNetwork()
 	c := node.DefaultTestConfig()
 	c.NodeID, c.NoOfReplicas, c.Network = 1, 1, net
@@ -32,6 +38,9 @@ func startDurable(t *testing.T, dir string, initial bool) *durableNode {
 	c.Tables = []*schema.Table{accountTable()}
 	c.FileSystem, c.Initial = dir, initial
 	c.EpochInterval, c.SaveInterval = 10*time.Millisecond, 30*time.Millisecond
+	if tweak != nil {
+		tweak(&c)
+	}
 	n, err := node.Start(c)
 	if err != nil {
 		t.Fatal(err)
@@ -59,31 +68,15 @@ func startDurable(t *testing.T, dir string, initial bool) *durableNode {
 
 func (d *durableNode) stop() { d.ndb.Close(); d.c.Close(); d.n.Stop() }
 
-// apply runs one transaction writing value to ids (deleting them when
-// del), and returns its commit GCI.
+// apply runs one transaction writing value to ids (deleting them for
+// op "delete"), and returns its commit GCI.
 func (d *durableNode) apply(t *testing.T, ids []int64, value int64, op string) uint64 {
 	t.Helper()
-	tx, err := d.ndb.StartTransaction(d.t, nil)
+	gci, err := d.tryApply(ids, value, op)
 	if err != nil {
-		t.Fatal(err)
-	}
-	defer tx.Close()
-	rb := d.t.NewRowBuilder()
-	for _, id := range ids {
-		rb.Reset()
-		rb.SetInt64(0, id)
-		rb.SetInt64(1, value)
-		switch op {
-		case "write":
-			tx.Write(d.t, rb)
-		case "delete":
-			tx.Delete(d.t, rb)
-		}
-	}
-	if err := tx.Execute(ndbapi.Commit); err != nil {
 		t.Fatalf("%s %v: %v", op, ids, err)
 	}
-	return tx.GCI()
+	return gci
 }
 
 // contents scans the table: id -> value.

@@ -1,7 +1,6 @@
 package node_test
 
 import (
-	"context"
 	"errors"
 	"math/rand/v2"
 	"path/filepath"
@@ -11,48 +10,16 @@ import (
 	"github.com/gondb/gondb/datanode/node"
 	"github.com/gondb/gondb/ndbapi"
 	"github.com/gondb/gondb/ndberr"
-	"github.com/gondb/gondb/schema"
-	"github.com/gondb/gondb/signal"
-	"github.com/gondb/gondb/transport/inproc"
 )
 
 // startTinyRedo is startDurable with the smallest redo log the config
 // allows (4 files of 128 KiB per part) and online LCPs.
 func startTinyRedo(t *testing.T, dir string, initial bool) *durableNode {
 	t.Helper()
-	net := inproc.NewNetwork()
-	c := node.DefaultTestConfig()
-	c.NodeID, c.NoOfReplicas, c.Network = 1, 1, net
-	c.DataNodes = []node.DataNode{{ID: 1}}
-	c.APINodes = []signal.NodeID{50}
-	c.Tables = []*schema.Table{accountTable()}
-	c.FileSystem, c.Initial = dir, initial
-	c.EpochInterval, c.SaveInterval = 10*time.Millisecond, 30*time.Millisecond
-	c.RedoFiles, c.RedoFileSize, c.RedoBuffer = 4, 128<<10, 128<<10
-	c.OnlineLCP = true
-	n, err := node.Start(c)
-	if err != nil {
-		t.Fatal(err)
-	}
-	o := ndbapi.DefaultTestOptions()
-	o.NodeID, o.Network, o.NoOfReplicas, o.PartitionsPerNode = 50, net, 1, c.PartitionsPerNode
-	o.DataNodes = []ndbapi.DataNode{{ID: 1}}
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	cl, err := ndbapi.ConnectDirect(ctx, o)
-	if err != nil {
-		n.Stop()
-		t.Fatal(err)
-	}
-	tbl, err := cl.AddTable(accountTable())
-	if err != nil {
-		t.Fatal(err)
-	}
-	ndb, err := cl.NewNdb()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return &durableNode{n: n, c: cl, ndb: ndb, t: tbl}
+	return startDurableWith(t, dir, initial, func(c *node.Config) {
+		c.RedoFiles, c.RedoFileSize, c.RedoBuffer = 4, 128<<10, 128<<10
+		c.OnlineLCP = true
+	})
 }
 
 // tryApply is apply that returns the error instead of failing.

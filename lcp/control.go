@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+
+	"github.com/gondb/gondb/internal/syncfile"
 )
 
 // Entry describes one completed LCP, as the control file lists it.
@@ -244,30 +246,9 @@ func writeControl(fdir string, c *Control) error {
 	return syncDir(fdir)
 }
 
-func writeFileSync(path string, b []byte) error {
-	f, err := os.OpenFile(path, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o644)
-	if err != nil {
-		return err
-	}
-	if _, err := f.Write(b); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return err
-	}
-	return f.Close()
-}
-
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	err = d.Sync()
-	if cerr := d.Close(); err == nil {
-		err = cerr
-	}
-	return err
-}
+// writeFileSync and syncDir are the durable small-file steps every gondb
+// file format shares (internal/syncfile).
+var (
+	writeFileSync = syncfile.WriteFile
+	syncDir       = syncfile.SyncDir
+)

@@ -63,6 +63,6 @@
 // restoring a block allocate nothing.
 //
 // lcp imports the standard library and github.com/klauspost/compress
-// (zstd, zlib) only; from gondb it imports nothing, and it must never
+// (zstd, zlib); from gondb only internal/syncfile, and it must never
 // import datanode/, the network, or any node kind.
 package lcp

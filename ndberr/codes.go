@@ -8,9 +8,10 @@ var (
 	ErrUniqueExists = def(893, ClassConstraintViolation, "Constraint violation e.g. duplicate value in unique index")
 
 	// Memory.
-	ErrOutOfDataMemory   = def(827, ClassInsufficientSpace, "Out of memory in Ndb Kernel, table data (increase DataMemory)")
-	ErrOutOfIndexMemory  = def(902, ClassInsufficientSpace, "Out of memory in Ndb Kernel, ordered index data (increase DataMemory)")
-	ErrFragmentFull      = def(633, ClassInsufficientSpace, "Table fragment hash index has reached maximum possible size")
+	ErrOutOfDataMemory  = def(827, ClassInsufficientSpace, "Out of memory in Ndb Kernel, table data (increase DataMemory)")
+	ErrOutOfIndexMemory = def(902, ClassInsufficientSpace, "Out of memory in Ndb Kernel, ordered index data (increase DataMemory)")
+	ErrFragmentFull     = def(633, ClassInsufficientSpace, "Table fragment hash index has reached maximum possible size")
+
 	// Redo log (datanode/redo).
 	ErrRedoLogOverloaded    = def(410, ClassOverload, "REDO log files overloaded (decrease TimeBetweenLocalCheckpoints or increase NoOfFragmentLogFiles)")
 	ErrRedoBufferOverloaded = def(1221, ClassOverload, "REDO buffers overloaded (increase RedoBuffer)")

@@ -233,9 +233,7 @@ func (n *Node) restore(d *durable, st *RestoreStats) error {
 		if err != nil {
 			return fmt.Errorf("redo log part %d: %w", p, err)
 		}
-		if st.RedoRecords > 0 && p%1 == 0 {
-			n.log.Info("system restart: redo replay", "part", p, "records", st.RedoRecords)
-		}
+		n.log.Info("system restart: redo part replayed", "part", p, "records_so_far", st.RedoRecords)
 	}
 	st.RedoTime = time.Since(start)
 	return nil

@@ -9,6 +9,7 @@ import (
 	"os"
 	"strings"
 	"sync"
+	"sync/atomic"
 )
 
 // Log is one redo log part: a ring of files written through an in-memory
@@ -45,6 +46,10 @@ type Log struct {
 	stopping   bool
 	crashed    bool // tests: stop without flushing
 	testPause  bool // tests: the writer does nothing while set
+
+	// used is head - tail, published under mu wherever either moves, so
+	// FillRatio (asked at every write's prepare) takes no lock.
+	used atomic.Uint64
 
 	// Writer goroutine only.
 	m       meta
@@ -169,6 +174,7 @@ func recoverLog(cfg Config, r *ring, m meta) (*Log, error) {
 	l.wake = sync.NewCond(&l.mu)
 	l.done = sync.NewCond(&l.mu)
 	l.head, l.gen, l.tail = end, m.gen, m.tail
+	l.used.Store(l.head - l.tail)
 	l.written, l.durable, l.lastCut = end, end, end
 	l.minPending = math.MaxUint64
 	l.log.Info("redo: part opened", "dir", r.dir, "tail", m.tail, "head", end, "generation", m.gen, "synced_gci", m.syncedGCI)
@@ -246,6 +252,7 @@ func (l *Log) Append(r *Record) error {
 	if closed := l.head / PageSize; closed != before && closed-l.written/PageSize >= l.batch {
 		l.wake.Signal()
 	}
+	l.used.Store(l.head - l.tail)
 	l.mu.Unlock()
 	return nil
 }
@@ -315,6 +322,7 @@ func (l *Log) ReleaseBefore(lsn uint64) {
 	if t := lsn / PageSize * PageSize; t > l.tail {
 		l.tail = t
 	}
+	l.used.Store(l.head - l.tail)
 	l.mu.Unlock()
 }
 
@@ -337,9 +345,8 @@ func (l *Log) Usage() Usage {
 // FillRatio is Used over the usable ring (its size less the margin): at 1
 // Append returns ErrLogOverloaded. Start an LCP well before that.
 func (l *Log) FillRatio() float64 {
-	u := l.Usage()
-	usable := u.Size - l.margin
-	return min(1, float64(u.Used)/float64(usable))
+	usable := l.r.size - l.margin
+	return min(1, float64(l.used.Load())/float64(usable))
 }
 
 // Close syncs everything appended and closes the files.
@@ -383,6 +390,7 @@ func (l *Log) run() {
 				pg := l.slot(l.head)
 				clear(pg[l.head%PageSize:])
 				l.head = (l.head/PageSize + 1) * PageSize
+				l.used.Store(l.head - l.tail)
 			}
 			l.lastCut, l.minPending = l.head, math.MaxUint64
 		}

@@ -110,6 +110,13 @@ type Config struct {
 	// Initial wipes FileSystem first (--initial); otherwise a FileSystem
 	// with a sysfile is restored (a system restart).
 	Initial bool
+	// RestoreGCI is the GCI the cluster agreed to restore in a system
+	// restart: the highest of the data nodes' sysfiles (DiskGCI). A node
+	// whose own sysfile is older replays its redo log up to it; that is
+	// safe because no sysfile records a GCI before every node synced its
+	// redo log up to it (gcp/save.go). 0 (or lower than the node's own):
+	// the node's own sysfile's GCI.
+	RestoreGCI uint64
 	// Redo log: NoOfFragmentLogParts parts, each a ring of
 	// NoOfFragmentLogFiles files of FragmentLogFileSize bytes, with
 	// RedoBuffer bytes of buffer per part.

@@ -41,9 +41,11 @@ import (
 // goroutine at LCPMaxBytesPerSec) and releases each redo part behind the
 // LCPs usable at the sysfile's GCI, so the ring empties without a restart.
 //
-// Not yet (issue 7, next steps): agreeing on the restorable GCI across
-// nodes (each node restores its own sysfile's; they differ only when a
-// crash hit between two nodes' sysfile writes).
+// The nodes of a cluster restart agree on the GCI to restore before any
+// restores (internal/datanodeproc, start phase 0): each reports DiskGCI,
+// and all restore the highest (Config.RestoreGCI). The sysfiles differ
+// only when a crash hit between two nodes' sysfile writes; the one behind
+// replays its redo log further than its own sysfile says.
 
 // restoreTx is the transaction id restores prepare and commit rows under.
 const restoreTx store.TxID = 1
@@ -106,9 +108,12 @@ func (n *Node) openDurable() (*durable, error) {
 	sf, restart := sys.Current()
 	lcpID := sf.LastLCPID
 	var st RestoreStats
+	if !restart && c.RestoreGCI > 0 {
+		n.log.Warn("system restart: this node has no sysfile; it starts empty", "cluster_gci", c.RestoreGCI, "dir", d.dir)
+	}
 	if restart {
-		st.GCI = sf.LastCompletedGCI
-		n.log.Info("system restart: restoring", "gci", st.GCI, "dir", d.dir)
+		st.GCI = max(sf.LastCompletedGCI, c.RestoreGCI)
+		n.log.Info("system restart: restoring", "gci", st.GCI, "own_sysfile_gci", sf.LastCompletedGCI, "dir", d.dir)
 		if err := n.restore(d, &st); err != nil {
 			return nil, fmt.Errorf("node %d: system restart: %w", c.NodeID, err)
 		}
@@ -153,6 +158,23 @@ func (n *Node) openDurable() (*durable, error) {
 		}
 	}
 	return d, nil
+}
+
+// DiskGCI returns the GCI a node's file system can restore: its sysfile's
+// last completed GCI, 0 when it has none (a fresh or diskless node, or
+// initial). A corrupt sysfile is an error, as at the start.
+func DiskGCI(c Config) (uint64, error) {
+	if c.FileSystem == "" || c.Initial {
+		return 0, nil
+	}
+	sf, err := sysfile.Read(c.FileSystem)
+	switch {
+	case errors.Is(err, sysfile.ErrNotFound), errors.Is(err, os.ErrNotExist):
+		return 0, nil
+	case err != nil:
+		return 0, fmt.Errorf("node %d: %w", c.NodeID, err)
+	}
+	return sf.LastCompletedGCI, nil
 }
 
 // restore loads every fragment from its local checkpoint, then replays the

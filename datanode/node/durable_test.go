@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/gondb/gondb/datanode/node"
+	"github.com/gondb/gondb/datanode/sysfile"
 	"github.com/gondb/gondb/ndbapi"
 	"github.com/gondb/gondb/schema"
 	"github.com/gondb/gondb/signal"
@@ -199,5 +200,56 @@ func TestSystemRestart(t *testing.T) {
 	defer d.stop()
 	if got := d.contents(t); len(got) != 0 || d.stats(t).Restore.GCI != 0 {
 		t.Fatalf("initial start: %d rows, restored GCI %d", len(got), d.stats(t).Restore.GCI)
+	}
+}
+
+// TestRestoreAgreedGCI is the system restart of a node whose sysfile
+// lags the cluster's (a crash between two nodes' sysfile writes): with
+// the agreed RestoreGCI it replays its redo log past its own sysfile and
+// has every change up to that GCI; DiskGCI reports the sysfile's GCI.
+func TestRestoreAgreedGCI(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "ndb_1_fs")
+	d := startDurable(t, dir, true)
+	early := d.apply(t, []int64{1, 2}, 10, "write")
+	d.waitSaved(t, early)
+	// Later epochs, made durable, but a sysfile rolled back to early
+	// stands for the node whose sysfile write the crash beat.
+	var late uint64
+	for id := int64(3); id < 40; id++ {
+		late = d.apply(t, []int64{id}, id, "write")
+	}
+	late = max(late, d.apply(t, []int64{1}, 0, "delete"))
+	d.waitSaved(t, late)
+	if late <= early {
+		t.Fatalf("late GCI %d not after early %d", late, early)
+	}
+	d.stop()
+	sys, err := sysfile.Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sf, _ := sys.Current()
+	sf.LastCompletedGCI, sf.OldestRestorableGCI = early, early
+	if err := sys.Save(sf); err != nil {
+		t.Fatal(err)
+	}
+	cfg := node.Config{NodeID: 1, FileSystem: dir}
+	if g, err := node.DiskGCI(cfg); err != nil || g != early {
+		t.Fatalf("DiskGCI = %d, %v; want %d", g, err, early)
+	}
+	cfg.Initial = true
+	if g, err := node.DiskGCI(cfg); err != nil || g != 0 {
+		t.Fatalf("DiskGCI with Initial = %d, %v; want 0", g, err)
+	}
+
+	d = startDurableWith(t, dir, false, func(c *node.Config) { c.RestoreGCI = late })
+	defer d.stop()
+	if g := d.stats(t).Restore.GCI; g != late {
+		t.Fatalf("restored GCI %d, want the agreed %d", g, late)
+	}
+	got := d.contents(t)
+	if _, ok := got[1]; ok || len(got) != 38 || got[2] != 10 || got[39] != 39 {
+		t.Fatalf("after restoring the agreed GCI: %d rows (row 1 present %v, row 2 = %d, row 39 = %d), want 38 without row 1",
+			len(got), ok, got[2], got[39])
 	}
 }

@@ -85,6 +85,10 @@ type Proc struct {
 	base     counters // what runtimes stopped before rt counted
 	starts   uint64   // runtimes started by this process
 	lastPort int      // the port a dynamic ServerPort got last time
+	// hb is what the heartbeats carry from the runtime's last sample;
+	// restorable is added while the node starts (restart.go).
+	hb         client.HeartbeatInfo
+	restorable *uint64
 
 	dict dictState // the tables of the dictionary (dict.go)
 }
@@ -365,6 +369,7 @@ func (p *Proc) start(ctx context.Context, initial bool) (err error) {
 	cfg, gen := p.mgm.Config()
 	p.log.Info("data node: starting", "generation", gen, "initial", initial)
 	p.report(mgmapi.StatusStarting, 0)
+	began := time.Now() // StartPartialTimeout counts from here
 	addrs, err := p.resolvePeers(ctx, cfg)
 	if err != nil {
 		return err
@@ -374,6 +379,13 @@ func (p *Proc) start(ctx context.Context, initial bool) (err error) {
 		return err
 	}
 	ncfg.Initial = initial
+	own, err := node.DiskGCI(ncfg)
+	if err != nil {
+		return err
+	}
+	if ncfg.RestoreGCI, err = p.agreeRestorable(ctx, cfg, own, began); err != nil {
+		return err
+	}
 	rt, err := p.startWithDict(ctx, ncfg)
 	if err != nil {
 		return err
@@ -396,7 +408,7 @@ func (p *Proc) start(ctx context.Context, initial bool) (err error) {
 	}
 	p.report(mgmapi.StatusStarting, 2)
 
-	if err := p.waitPeers(ctx, cfg, rt); err != nil {
+	if err := p.waitPeers(ctx, cfg, rt, began); err != nil {
 		return err
 	}
 	p.report(mgmapi.StatusStarting, 3)
@@ -405,6 +417,7 @@ func (p *Proc) start(ctx context.Context, initial bool) (err error) {
 		return err
 	}
 	p.report(mgmapi.StatusStarting, LastStartPhase)
+	p.setRestorable(nil)
 	p.report(mgmapi.StatusStarted, 0)
 	p.log.Info("data node: started", "transporter", rt.Addr())
 	return ctx.Err()
@@ -484,6 +497,7 @@ func (p *Proc) stopRuntime() {
 	p.base.rounds += s.GCP.Rounds
 	p.base.lost += s.LostSignals
 	p.rt, p.haveLast, p.last = nil, false, node.Stats{}
+	p.hb, p.restorable = client.HeartbeatInfo{}, nil
 	p.mu.Unlock()
 	if p.mgm != nil {
 		p.mgm.SetHeartbeatInfo(client.HeartbeatInfo{})
@@ -535,10 +549,22 @@ func (p *Proc) sample(ctx context.Context) error {
 		}
 		master = low == p.id // the GCP master: the lowest data node id
 	}
-	p.mgm.SetHeartbeatInfo(client.HeartbeatInfo{Memory: []mgmapi.MemoryUsage{{
+	p.mu.Lock()
+	p.hb = client.HeartbeatInfo{Memory: []mgmapi.MemoryUsage{{
 		Resource: "Data", Used: uint64(s.Memory.UsedPages), Total: uint64(s.Memory.TotalPages), PageSize: mem.PageSize,
-	}}, Master: master, Port: uint16(port)})
+	}}, Master: master, Port: uint16(port)}
+	p.mu.Unlock()
+	p.mgm.SetHeartbeatInfo(p.heartbeatInfo())
 	return nil
+}
+
+// heartbeatInfo is what the heartbeats carry now.
+func (p *Proc) heartbeatInfo() client.HeartbeatInfo {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	h := p.hb
+	h.RestorableGCI = p.restorable
+	return h
 }
 
 // derive builds this node's node.Config from cfg. addrs gives the
@@ -632,8 +658,7 @@ func (p *Proc) resolvePeers(ctx context.Context, cfg *config.Config) (map[int]st
 
 // waitPeers is start phase 3: it waits until the transporters of the data
 // nodes this start needs are connected (see the package doc).
-func (p *Proc) waitPeers(ctx context.Context, cfg *config.Config, rt *node.Node) error {
-	began := time.Now()
+func (p *Proc) waitPeers(ctx context.Context, cfg *config.Config, rt *node.Node, began time.Time) error {
 	partial := cfg.Cluster.StartPartialTimeout
 	var want []signal.NodeID
 	var lastStatus, lastLog time.Time

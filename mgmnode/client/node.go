@@ -60,6 +60,8 @@ type HeartbeatInfo struct {
 	Memory []mgmapi.MemoryUsage
 	Master bool
 	Port   uint16
+	// RestorableGCI: see mgmapi.HeartbeatRequest (nil: not reported).
+	RestorableGCI *uint64
 }
 
 // Node is a data, SQL or API node joined to the cluster: it holds a node
@@ -325,7 +327,8 @@ func (n *Node) heartbeatLoop() {
 // at once.
 func (n *Node) Heartbeat(ctx context.Context) error {
 	n.mu.Lock()
-	req := &mgmapi.HeartbeatRequest{Node: n.ref, Memory: n.hb.Memory, Master: n.hb.Master, Port: n.hb.Port}
+	req := &mgmapi.HeartbeatRequest{Node: n.ref, Memory: n.hb.Memory, Master: n.hb.Master, Port: n.hb.Port,
+		RestorableGCI: n.hb.RestorableGCI}
 	gen := n.gen
 	n.mu.Unlock()
 	// A heartbeat must not wait on one server for long: the lease runs.

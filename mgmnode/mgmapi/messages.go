@@ -103,6 +103,10 @@ type HeartbeatRequest struct {
 	// Port is the node's transporter port when it chose one at start
 	// (ServerPort=0), so that other nodes can find it.
 	Port uint16 `json:"port,omitempty"`
+	// RestorableGCI is set by a data node while it starts: the GCI its own
+	// disk can restore (its sysfile's; 0: none). The data nodes of a
+	// cluster restart read each other's here and all restore the highest.
+	RestorableGCI *uint64 `json:"restorableGci,omitempty"`
 }
 
 // HeartbeatReply answers a heartbeat.
@@ -178,6 +182,8 @@ type NodeInfo struct {
 	Master bool          `json:"master,omitempty"`
 	Memory []MemoryUsage `json:"memory,omitempty"`
 	Port   uint16        `json:"port,omitempty"`
+	// RestorableGCI is HeartbeatRequest.RestorableGCI.
+	RestorableGCI *uint64 `json:"restorableGci,omitempty"`
 	// LastHeartbeat is when a management server last heard from the node.
 	LastHeartbeat time.Time `json:"lastHeartbeat,omitzero"`
 }

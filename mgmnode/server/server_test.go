@@ -390,6 +390,18 @@ func TestHA(t *testing.T) {
 		}
 	}
 	eventually(t, "B shows A's heartbeat figures", func() bool { return len(statusOf(t, onB, 3).Memory) == 2 })
+	gci := uint64(42)
+	d3.SetHeartbeatInfo(client.HeartbeatInfo{RestorableGCI: &gci})
+	if err := d3.Heartbeat(ctx); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "B shows A's restorable GCI", func() bool {
+		g := statusOf(t, onB, 3).RestorableGCI
+		return g != nil && *g == 42
+	})
+	if g := statusOf(t, onB, 4).RestorableGCI; g != nil {
+		t.Fatalf("node 4 reported no restorable GCI, B shows %d", *g)
+	}
 	rep, err := onB.Stop(ctx, 5*time.Second, 3)
 	if err != nil || !rep.Results[0].Delivered || !rep.Results[0].Done {
 		t.Fatalf("3 STOP through B: %+v, %v", rep, err)

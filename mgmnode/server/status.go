@@ -91,7 +91,7 @@ func buildStatus(cfg map[uint32]configNode, regs []state.NodeInfo, held []state.
 				}
 			}
 			if f, ok := figures[id]; ok {
-				n.Master, n.Memory, n.Port, n.LastHeartbeat = f.Master, f.Memory, f.Port, f.LastHeartbeat
+				n.Master, n.Memory, n.Port, n.LastHeartbeat, n.RestorableGCI = f.Master, f.Memory, f.Port, f.LastHeartbeat, f.RestorableGCI
 			}
 		}
 		if isReg && n.LastHeartbeat.IsZero() {
@@ -113,7 +113,8 @@ func (s *Server) localFigures() []mgmapi.NodeInfo {
 			continue
 		}
 		out = append(out, mgmapi.NodeInfo{NodeID: id, Type: typeOf(ses.lease.Kind), Status: mgmapi.StatusNotStarted,
-			Master: ses.hb.Master, Memory: ses.hb.Memory, Port: ses.hb.Port, LastHeartbeat: ses.hbAt, NodeGroup: -1})
+			Master: ses.hb.Master, Memory: ses.hb.Memory, Port: ses.hb.Port, RestorableGCI: ses.hb.RestorableGCI,
+			LastHeartbeat: ses.hbAt, NodeGroup: -1})
 	}
 	return out
 }

@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -57,6 +59,23 @@ type Config struct {
 	// operations per transaction), in rounds of Parallel.
 	Transactions int
 	Table        string // the table's name
+	// Phases are the phases each loop runs, in this order (--phases; nil:
+	// Phases). Running only insert leaves the rows in the table, e.g. to
+	// measure a restart with them.
+	Phases []Phase
+}
+
+// ParsePhases parses a comma-separated list of phase names.
+func ParsePhases(s string) ([]Phase, error) {
+	var out []Phase
+	for _, name := range strings.Split(s, ",") {
+		ph := Phase(strings.TrimSpace(name))
+		if !slices.Contains(Phases, ph) {
+			return nil, fmt.Errorf("unknown phase %q (insert, read, update, read-again, delete)", name)
+		}
+		out = append(out, ph)
+	}
+	return out, nil
 }
 
 // DefaultConfig is flexAsynch's defaults, scaled to a laptop.
@@ -84,6 +103,11 @@ func (c Config) Validate() error {
 		return fmt.Errorf("--transactions %d: transactions per thread must be at least 1", c.Transactions)
 	case c.Table == "":
 		return errors.New("the table name is empty")
+	}
+	for _, ph := range c.Phases {
+		if !slices.Contains(Phases, ph) {
+			return fmt.Errorf("unknown phase %q", ph)
+		}
 	}
 	return nil
 }
@@ -168,7 +192,11 @@ func Run(ctx context.Context, d Driver, cfg Config, report func(Result)) error {
 	}()
 	loops := max(cfg.Loops, 1)
 	for loop := 0; loop < loops; loop++ {
-		for _, ph := range Phases {
+		phases := cfg.Phases
+		if phases == nil {
+			phases = Phases
+		}
+		for _, ph := range phases {
 			r := runPhase(ctx, workers, cfg, ph)
 			r.Loop = loop
 			report(r)

@@ -101,6 +101,26 @@ func TestRunAllPhases(t *testing.T) {
 	}
 }
 
+// --phases insert,read runs only those and leaves the rows in the table.
+func TestRunSomePhases(t *testing.T) {
+	phases, err := ParsePhases("insert, read")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ParsePhases("insert,drop"); err == nil || !strings.Contains(err.Error(), `"drop"`) {
+		t.Fatalf("ParsePhases(insert,drop): %v", err)
+	}
+	cfg := Config{Threads: 2, Parallel: 3, OpsPerTx: 2, Attributes: 2, AttrWords: 1, Loops: 1, Transactions: 10, Table: "t", Phases: phases}
+	d := &memDriver{corrupt: ^uint64(0)}
+	var got []Phase
+	if err := Run(context.Background(), d, cfg, func(r Result) { got = append(got, r.Phase) }); err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 2 || got[0] != Insert || got[1] != Read || len(d.rows) != 40 {
+		t.Fatalf("ran %v, %d rows left; want insert, read and 40 rows", got, len(d.rows))
+	}
+}
+
 func TestReadCheckFails(t *testing.T) {
 	cfg := Config{Threads: 2, Parallel: 4, OpsPerTx: 2, Attributes: 3, AttrWords: 1, Loops: 1, Transactions: 10, Table: "t"}
 	d := &memDriver{corrupt: 13}
@@ -133,6 +153,7 @@ func TestValidate(t *testing.T) {
 		{"loops", func(c *Config) { c.Loops = -1 }, "-l -1"},
 		{"transactions", func(c *Config) { c.Transactions = 0 }, "--transactions 0"},
 		{"table", func(c *Config) { c.Table = "" }, "table name"},
+		{"phase", func(c *Config) { c.Phases = []Phase{"insert", "scan"} }, `unknown phase "scan"`},
 	} {
 		c := ok
 		tt.mod(&c)

@@ -54,10 +54,15 @@ func runFlexAsync(args []string, stdout io.Writer) error {
 	fs.IntVar(&cfg.Loops, "l", cfg.Loops, "loops of all phases")
 	fs.IntVar(&cfg.Transactions, "transactions", cfg.Transactions, "transactions per thread per phase (NDB flexAsynch's -o)")
 	fs.StringVar(&cfg.Table, "table", cfg.Table, "the table's name")
+	phases := fs.String("phases", "insert,read,update,read-again,delete", "the phases each loop runs, in order (only insert: the rows stay in the table)")
 	var bf benchFlags
 	bf.register(fs, "print each phase as a JSON line instead of aligned text")
 	if done, err := bf.parse(fs, args); done || err != nil {
 		return err
+	}
+	var err error
+	if cfg.Phases, err = flexasync.ParsePhases(*phases); err != nil {
+		return fmt.Errorf("--phases: %w", err)
 	}
 	if err := cfg.Validate(); err != nil {
 		return err

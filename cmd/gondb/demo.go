@@ -451,7 +451,7 @@ DataDir=%s
 	for i, p := range ports {
 		fmt.Fprintf(&b, "\n[ndbd]\nNodeId=%d\nHostName=127.0.0.1\nServerPort=%d\n", i+1, p)
 	}
-	fmt.Fprintf(&b, "\n# The SQL node's slot (the SQL node comes with a later issue).\n[mysqld]\nNodeId=%d\nHostName=127.0.0.1\n", demoSQLID)
+	fmt.Fprintf(&b, "\n# The SQL node's slot: gondb demo starts one in it.\n[mysqld]\nNodeId=%d\nHostName=127.0.0.1\n", demoSQLID)
 	b.WriteString("\n# Slots for tools and programs linking ndbapi.\n[api]\nNodeId=60\n[api]\nNodeId=61\n")
 	return b.String()
 }

@@ -61,7 +61,7 @@ func DataNode(cfg *config.Config, nodeID int) (node.Config, error) {
 	c.DeadlockTimeout = self.TransactionDeadlockDetectionTimeout
 	c.InactiveTimeout = self.TransactionInactiveTimeout
 	c.EpochInterval = cfg.Cluster.TimeBetweenEpochs
-	if self.DataDir != "" {
+	if self.DataDir != "" && !self.Diskless {
 		c.FileSystem = filepath.Join(self.DataDir, fmt.Sprintf("ndb_%d_fs", nodeID))
 	}
 	c.RedoParts, c.RedoFiles = self.NoOfFragmentLogParts, self.NoOfFragmentLogFiles

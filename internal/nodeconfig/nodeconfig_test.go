@@ -48,6 +48,7 @@ NodeId=4
 HostName=db4
 ServerPort=0
 NodeGroup=1
+Diskless=1
 
 [mysqld]
 NodeId=51
@@ -95,6 +96,7 @@ func TestDataNode(t *testing.T) {
 		{"SendBufferBytes from the [tcp] section", c.SendBufferBytes == 16<<20},
 		{"no TLS", !c.TLS.Enabled()},
 		{"Prefault", c.Prefault},
+		{"FileSystem under DataDir", c.FileSystem == "/tmp/gondb/ndb_3_fs"},
 	}
 	for _, ck := range checks {
 		if !ck.ok {
@@ -118,6 +120,14 @@ func TestDataNode(t *testing.T) {
 	}
 	if c2.SendBufferBytes != 2<<20 {
 		t.Errorf("node 2: SendBufferBytes %d, want [tcp default]'s 2M", c2.SendBufferBytes)
+	}
+	// Node 4 is Diskless: no file system.
+	c4, err := nodeconfig.DataNode(cfg, 4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c4.FileSystem != "" {
+		t.Errorf("Diskless node 4: FileSystem %q, want none", c4.FileSystem)
 	}
 }
 

@@ -64,6 +64,7 @@ type DataNode struct {
 	FragmentLogFileSize                 uint64
 	CompressedLCP                       bool
 	CompressedBackup                    bool
+	Diskless                            bool
 	TransactionDeadlockDetectionTimeout time.Duration
 	TransactionInactiveTimeout          time.Duration // 0 or the default: never
 	MaxNoOfConcurrentOperations         uint64

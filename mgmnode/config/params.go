@@ -176,6 +176,10 @@ func buildParams() []Param {
 			Name: "CompressedBackup", Sections: SectionNDBD, Type: TypeBool, Default: "false",
 			Desc: "Compress backup files.",
 		},
+		{
+			Name: "Diskless", Sections: SectionNDBD, Type: TypeBool, Default: "false",
+			Desc: "Keep nothing on disk: no redo log, no checkpoints, no sysfile; every start is an initial start and a cluster crash loses all data (as NDB's Diskless; for tests and to measure what logging costs).",
+		},
 		// [ndbd]: transactions.
 		{
 			Name: "TransactionDeadlockDetectionTimeout", Sections: SectionNDBD, Type: TypeDuration,

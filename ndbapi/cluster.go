@@ -19,6 +19,7 @@ import (
 	"github.com/gondb/gondb/partition"
 	"github.com/gondb/gondb/schema"
 	"github.com/gondb/gondb/signal"
+	"github.com/gondb/gondb/signal/gsn"
 	"github.com/gondb/gondb/transport"
 	"github.com/gondb/gondb/transport/inproc"
 	"github.com/gondb/gondb/transport/tcp"
@@ -144,6 +145,8 @@ type Cluster struct {
 
 	dictChanges atomic.Uint64
 	stopWatch   context.CancelFunc
+
+	durable durableWaits // WaitDurable calls in flight (durable.go)
 }
 
 // ConnectDirect connects to data nodes without a management node (tests,
@@ -526,6 +529,10 @@ func (c *Cluster) Frame(from signal.NodeID, f *signal.Frame) {
 	for f.NextView(&v) {
 		trans := v.TransID()
 		if signal.NodeID(trans>>48) != c.self {
+			continue
+		}
+		if v.Number() == gsn.GCP_WAITSAVEDCONF {
+			c.durable.deliver(&v)
 			continue
 		}
 		i := int(uint16(trans >> 32))

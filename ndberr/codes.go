@@ -16,6 +16,10 @@ var (
 	ErrRedoLogOverloaded    = def(410, ClassOverload, "REDO log files overloaded (decrease TimeBetweenLocalCheckpoints or increase NoOfFragmentLogFiles)")
 	ErrRedoBufferOverloaded = def(1221, ClassOverload, "REDO buffers overloaded (increase RedoBuffer)")
 
+	// Durability waits (gondb's own codes).
+	ErrDiskless        = def(9010, ClassApplication, "The cluster keeps nothing on disk (Diskless): no GCI becomes durable")
+	ErrTooManyGCIWaits = def(9011, ClassTemporaryResource, "Too many waits for a durable GCI on this data node")
+
 	ErrTooManyOperations = def(233, ClassTemporaryResource, "Out of operation records in transaction coordinator (increase MaxNoOfConcurrentOperations)")
 
 	// Locks and time-outs.

@@ -46,6 +46,24 @@ func (f *Flex) Prepare(ctx context.Context, cfg flexasync.Config) error {
 		f.table = t
 		return err
 	}
+	if len(cfg.Phases) > 0 && cfg.Phases[0] != flexasync.Insert {
+		// A run that does not begin by inserting works on the rows an
+		// earlier run left (--phases insert), in the table it left.
+		t, err := f.Cluster.Table(ctx, def.Name)
+		if err != nil {
+			return fmt.Errorf("--phases begins with %s, so table %s must exist (fill it with --phases insert): %w", cfg.Phases[0], def.Name, err)
+		}
+		want, err := schema.NewLayout(def)
+		if err != nil {
+			return err
+		}
+		if len(t.Def.Columns) != len(def.Columns) || t.Layout.FixedSize != want.FixedSize {
+			return fmt.Errorf("table %s exists with another shape (%d columns, %d-byte rows) than -a %d -s %d asks for (%d columns, %d-byte rows)",
+				def.Name, len(t.Def.Columns), t.Layout.FixedSize, cfg.Attributes, cfg.AttrWords, len(def.Columns), want.FixedSize)
+		}
+		f.table = t
+		return nil
+	}
 	if err := f.Cluster.DropTable(ctx, def.Name); err != nil && !errors.Is(err, ndbapi.ErrNoSuchTable) {
 		return err
 	}

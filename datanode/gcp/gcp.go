@@ -82,7 +82,8 @@ type GCP struct {
 	lastStart time.Duration
 	lastSend  time.Duration
 
-	save saveState
+	save  saveState
+	waits []savedWait // APIs waiting for a GCI to be saved (wait.go)
 
 	out signal.Signal
 }
@@ -140,6 +141,7 @@ func New(cfg Config) *GCP {
 	g.On(gsn.GCP_PREPARECONF, g.prepareConf)
 	g.On(gsn.GCP_NODEFINISH, g.nodeFinish)
 	g.registerSave()
+	g.registerWait()
 	return g
 }
 

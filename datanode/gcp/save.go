@@ -156,6 +156,7 @@ func (g *GCP) writeSysfileConf(env block.Env, s *signal.Signal) {
 func (g *GCP) savedRep(env block.Env, s *signal.Signal) {
 	if gci, ok := gciOf(s); ok && gci > g.stats.Saved {
 		g.stats.Saved = gci
+		g.releaseWaits(env)
 	}
 }
 

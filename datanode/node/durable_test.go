@@ -9,6 +9,7 @@ import (
 	"github.com/gondb/gondb/datanode/node"
 	"github.com/gondb/gondb/datanode/sysfile"
 	"github.com/gondb/gondb/ndbapi"
+	"github.com/gondb/gondb/ndberr"
 	"github.com/gondb/gondb/schema"
 	"github.com/gondb/gondb/signal"
 	"github.com/gondb/gondb/transport/inproc"
@@ -251,5 +252,31 @@ func TestRestoreAgreedGCI(t *testing.T) {
 	if _, ok := got[1]; ok || len(got) != 38 || got[2] != 10 || got[39] != 39 {
 		t.Fatalf("after restoring the agreed GCI: %d rows (row 1 present %v, row 2 = %d, row 39 = %d), want 38 without row 1",
 			len(got), ok, got[2], got[39])
+	}
+}
+
+// TestWaitDurable: the API's WaitDurable returns once a transaction's
+// commit GCI is saved on the node; a diskless node refuses with 9010.
+func TestWaitDurable(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	d := startDurable(t, filepath.Join(t.TempDir(), "ndb_1_fs"), true)
+	gci := d.apply(t, []int64{1, 2, 3}, 5, "write")
+	if err := d.c.WaitDurable(ctx, gci); err != nil {
+		t.Fatalf("WaitDurable(%d): %v", gci, err)
+	}
+	if saved := d.stats(t).GCP.Saved; saved < gci {
+		t.Fatalf("WaitDurable(%d) returned with saved GCI %d", gci, saved)
+	}
+	if err := d.c.WaitDurable(ctx, 0); ndbapi.Code(err) != ndberr.ErrAPIUsage.Code {
+		t.Fatalf("WaitDurable(0): %v", err)
+	}
+	d.stop()
+
+	diskless := startDurable(t, "", false) // no FileSystem: diskless
+	defer diskless.stop()
+	gci = diskless.apply(t, []int64{1}, 1, "write")
+	if err := diskless.c.WaitDurable(ctx, gci); ndbapi.Code(err) != ndberr.ErrDiskless.Code {
+		t.Fatalf("WaitDurable on a diskless node: %v, want error %d", err, ndberr.ErrDiskless.Code)
 	}
 }

@@ -184,6 +184,14 @@ const (
 	// node (a system restart restores at least it).
 	GCP_SAVED_REP signal.Number = 54
 
+	// GCP_WAITSAVEDREQ, API -> a data node's DIH: answer once epoch w0-w1
+	// is durable. w2 the API's request id.
+	GCP_WAITSAVEDREQ signal.Number = 48
+	// GCP_WAITSAVEDCONF, DIH -> API: w0-w1 the saved GCI (at least the one
+	// asked for, unless w3 is set), w2 the request id, w3 0 or an NDB error
+	// code (the cluster is diskless; too many waits on this node).
+	GCP_WAITSAVEDCONF signal.Number = 49
+
 	// FS_SYNCREDOREQ, DIH -> local FS: sync every redo log part up to epoch
 	// w0-w1; FS answers FS_SYNCREDOCONF (w0-w1, w2 0 or an NDB error code).
 	FS_SYNCREDOREQ  signal.Number = 55
@@ -233,3 +241,134 @@ func IsWrite(op uint32) bool { return op >= OpInsert && op <= OpDelete }
 // (at most 4) for ordinary tables, every data node for fully replicated
 // ones (LQHKEYREQ's 10 fixed words plus the chain fit in MaxWords).
 const MaxReplicas = 12
+
+// BlockDBINFO serves the ndbinfo virtual tables on every data node
+// (NDB's DBINFO; package datanode/dbinfo).
+const BlockDBINFO signal.BlockID = 6
+
+// ndbinfo signals: an API reads a virtual table (package ndbinfo) from
+// one data node's DBINFO block in batches; the API merges the nodes'
+// rows. TransID names the scan on the API side; the block keys a scan by
+// (sender node, TransID, API scan id).
+const (
+	// DBINFO_SCANREQ, API -> DBINFO: start a scan (w4 0) or ask for its
+	// next batch (w4 the cursor of the last DBINFO_SCANCONF).
+	//   w0 virtual table id (ndbinfo.Table.ID), w1 API scan id, w2 batch
+	//   rows, w3 batch bytes (0: the block's defaults), w4 cursor, w5 flags
+	//   (DbinfoClose: drop the scan, no answer). s0 (start only) a filter
+	//   program (schema/filter, against the virtual table; empty: none),
+	//   run on the data node on every row.
+	DBINFO_SCANREQ signal.Number = 60
+	// DBINFO_SCANCONF, DBINFO -> API: a batch is complete. w0 API scan id,
+	// w1 cursor to continue with (0: the scan is over and forgotten), w2
+	// rows in the batch, w3 table id.
+	DBINFO_SCANCONF signal.Number = 61
+	// DBINFO_SCANREF, DBINFO -> API: the scan failed and is forgotten.
+	// w0 API scan id, w1 ndberr code.
+	DBINFO_SCANREF signal.Number = 62
+	// DBINFO_TRANSID_AI, DBINFO -> API: rows of the current batch, sent
+	// before its DBINFO_SCANCONF. w0 API scan id, w1 rows in this signal;
+	// s0 the rows, each a little-endian uint32 length and the row image
+	// (schema row format of the virtual table).
+	DBINFO_TRANSID_AI signal.Number = 63
+)
+
+// DBINFO_SCANREQ flags (w5).
+const (
+	DbinfoClose = 1 << 0 // drop the scan: the API gives up on it
+)
+
+// BlockQMGR is a data node's membership block (NDB's QMGR): heartbeats,
+// failure detection and agreement, the president, arbitration, joins, and
+// the API nodes' registration (datanode/qmgr).
+const BlockQMGR signal.BlockID = 7
+
+// Membership signals (datanode/qmgr). Between data nodes they go QMGR to
+// QMGR. Failure numbers (the view number, raised by one at every
+// committed failure or join) are 64-bit, low word first. A node set is 8
+// words, node n at bit n%32 of word n/32. A view section is
+//
+//	| failNo (8B) | count (2B) | count x ( node (2B) | dynamic id (8B) | start id (8B) ) |
+//
+// little-endian, members in start order (the ring; the first is the
+// president).
+const (
+	// HEARTBEAT, QMGR -> the right neighbour's QMGR every
+	// HeartbeatIntervalDbDb. w0-w1 the sender's failure number, w2-w3 its
+	// start id.
+	HEARTBEAT signal.Number = 70
+	// FAIL_REP, QMGR -> the president's QMGR: the sender takes these nodes
+	// for failed (missed heartbeats, round time-outs), repeated until a
+	// view removes them. w0-w7 the nodes, w8-w9 the sender's failure
+	// number.
+	FAIL_REP signal.Number = 71
+	// PREP_FAILREQ, president -> every node it keeps: phase 1 of a view
+	// change (Paxos prepare; ballot = counter<<8 | president). w0-w1 the
+	// view number being decided (slot), w2 ballot, w3-w10 the nodes the
+	// president excludes. s0 the president's current view (slot-1).
+	PREP_FAILREQ signal.Number = 72
+	// PREP_FAILCONF, node -> president: promised. w0-w1 slot, w2 ballot,
+	// w3 ballot of a value the node accepted for the slot (0: none), w4 1
+	// when the node's local blocks finished handling every failure so far,
+	// w5-w12 the nodes the node takes for failed. s0 the accepted value (a
+	// view), when w3 is not 0.
+	PREP_FAILCONF signal.Number = 73
+	// PREP_FAILREF, node -> president: refused. w0-w1 slot, w2 ballot, w3
+	// reason (1: a higher ballot is promised, w4 that ballot; 2: the node
+	// has already committed the slot, s0 its view).
+	PREP_FAILREF signal.Number = 74
+	// ACCEPT_FAILREQ, president -> the nodes that promised: phase 2 (Paxos
+	// accept). w0-w1 slot, w2 ballot; s0 the proposed view.
+	ACCEPT_FAILREQ signal.Number = 75
+	// ACCEPT_FAILCONF, node -> president: accepted. w0-w1 slot, w2 ballot.
+	ACCEPT_FAILCONF signal.Number = 76
+	// COMMIT_FAILREQ, president -> every member of the new view (joiners
+	// included: their CM_REGCONF) and the excluded nodes it can reach: the
+	// view is chosen; apply it. w0-w1 slot. s0 the view. A node the view
+	// does not hold shuts down.
+	COMMIT_FAILREQ signal.Number = 77
+	// COMMIT_FAILCONF, node -> president: applied. w0-w1 slot.
+	COMMIT_FAILCONF signal.Number = 78
+	// NODE_FAILREP, QMGR -> its node's local blocks (TC, LQH, DIH, GCP):
+	// data nodes failed; take over their work. w0-w1 failure number, w2
+	// the president, w3-w10 the failed nodes, w11-w18 the live data nodes.
+	// A block that acknowledges answers NF_COMPLETEREP when done.
+	NODE_FAILREP signal.Number = 79
+	// NF_COMPLETEREP, local block -> QMGR: failure handling is done for
+	// every failure up to w0-w1. A failed node is admitted again only once
+	// every node's acknowledging blocks have answered.
+	NF_COMPLETEREP signal.Number = 80
+	// NODE_INCLREP, QMGR -> local blocks: data nodes joined. w0-w1 failure
+	// number, w2 the president, w3-w10 the joined nodes, w11-w18 the live
+	// data nodes.
+	NODE_INCLREP signal.Number = 81
+	// CM_REGREQ, a starting data node -> any data node's QMGR: admit me.
+	// w0-w1 the joiner's start id. Answered by CM_REGREF, or by the
+	// COMMIT_FAILREQ of the view that admits the joiner (gondb's
+	// CM_REGCONF).
+	CM_REGREQ signal.Number = 82
+	// CM_REGREF, QMGR -> joiner: not now. w0 reason (1: not the president,
+	// 2: not running, 3: not a data node), w1 the president (0: unknown).
+	CM_REGREF signal.Number = 83
+	// QMGR_STOPORD, QMGR -> QMGR: shut down. w0 reason (1: the side lost
+	// a failure check or arbitration, w1-w2 the slot, w3 the ballot the
+	// receiver promised, w4 the Outcome or 0 for an arbitration loss; 2:
+	// the receiver was excluded by view w1-w2).
+	QMGR_STOPORD signal.Number = 84
+	// API_REGREQ, API node -> data node's QMGR every HeartbeatIntervalDbApi:
+	// register, and the API node's heartbeat. No words.
+	API_REGREQ signal.Number = 85
+	// API_REGCONF, QMGR -> API node: w0 the president, w1-w2 the failure
+	// number, w3 HeartbeatIntervalDbApi in ms, w4-w11 the live data nodes.
+	API_REGCONF signal.Number = 86
+	// API_REGREF, QMGR -> API node: w0 reason (1: the data node is not
+	// running, 2: the API node's last failure is still being handled),
+	// w1 the president (0: unknown).
+	API_REGREF signal.Number = 87
+	// API_FAILREQ, QMGR -> local blocks: API node w0 missed its heartbeats;
+	// abort its transactions. A block that acknowledges answers
+	// API_FAILCONF (w0 the API node); the API node registers again only
+	// after every acknowledging block has.
+	API_FAILREQ  signal.Number = 88
+	API_FAILCONF signal.Number = 89
+)

@@ -73,6 +73,7 @@ type RestoreStats struct {
 	GCI                   uint64 // the restorable GCI restored (0: initial start)
 	Fragments             int    // fragments restored from a local checkpoint
 	LCPRows, RedoRecords  uint64
+	RedoSkipped           uint64 // redo records older than their fragment's LCP
 	LCPTime, RedoTime     time.Duration
 	CheckpointTime        time.Duration // writing the post-restart checkpoint
 	CheckpointRows        uint64
@@ -141,7 +142,7 @@ func (n *Node) openDurable() (*durable, error) {
 	n.restoreStats = st
 	if restart {
 		n.log.Info("system restart: restored", "gci", st.GCI, "fragments", st.Fragments,
-			"lcp_rows", st.LCPRows, "lcp_time", st.LCPTime, "redo_records", st.RedoRecords, "redo_time", st.RedoTime,
+			"lcp_rows", st.LCPRows, "lcp_time", st.LCPTime, "redo_records", st.RedoRecords, "redo_skipped", st.RedoSkipped, "redo_time", st.RedoTime,
 			"checkpoint_rows", st.CheckpointRows, "checkpoint_time", st.CheckpointTime)
 	}
 	d.fs = fs.New(fs.Config{Redo: d.redo, Sysfile: sys, Logger: n.log})
@@ -181,6 +182,9 @@ func DiskGCI(c Config) (uint64, error) {
 // redo log up to st.GCI.
 func (n *Node) restore(d *durable, st *RestoreStats) error {
 	frags := map[[2]uint32]*store.Fragment{}
+	// from is each fragment's restore point: its LCP holds every commit of
+	// an epoch before it, so redo records older than it are passed over.
+	from := map[[2]uint32]uint64{}
 	var scratch []byte
 	apply := func(f *store.Fragment, put bool, b []byte, gci uint64) error {
 		lay := f.Layout()
@@ -229,6 +233,7 @@ func (n *Node) restore(d *durable, st *RestoreStats) error {
 		}
 		st.Fragments++
 		st.LCPRows += info.RestoredRows
+		from[[2]uint32{table, f.ID}] = info.StartGCI
 	}
 	st.LCPTime = time.Since(start)
 	start = time.Now()
@@ -241,9 +246,14 @@ func (n *Node) restore(d *durable, st *RestoreStats) error {
 			return fmt.Errorf("redo log part %d: %w", p, err)
 		}
 		_, err = rd.Scan(0, 0, st.GCI, func(r *redo.Record) error {
-			f := frags[[2]uint32{r.Table, r.Fragment}]
+			k := [2]uint32{r.Table, r.Fragment}
+			f := frags[k]
 			if f == nil {
 				return nil // a table dropped since
+			}
+			if r.GCI < from[k] {
+				st.RedoSkipped++
+				return nil
 			}
 			st.RedoRecords++
 			if r.Op == redo.OpPut {

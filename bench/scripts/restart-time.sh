@@ -54,6 +54,6 @@ PID=$!
 MGM=$(ready "$DIR/restart.log")
 end=$(date +%s.%N)
 echo "restart: $(echo "$end - $start" | bc) s from process start to ready"
-grep -h 'system restart: restored' "$DIR/restart.log" | tr ' ' '\n' | grep -E '^(gci|fragments|lcp_rows|lcp_time|redo_records|redo_time|checkpoint_rows|checkpoint_time)='
+grep -h 'system restart: restored' "$DIR/restart.log" | tr ' ' '\n' | grep -E '^(gci|fragments|lcp_rows|lcp_time|redo_records|redo_skipped|redo_time|checkpoint_rows|checkpoint_time)='
 $BIN bench flexasync -c "$MGM" -t 2 -p 256 -a 25 -s 10 --transactions $((ROWS / 2)) --phases read
 kill -INT $PID; wait $PID || true

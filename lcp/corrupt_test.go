@@ -1,6 +1,7 @@
 package lcp
 
 import (
+	"strconv"
 	"errors"
 	"hash/crc32"
 	"os"
@@ -144,7 +145,7 @@ func TestUnknownVersion(t *testing.T) {
 	os.WriteFile(path, b, 0o644)
 	_, err := VerifyFile(path)
 	wantCorrupt(t, "version", err, path, 0)
-	if ce := (*CorruptError)(nil); !errors.As(err, &ce) || ce.Reason != "unsupported format version 2" {
+	if ce := (*CorruptError)(nil); !errors.As(err, &ce) || ce.Reason != "unsupported format version "+strconv.Itoa(int(CurrentVersion)+1) {
 		t.Fatalf("reason: %v", err)
 	}
 }

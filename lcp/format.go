@@ -12,9 +12,13 @@ import (
 //
 //	1: the first format (data file header, blocks, footer; control file
 //	   with two alternating copies).
+//	2: a block of a compressed file may be stored as is (block codec
+//	   none) when compressing it did not pay (Writer: raw blocks). The
+//	   control file is unchanged but for its version.
 const (
 	Version1            uint8 = 1
-	CurrentVersion            = Version1
+	Version2            uint8 = 2
+	CurrentVersion            = Version2
 	MinSupportedVersion       = Version1
 )
 
@@ -243,12 +247,12 @@ func (h *blockHeader) put(b []byte) {
 	le.PutUint32(b[24:], crc(b[:24]))
 }
 
-func (h *blockHeader) decode(b []byte, fileCodec Codec) string {
+func (h *blockHeader) decode(b []byte, fileCodec Codec, version uint8) string {
 	if crc(b[:24]) != le.Uint32(b[24:]) {
 		return "block header checksum mismatch"
 	}
 	h.codec = Codec(b[4])
-	if h.codec != fileCodec {
+	if h.codec != fileCodec && (h.codec != CodecNone || version < Version2) {
 		return "block codec " + h.codec.String() + " differs from the file's " + fileCodec.String()
 	}
 	if b[5] != 0 || b[6] != 0 || b[7] != 0 {

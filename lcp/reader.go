@@ -123,7 +123,7 @@ func (s *scanner) scan(path string, want *Entry, deliver func(RecordKind, []byte
 			return e, readErr(path, off, "block header", err)
 		}
 		var bh blockHeader
-		if r := bh.decode(hb[:blockHeaderSize], h.codec); r != "" {
+		if r := bh.decode(hb[:blockHeaderSize], h.codec, h.version); r != "" {
 			return e, corrupt(path, off, r)
 		}
 		chain = crc32.Update(chain, castagnoli, hb[:24])
@@ -145,9 +145,9 @@ func (s *scanner) scan(path string, want *Entry, deliver func(RecordKind, []byte
 		records += uint64(bh.records)
 		if deliver != nil {
 			raw := stored
-			if h.codec != CodecNone {
+			if bh.codec != CodecNone {
 				var r string
-				raw, r = s.dec.decompress(h.codec, s.raw, stored, int(bh.rawLen))
+				raw, r = s.dec.decompress(bh.codec, s.raw, stored, int(bh.rawLen))
 				s.raw = raw
 				if r != "" {
 					return e, corrupt(path, payloadOff, r)

@@ -121,6 +121,10 @@ type Writer struct {
 	f        *os.File
 	bw       *bufio.Writer
 	cp       *compressor
+	// rawRun counts the blocks still to store as is, without trying to
+	// compress them: the last block tried saved less than 1/rawBlockSaving
+	// (random data, e.g. hashed values). rawBlocks counts those stored so.
+	rawRun, rawBlocks int
 	raw      []byte // records of the block being filled
 	records  uint32
 	stored   []byte // the compressed block
@@ -299,19 +303,38 @@ func appendUvarint(dst []byte, x uint64) []byte {
 }
 
 // flush writes the current block, then waits for the rate limit.
+// A compressed file's block is stored as is when compressing it saved less
+// than 1/rawBlockSaving of its bytes (a file of random values costs the
+// compressor's CPU for nothing); the next rawBlockRun blocks are then
+// stored as is without trying, and the one after is tried again.
+const (
+	rawBlockSaving = 16
+	rawBlockRun    = 32
+)
+
 func (w *Writer) flush() {
 	if w.err != nil || w.records == 0 {
 		return
 	}
-	stored, err := w.cp.compress(w.stored, w.raw)
-	if err != nil {
-		w.err = err
-		return
+	codec, stored := CodecNone, w.raw
+	if w.p.Codec != CodecNone && w.rawRun == 0 {
+		c, err := w.cp.compress(w.stored, w.raw)
+		if err != nil {
+			w.err = err
+			return
+		}
+		w.stored = c
+		if len(c) <= len(w.raw)-len(w.raw)/rawBlockSaving {
+			codec, stored = w.p.Codec, c
+		} else {
+			w.rawRun = rawBlockRun // incompressible rows: stop trying for a while
+			w.rawBlocks++
+		}
+	} else if w.rawRun > 0 {
+		w.rawRun--
+		w.rawBlocks++
 	}
-	if w.p.Codec != CodecNone {
-		w.stored = stored
-	}
-	h := blockHeader{codec: w.p.Codec, rawLen: uint32(len(w.raw)), storedLen: uint32(len(stored)),
+	h := blockHeader{codec: codec, rawLen: uint32(len(w.raw)), storedLen: uint32(len(stored)),
 		records: w.records, payloadCRC: crc(stored)}
 	h.put(w.hb[:])
 	w.chainCRC = crc32.Update(w.chainCRC, castagnoli, w.hb[:24])

@@ -1,11 +1,11 @@
 package lcp
 
 import (
-	"strconv"
 	"errors"
 	"hash/crc32"
 	"os"
 	"path/filepath"
+	"strconv"
 	"testing"
 )
 

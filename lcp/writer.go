@@ -115,23 +115,23 @@ func (b *bucket) take(n int, now time.Time) time.Duration {
 // Writer writes one LCP data file. It is used by one goroutine (the LCP
 // writer); only Progress may be called from others.
 type Writer struct {
-	p        Params
-	fdir     string
-	tmp      string
-	f        *os.File
-	bw       *bufio.Writer
-	cp       *compressor
+	p    Params
+	fdir string
+	tmp  string
+	f    *os.File
+	bw   *bufio.Writer
+	cp   *compressor
 	// rawRun counts the blocks still to store as is, without trying to
 	// compress them: the last block tried saved less than 1/rawBlockSaving
 	// (random data, e.g. hashed values). rawBlocks counts those stored so.
 	rawRun, rawBlocks int
-	raw      []byte // records of the block being filled
-	records  uint32
-	stored   []byte // the compressed block
-	hb       [blockHeaderSize]byte
-	chainCRC uint32
-	off      uint64
-	blockCap int
+	raw               []byte // records of the block being filled
+	records           uint32
+	stored            []byte // the compressed block
+	hb                [blockHeaderSize]byte
+	chainCRC          uint32
+	off               uint64
+	blockCap          int
 
 	rows, deleted, dataBytes, blocks uint64
 	blockData                        int // data bytes in the current block

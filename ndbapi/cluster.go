@@ -146,6 +146,7 @@ type Cluster struct {
 	dictChanges atomic.Uint64
 	stopWatch   context.CancelFunc
 
+	info    infoRouter   // ndbinfo reads in flight (ndbinfo.go)
 	durable durableWaits // WaitDurable calls in flight (durable.go)
 }
 
@@ -533,6 +534,10 @@ func (c *Cluster) Frame(from signal.NodeID, f *signal.Frame) {
 		}
 		if v.Number() == gsn.GCP_WAITSAVEDCONF {
 			c.durable.deliver(&v)
+			continue
+		}
+		if num := v.Number(); num >= gsn.DBINFO_SCANCONF && num <= gsn.DBINFO_TRANSID_AI {
+			c.info.deliver(from, &v)
 			continue
 		}
 		i := int(uint16(trans >> 32))

@@ -13,6 +13,9 @@
 //     LockMode), ScanTable/ScanIndex, and Execute(NoCommit|Commit|Rollback)
 //     or ExecuteAsync + SendPollNdb (one frame per data node per flush;
 //     callbacks run on the polling goroutine) or ExecuteFuture.
+//   - Cluster.NdbInfo reads an ndbinfo monitoring table (package
+//     ndbinfo) from every data node's DBINFO block and merges the rows
+//     (docs/ndbinfo.md).
 //   - Errors are *Error with the NDB code and ndberr classification;
 //     IsTemporary and RunTransaction retry temporary ones. A TC that does
 //     not answer within Options.TransactionTimeout gives 4012 (unknown
@@ -26,7 +29,7 @@
 // Ndb << 32 | slot << 16 | generation) to the owning Ndb's inbox, guarded
 // by that Ndb's own mutex; no lock is shared between Ndbs on the hot path.
 //
-// ndbapi imports schema, schema/filter, partition, signal, signal/gsn,
+// ndbapi imports schema, schema/filter, ndbinfo, partition, signal, signal/gsn,
 // transport (tcp, inproc), ndberr and mgmnode (client, config, mgmapi); it
 // never imports datanode, sqlnode or cmd.
 package ndbapi

@@ -58,6 +58,8 @@ type opRec struct {
 	row       *rowOp   // a key operation's row (nil for a scan's record)
 	scanned   []*rowOp // the rows a locking scan locked
 	committed bool
+	op        uint8 // gsn.Op* (OpScan for a locking scan's record), for ndbinfo
+	shared    bool  // a shared-lock scan's record
 }
 
 // rowOps calls fn for every store operation the record holds.
@@ -116,6 +118,10 @@ type LQH struct {
 	redoKey []byte
 	maxGCI  uint64    // the highest commit GCI seen
 	lcp     *lcpState // online local checkpoints (lcp.go); nil: none
+
+	// Counters for ndbinfo and the metrics (info.go), bumped on the LQH's
+	// thread.
+	Counters Counters
 }
 
 // New creates the LQH of node with an empty fragment replica for every
@@ -223,6 +229,9 @@ func (l *LQH) execKeyReq(env block.Env, s *signal.Signal, w *waiter) {
 		return
 	}
 	key := mkOpKey(r.tc.Node, s.TransID, r.idx)
+	if w == nil {
+		l.Counters.keyOp(r.op)
+	}
 	if w == nil && gsn.IsWrite(r.op) {
 		if err := l.redoAdmit(r.frag); err != nil {
 			l.ref(env, r.tc, s.TransID, r.idx, err)
@@ -289,6 +298,7 @@ func (l *LQH) execKeyReq(env block.Env, s *signal.Signal, w *waiter) {
 	}
 	o := l.newOpRec()
 	o.row = l.joinRow(f, ref)
+	o.op = uint8(r.op)
 	l.ops[key] = o
 	if !gsn.IsWrite(r.op) {
 		l.conf(env, r.tc, s.TransID, r.idx, l.row)
@@ -384,6 +394,7 @@ func (l *LQH) dropOpRec(key opKey) {
 // park queues a request refused by a row lock on the row's wait queue.
 func (l *LQH) park(s *signal.Signal, w *waiter, key opKey, k waitKey) {
 	if w == nil {
+		l.Counters.LockWaits++
 		w = &waiter{key: key}
 		w.sig = *s
 		n := 0

@@ -71,8 +71,11 @@ func (l *LQH) scanFragReq(env block.Env, s *signal.Signal) {
 		return
 	}
 	l.scans[key] = sc
+	l.Counters.scan(w[6] != gsn.ScanNoIndex)
 	if sc.locking() {
-		l.ops[key] = l.newOpRec()
+		o := l.newOpRec()
+		o.op, o.shared = gsn.OpScan, sc.flags&gsn.ScanLockShared != 0
+		l.ops[key] = o
 	}
 	l.runScan(env, sc)
 }
@@ -253,6 +256,7 @@ func (l *LQH) runScan(env block.Env, sc *scanRec) {
 	o.SetWords(sc.key.idx(), sc.fragID, flags, uint32(sc.nrows))
 	o.AddSection(sc.rows)
 	env.Send(o)
+	l.Counters.ScanRows += uint64(sc.nrows)
 	sc.rows, sc.nrows = sc.rows[:0], 0
 	sc.stale = len(sc.pend) > 0
 	if finished {

@@ -2,6 +2,7 @@ package node
 
 import (
 	"fmt"
+	"time"
 
 	"github.com/gondb/gondb/block"
 	"github.com/gondb/gondb/datanode/sched"
@@ -23,7 +24,8 @@ type placement struct {
 //	ldm 0:  LQH instance 0 (all of the node's fragment replicas)
 //	tc 0:   TC instance 0 (on main, else ldm 0, without tc threads)
 //	main:   the GCP block (datanode/gcp, gsn.BlockDIH); TC's thread without main
-//	        and, with a FileSystem, the FS block (datanode/fs) beside it
+//	        and, with a FileSystem, the FS block (datanode/fs) beside it;
+//	        the DBINFO block (datanode/dbinfo, ndbinfo.go) beside it too
 //
 // One LQH and one TC for now: TC addresses LQH instance 0 only, and an API
 // addresses TC instance 0. More instances come with per-instance routing.
@@ -48,6 +50,7 @@ func (n *Node) blockPlacements(tcfg thread.ThreadConfig) ([]placement, error) {
 	if n.dur != nil { // the file-system block answers GCP's save requests
 		ps = append(ps, placement{gcpKind, 0, sched.BlockSpec{ID: gsn.BlockFS, Instance: 0, Block: n.dur.fs}})
 	}
+	ps = append(ps, placement{gcpKind, 0, sched.BlockSpec{ID: gsn.BlockDBINFO, Instance: 0, Block: n.newDBInfo()}})
 	for _, e := range n.cfg.ExtraBlocks {
 		b, err := e.New(n)
 		if err != nil {
@@ -153,11 +156,13 @@ type execReq struct {
 // execBlock runs queued functions on its thread at every tick.
 type execBlock struct {
 	reqs chan execReq
+	now  time.Duration // the thread's clock at this tick, for the functions (ndbinfo.go)
 }
 
 func (e *execBlock) Handle(block.Env, *signal.Signal) {}
 
-func (e *execBlock) Tick(block.Env) {
+func (e *execBlock) Tick(env block.Env) {
+	e.now = env.Now()
 	for {
 		select {
 		case r := <-e.reqs:

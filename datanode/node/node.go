@@ -55,6 +55,7 @@ type Node struct {
 
 	dur          *durable // nil: diskless (durable.go)
 	restoreStats RestoreStats
+	info         *infoSource // ndbinfo's rows (ndbinfo.go)
 }
 
 // Errors.
@@ -401,6 +402,10 @@ type Stats struct {
 	LCP lqh.LCPStats
 	// Redo is each redo log part's space (nil: diskless).
 	Redo []redo.Usage
+	// TCCounters and LQHCounters are the blocks' ndbinfo counters
+	// (operations by type, scans, aborts by code; tc/info.go, lqh/info.go).
+	TCCounters  tc.Counters
+	LQHCounters lqh.Counters
 }
 
 // Stats collects the node's counters; the blocks' are read on their
@@ -409,12 +414,14 @@ func (n *Node) Stats(ctx context.Context) (Stats, error) {
 	s := Stats{Node: n.cfg.NodeID, Restore: n.restoreStats}
 	if err := n.WithTC(ctx, func(t *tc.TC) {
 		s.Commits, s.Aborts, s.OpenTransactions = t.Commits, t.Aborts, t.Transactions()
+		s.TCCounters = t.Counters
 	}); err != nil {
 		return s, err
 	}
 	if err := n.WithLQH(ctx, func(l *lqh.LQH) {
 		s.OpenOperations = l.OpenOperations()
 		s.LCP = l.LCPStats()
+		s.LQHCounters = l.Counters
 		for _, f := range l.Fragments() {
 			s.Rows += uint64(f.Stats().Rows)
 		}

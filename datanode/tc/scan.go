@@ -55,6 +55,7 @@ func (t *TC) scanTabReq(env block.Env, s *signal.Signal) {
 		return
 	}
 	sc := &scan{apiID: w[1], table: tbl, tableID: w[0], flags: w[2], batch: [2]uint32{w[4], w[5]}, index: w[6]}
+	t.Counters.scan(sc.index != gsn.ScanNoIndex)
 	frags := len(tbl.Replicas)
 	sc.parallel = int(w[3])
 	if sc.parallel <= 0 || sc.parallel > frags {

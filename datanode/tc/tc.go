@@ -127,8 +127,9 @@ type TC struct {
 	uniques   map[uint32]*schema.UniqueIndex
 	freeTxs   []*tx
 
-	// Counters (ndbinfo later).
+	// Counters (ndbinfo, metrics); Counters has the rest (info.go).
 	Commits, Aborts uint64
+	Counters        Counters
 }
 
 // New creates a TC.
@@ -212,6 +213,7 @@ func (t *TC) tcKeyReq(env block.Env, s *signal.Signal) {
 	}
 	op, table, apiID, flags := s.Words[0], s.Words[1], s.Words[2], s.Words[3]
 	h := uint64(s.Words[4]) | uint64(s.Words[5])<<32
+	t.Counters.AttrInfo += uint64(len(s.Section(0)))
 	x := t.txs[s.TransID]
 	if x == nil {
 		x = t.newTx(s.Sender)
@@ -258,6 +260,7 @@ func (t *TC) sendKeyOp(env block.Env, trans uint64, x *tx, o txOp, tbl *dih.Tabl
 	case tbl.WaitsForComplete():
 		x.waitComplete = true
 	}
+	t.Counters.keyOp(op, chain[0] == t.cfg.Node)
 	word0 := op
 	if gsn.IsWrite(op) && len(tbl.Uniques) > 0 {
 		word0 |= gsn.LqhImages << 16 // to keep the unique indexes in step
@@ -287,6 +290,7 @@ func (t *TC) sendKeyOp(env block.Env, trans uint64, x *tx, o txOp, tbl *dih.Tabl
 // newTx returns an empty transaction record, reusing a finished one: the
 // steady state allocates none.
 func (t *TC) newTx(api signal.Address) *tx {
+	t.Counters.Transactions++
 	n := len(t.freeTxs)
 	if n == 0 {
 		return &tx{api: api, state: txPreparing}
@@ -475,6 +479,7 @@ func (t *TC) lqhKeyRef(env block.Env, s *signal.Signal) {
 // -2, which is answered when done).
 func (t *TC) abortTx(env block.Env, trans uint64, x *tx, code int, apiOp int64) {
 	t.Aborts++
+	t.Counters.abort(code)
 	switch {
 	case apiOp >= 0:
 		t.send(env, gsn.TCKEYREF, x.api, trans, []uint32{uint32(apiOp), uint32(code)}, nil)

@@ -297,10 +297,10 @@ const (
 	// HeartbeatIntervalDbDb. w0-w1 the sender's failure number, w2-w3 its
 	// start id.
 	HEARTBEAT signal.Number = 70
-	// FAIL_REP, QMGR -> the president's QMGR: the sender takes these nodes
+	// FAIL_REP, QMGR -> every member's QMGR: the sender takes these nodes
 	// for failed (missed heartbeats, round time-outs), repeated until a
-	// view removes them. w0-w7 the nodes, w8-w9 the sender's failure
-	// number.
+	// view removes them; the receivers skip them on the ring at once. w0-w7
+	// the nodes, w8-w9 the sender's failure number.
 	FAIL_REP signal.Number = 71
 	// PREP_FAILREQ, president -> every node it keeps: phase 1 of a view
 	// change (Paxos prepare; ballot = counter<<8 | president). w0-w1 the
@@ -313,9 +313,10 @@ const (
 	// w5-w12 the nodes the node takes for failed. s0 the accepted value (a
 	// view), when w3 is not 0.
 	PREP_FAILCONF signal.Number = 73
-	// PREP_FAILREF, node -> president: refused. w0-w1 slot, w2 ballot, w3
-	// reason (1: a higher ballot is promised, w4 that ballot; 2: the node
-	// has already committed the slot, s0 its view).
+	// PREP_FAILREF, node -> president: PREP_FAILREQ or ACCEPT_FAILREQ
+	// refused. w0-w1 slot, w2 ballot, w3 reason (1: a higher ballot is
+	// promised, w4 that ballot; 2: the node has already committed the
+	// slot, s0 its view).
 	PREP_FAILREF signal.Number = 74
 	// ACCEPT_FAILREQ, president -> the nodes that promised: phase 2 (Paxos
 	// accept). w0-w1 slot, w2 ballot; s0 the proposed view.

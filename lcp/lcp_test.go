@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -526,5 +527,41 @@ func TestLargeRecordAndProgress(t *testing.T) {
 	defer w.Abort()
 	if w.AddRow(make([]byte, MaxRecordSize+1)) == nil {
 		t.Fatal("a record over MaxRecordSize was taken")
+	}
+}
+
+// Params.Rate is asked again before each block: a rate raised halfway
+// through makes the second half's waits shorter.
+func TestWriterAdaptiveRate(t *testing.T) {
+	dir := t.TempDir()
+	var rate atomic.Int64
+	rate.Store(1 << 20)
+	w, err := Create(dir, Params{Table: 7, Fragment: 3, ID: 1, Kind: Full, Codec: CodecNone, BlockSize: 64 << 10,
+		MaxBytesPerSec: 1, Rate: rate.Load}) // Rate wins over MaxBytesPerSec
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Abort()
+	clk := &fakeClock{t: time.Unix(1000, 0)}
+	w.clk = clk
+	add := func(bytes int) time.Duration {
+		before := clk.slept
+		for data := 0; data < bytes; {
+			r := row(uint64(data), 0)
+			data += len(r)
+			if err := w.AddRow(r); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return clk.slept - before
+	}
+	slow := add(4 << 20) // about 4 s at 1 MiB/s
+	rate.Store(8 << 20)
+	fast := add(4 << 20) // about 0.5 s at 8 MiB/s
+	if slow < 3*time.Second || fast > time.Second || fast <= 0 {
+		t.Fatalf("4 MiB took %v at 1 MiB/s and %v at 8 MiB/s", slow, fast)
+	}
+	if _, err := w.Finish(1); err != nil {
+		t.Fatal(err)
 	}
 }

@@ -37,6 +37,10 @@ type Params struct {
 	// row and key bytes per second), so an LCP never starves the LDM's
 	// disk; 0 means unlimited. The writer sleeps in its own goroutine.
 	MaxBytesPerSec int64
+	// Rate, when set, is the rate limit instead of MaxBytesPerSec, asked
+	// again before each block (an adaptive speed: the LQH raises it as its
+	// redo log fills). It must be safe to call from the writer's goroutine.
+	Rate func() int64
 }
 
 func (p *Params) validate() error {
@@ -92,6 +96,17 @@ type bucket struct {
 	rate, burst, tokens float64
 	last                time.Time
 	started             bool
+}
+
+// setRate sets the rate (bytes per second, <= 0: unlimited) and a burst of
+// a tenth of a second's bytes, at least a block's.
+func (b *bucket) setRate(r int64, block int) {
+	if r <= 0 {
+		b.rate = 0
+		return
+	}
+	b.rate, b.burst = float64(r), float64(max(int64(block), r/10))
+	b.tokens = min(b.tokens, b.burst)
 }
 
 func (b *bucket) take(n int, now time.Time) time.Duration {
@@ -177,9 +192,11 @@ func Create(dir string, p Params) (*Writer, error) {
 	w.blockCap = p.BlockSize
 	w.raw = make([]byte, 0, p.BlockSize+64)
 	w.cp = newCompressor(p.Codec)
-	if r := p.MaxBytesPerSec; r > 0 {
-		w.limit = bucket{rate: float64(r), burst: float64(max(int64(p.BlockSize), r/10))}
+	r := p.MaxBytesPerSec
+	if p.Rate != nil {
+		r = p.Rate()
 	}
+	w.limit.setRate(r, p.BlockSize)
 	h := fileHeader{version: CurrentVersion, kind: p.Kind, codec: p.Codec, table: p.Table, fragment: p.Fragment,
 		id: p.ID, startGCI: p.StartGCI, schemaVersion: p.SchemaVersion}
 	if p.Kind == Delta {
@@ -348,6 +365,11 @@ func (w *Writer) flush() {
 	}
 	w.dataBytes += uint64(data)
 	w.publish()
+	if w.p.Rate != nil {
+		if r := w.p.Rate(); float64(max(r, 0)) != w.limit.rate {
+			w.limit.setRate(r, w.blockCap)
+		}
+	}
 	if d := w.limit.take(data, w.clk.now()); d > 0 {
 		w.prog.sleeps.Add(1)
 		w.prog.throttled.Add(uint64(d))

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
+	"sync/atomic"
 	"time"
 
 	"github.com/gondb/gondb/datanode/store"
@@ -44,8 +45,12 @@ type LCPConfig struct {
 	Dir   string
 	Codec lcp.Codec
 	// MaxBytesPerSec bounds the table data written per second (0: no
-	// limit).
-	MaxBytesPerSec int64
+	// limit). With MinBytesPerSec below it the speed adapts to the redo
+	// log, as NDB's MinDiskWriteSpeed..MaxDiskWriteSpeed: the minimum
+	// while every part is under RedoTrigger full, the maximum from twice
+	// that (at most 70%), linear between. A slow LCP costs less CPU
+	// (compression) while the redo log has room.
+	MaxBytesPerSec, MinBytesPerSec int64
 	// RedoTrigger starts a round when a redo part is this full (FillRatio).
 	RedoTrigger float64
 	// RedoBytes starts a round once this many redo bytes were written
@@ -154,6 +159,7 @@ type lcpState struct {
 	pruneQueue []fragKey
 	stats      LCPStats
 	stopped    bool
+	rate       atomic.Int64 // the writer's current speed (lcpSpeed), read by its goroutine
 }
 
 // EnableLCP starts online local checkpoints: the writer goroutine, and the
@@ -190,6 +196,7 @@ func (l *LQH) EnableLCP(cfg LCPConfig) error {
 	}
 	c.dirty = true
 	l.lcp = c
+	c.rate.Store(l.lcpSpeed())
 	go c.run()
 	return nil
 }
@@ -281,6 +288,7 @@ func (l *LQH) lcpTick() {
 		l.lcpFinished(r)
 	default:
 	}
+	c.rate.Store(l.lcpSpeed())
 	if saved := c.cfg.SavedGCI(); saved != c.lastSaved || c.dirty {
 		c.lastSaved, c.dirty = saved, false
 		l.lcpRelease(saved)
@@ -318,6 +326,42 @@ func (l *LQH) lcpTick() {
 		}
 		l.lcpStart()
 	}
+}
+
+// lcpSpeed is the LCP writer's rate limit now (LCPConfig.MinBytesPerSec).
+func (l *LQH) lcpSpeed() int64 {
+	fill := 0.0
+	for _, p := range l.redo {
+		fill = max(fill, p.FillRatio())
+	}
+	c := l.lcp.cfg
+	return adaptiveSpeed(c.MinBytesPerSec, c.MaxBytesPerSec, c.RedoTrigger, fill)
+}
+
+// adaptiveSpeed is lo while the fullest redo part is at most trigger full,
+// hi from twice that (at most 0.7), linear between; hi when lo is not a
+// speed below it.
+func adaptiveSpeed(lo, hi int64, trigger, fill float64) int64 {
+	if lo <= 0 || hi <= 0 || lo >= hi {
+		return hi
+	}
+	from, to := trigger, min(2*trigger, 0.7)
+	switch {
+	case fill <= from:
+		return lo
+	case fill >= to || to <= from:
+		return hi
+	}
+	return lo + int64(float64(hi-lo)*(fill-from)/(to-from))
+}
+
+// LCPSpeed is the local checkpoint writer's current rate limit in bytes
+// per second (0: unlimited or no online LCPs).
+func (l *LQH) LCPSpeed() int64 {
+	if l.lcp == nil {
+		return 0
+	}
+	return l.lcp.rate.Load()
 }
 
 func (l *LQH) redoHeads() uint64 {
@@ -376,7 +420,7 @@ func (l *LQH) lcpStart() {
 		fl := c.frag(k)
 		lay := f.Layout()
 		p := lcp.Params{Table: k.table, Fragment: k.frag, StartGCI: c.cfg.SavedGCI(),
-			SchemaVersion: lay.Table.Version, Codec: c.cfg.Codec, MaxBytesPerSec: c.cfg.MaxBytesPerSec}
+			SchemaVersion: lay.Table.Version, Codec: c.cfg.Codec, Rate: c.rate.Load}
 		cur := &curLCP{key: k, f: f, kind: lcp.Full, startLSN: l.redo[int(k.frag)%len(l.redo)].Head()}
 		if n := len(fl.marks); n > 0 {
 			last := fl.marks[n-1]

@@ -132,8 +132,10 @@ type Config struct {
 	// them the redo log only empties at a restart.
 	OnlineLCP bool
 	// LCPMaxBytesPerSec bounds the table data an LCP writes per second
-	// (0: unlimited).
-	LCPMaxBytesPerSec int64
+	// (0: unlimited); MaxDiskWriteSpeed. LCPMinBytesPerSec is the speed
+	// while the redo log has room (MinDiskWriteSpeed; lqh.LCPConfig says
+	// how the speed adapts between them; 0: always the maximum).
+	LCPMaxBytesPerSec, LCPMinBytesPerSec int64
 	// LCPRedoTrigger starts an LCP round when a redo part is this full
 	// (0 < x < 0.85, the fill at which writes are refused with 410).
 	LCPRedoTrigger float64
@@ -177,7 +179,7 @@ func DefaultConfig() Config {
 		CompressedLCP: true,
 		OnlineLCP:     true,
 		// 64 MiB/s of table data; NDB's default of 20: 4 MiB of redo.
-		LCPMaxBytesPerSec: 64 << 20, LCPRedoTrigger: 0.25, TimeBetweenLocalCheckpoints: 20,
+		LCPMaxBytesPerSec: 64 << 20, LCPMinBytesPerSec: 10 << 20, LCPRedoTrigger: 0.25, TimeBetweenLocalCheckpoints: 20,
 	}
 }
 
@@ -273,8 +275,8 @@ func (c *Config) Validate() error {
 			return bad("TimeBetweenGlobalCheckPoints %v must be positive", c.SaveInterval)
 		case c.OnlineLCP && (c.LCPRedoTrigger <= 0 || c.LCPRedoTrigger >= 0.85):
 			return bad("LCPRedoTrigger %v not in (0, 0.85)", c.LCPRedoTrigger)
-		case c.LCPMaxBytesPerSec < 0:
-			return bad("LCPMaxBytesPerSec %d is negative", c.LCPMaxBytesPerSec)
+		case c.LCPMaxBytesPerSec < 0 || c.LCPMinBytesPerSec < 0:
+			return bad("LCP speeds %d..%d: negative", c.LCPMinBytesPerSec, c.LCPMaxBytesPerSec)
 		case c.TimeBetweenLocalCheckpoints < 0 || c.TimeBetweenLocalCheckpoints > 31:
 			return bad("TimeBetweenLocalCheckpoints %d not in 0..31", c.TimeBetweenLocalCheckpoints)
 		}

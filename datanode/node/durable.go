@@ -150,7 +150,7 @@ func (n *Node) openDurable() (*durable, error) {
 	if c.OnlineLCP {
 		restored, fsys := d.restored, d.fs
 		err := n.lqh.EnableLCP(lqh.LCPConfig{Dir: d.lcpDir(), Codec: lcp.CodecFor(c.CompressedLCP),
-			MaxBytesPerSec: c.LCPMaxBytesPerSec, RedoTrigger: c.LCPRedoTrigger,
+			MaxBytesPerSec: c.LCPMaxBytesPerSec, MinBytesPerSec: c.LCPMinBytesPerSec, RedoTrigger: c.LCPRedoTrigger,
 			RedoBytes: 4 << uint(c.TimeBetweenLocalCheckpoints), Logger: n.log,
 			SavedGCI: func() uint64 { return max(restored, fsys.Stats().WrittenGCI) }})
 		if err != nil {

@@ -68,6 +68,8 @@ func DataNode(cfg *config.Config, nodeID int) (node.Config, error) {
 	c.RedoFileSize = int64(min(self.FragmentLogFileSize, math.MaxInt64))
 	c.RedoBuffer = int64(min(self.RedoBuffer, math.MaxInt32))
 	c.CompressedLCP = self.CompressedLCP
+	c.LCPMinBytesPerSec = int64(min(self.MinDiskWriteSpeed, math.MaxInt64))
+	c.LCPMaxBytesPerSec = int64(min(self.MaxDiskWriteSpeed, math.MaxInt64))
 	c.TimeBetweenLocalCheckpoints = self.TimeBetweenLocalCheckpoints
 	if cfg.Cluster.TimeBetweenGlobalCheckPoints > 0 {
 		c.SaveInterval = cfg.Cluster.TimeBetweenGlobalCheckPoints

@@ -65,6 +65,8 @@ type DataNode struct {
 	CompressedLCP                       bool
 	CompressedBackup                    bool
 	Diskless                            bool
+	MinDiskWriteSpeed                   uint64
+	MaxDiskWriteSpeed                   uint64
 	TransactionDeadlockDetectionTimeout time.Duration
 	TransactionInactiveTimeout          time.Duration // 0 or the default: never
 	MaxNoOfConcurrentOperations         uint64

@@ -177,6 +177,16 @@ func buildParams() []Param {
 			Desc: "Compress backup files.",
 		},
 		{
+			Name: "MinDiskWriteSpeed", Sections: SectionNDBD, Type: TypeSize,
+			Default: "10M", Min: 1 * mib, Max: maxNDB, Unit: "bytes/s",
+			Desc: "Table data a local checkpoint writes per second while every redo log part is less than a quarter full; the speed rises linearly to MaxDiskWriteSpeed as a part fills to half.",
+		},
+		{
+			Name: "MaxDiskWriteSpeed", Sections: SectionNDBD, Type: TypeSize,
+			Default: "64M", Min: 1 * mib, Max: maxNDB, Unit: "bytes/s",
+			Desc: "Table data a local checkpoint writes per second when the redo log fills (gondb's default is above NDB's 20M: in-memory rows change fast, and a redo part is released only behind checkpoints).",
+		},
+		{
 			Name: "Diskless", Sections: SectionNDBD, Type: TypeBool, Default: "false",
 			Desc: "Keep nothing on disk: no redo log, no checkpoints, no sysfile; every start is an initial start and a cluster crash loses all data (as NDB's Diskless; for tests and to measure what logging costs).",
 		},

@@ -43,7 +43,7 @@ var ignoredGroups = []struct {
 		"gondb sizes its redo log, checkpoints and disk writes itself",
 		[]string{
 			"InitFragmentLogFiles", "MaxNoOfOpenFiles", "InitialNoOfOpenFiles",
-			"DiskCheckpointSpeed", "MinDiskWriteSpeed", "MaxDiskWriteSpeed", "MaxDiskWriteSpeedOtherNodeRestart",
+			"DiskCheckpointSpeed", "MaxDiskWriteSpeedOtherNodeRestart",
 			"MaxDiskWriteSpeedOwnRestart", "EnablePartialLcp", "RecoveryWork", "InsertRecoveryWork",
 			"EnableRedoControl", "FileSystemPath", "BackupDataDir", "InitialLogFileGroup", "InitialTablespace",
 			"DiskIOThreadPool", "NoOfDiskPagesToDiskAfterRestartTUP", "NoOfDiskPagesToDiskAfterRestartACC",

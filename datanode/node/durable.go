@@ -210,7 +210,13 @@ func (n *Node) restore(d *durable, st *RestoreStats) error {
 		return f.Commit(ref, gci)
 	}
 	start := time.Now()
-	for _, f := range n.lqh.Fragments() {
+	lastLog := start
+	all := n.lqh.Fragments()
+	for i, f := range all {
+		if time.Since(lastLog) >= time.Second {
+			lastLog = time.Now()
+			n.log.Info("system restart: restoring local checkpoints", "fragments_done", i, "fragments", len(all), "lcp_rows", st.LCPRows)
+		}
 		table := f.Layout().Table.ID
 		frags[[2]uint32{table, f.ID}] = f
 		info, err := lcp.Restore(d.lcpDir(), table, f.ID, st.GCI, func(kind lcp.RecordKind, b []byte) error {
@@ -256,6 +262,10 @@ func (n *Node) restore(d *durable, st *RestoreStats) error {
 				return nil
 			}
 			st.RedoRecords++
+			if st.RedoRecords%65536 == 0 && time.Since(lastLog) >= time.Second {
+				lastLog = time.Now()
+				n.log.Info("system restart: replaying the redo log", "part", p, "records", st.RedoRecords, "gci", r.GCI, "restore_gci", st.GCI)
+			}
 			if r.Op == redo.OpPut {
 				return apply(f, true, r.Row, r.GCI)
 			}
@@ -275,9 +285,11 @@ func (n *Node) restore(d *durable, st *RestoreStats) error {
 // restorable at gci) and drops the older ones.
 func (n *Node) checkpointAll(d *durable, id, gci uint64, st *RestoreStats) error {
 	start := time.Now()
+	lastLog := start
 	var buf []byte
 	out := make([]store.RowID, 256)
-	for _, f := range n.lqh.Fragments() {
+	all := n.lqh.Fragments()
+	for i, f := range all {
 		table := f.Layout().Table.ID
 		id := id
 		if ctl, err := lcp.ReadControl(d.lcpDir(), table, f.ID); err == nil {
@@ -301,6 +313,10 @@ func (n *Node) checkpointAll(d *durable, id, gci uint64, st *RestoreStats) error
 					return err
 				}
 				st.CheckpointRows++
+			}
+			if time.Since(lastLog) >= time.Second {
+				lastLog = time.Now()
+				n.log.Info("system restart: checkpointing the restored data", "fragments_done", i, "fragments", len(all), "rows", st.CheckpointRows)
 			}
 		}
 		info, err := w.Finish(gci)

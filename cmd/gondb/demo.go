@@ -214,6 +214,9 @@ func runDemo(args []string, stdout, stderr io.Writer) error {
 	}
 	mgmAddr := mgmL.Addr().String()
 
+	if restart {
+		releaseDemoIDs(ctx, st, loaded.Config, stdout)
+	}
 	shut := make(chan struct{})
 	var shutOnce sync.Once
 	srv, err := demoStartMgmd(ctx, server.Config{
@@ -375,6 +378,32 @@ func runDemo(args []string, stdout, stderr io.Writer) error {
 	}
 	fmt.Fprintln(stdout, "gondb demo: stopped")
 	return nil
+}
+
+// releaseDemoIDs frees the node ids of the demo's own nodes (its
+// management server, data nodes and SQL node) that a run killed before it
+// could release them still holds: the datadir's lock says no other demo
+// runs on it, so they are stale, and waiting out their leases (10 s)
+// would only delay the restart. Ids of other programs (the [api] slots)
+// are left to expire.
+func releaseDemoIDs(ctx context.Context, st *state.Store, cfg *config.Config, stdout io.Writer) {
+	own := map[uint32]bool{demoMgmID: true, demoSQLID: true}
+	for _, d := range cfg.DataNodes {
+		own[uint32(d.NodeID)] = true
+	}
+	held, err := st.HeldNodeIDs(ctx)
+	if err != nil {
+		return // the leases expire by themselves
+	}
+	var freed []uint32
+	for _, l := range held {
+		if own[l.ID] && st.ReleaseNodeID(ctx, l) == nil {
+			freed = append(freed, l.ID)
+		}
+	}
+	if len(freed) > 0 {
+		fmt.Fprintf(stdout, "gondb demo: released node ids %v, still held by the last run (it did not stop cleanly)\n", freed)
+	}
 }
 
 // demoStartMgmd starts the management server. After a crash its node id

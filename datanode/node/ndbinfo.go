@@ -241,22 +241,58 @@ func (s *infoSource) membership(emit func(...any) error) error {
 }
 
 func (s *infoSource) memoryUsage(ctx context.Context, emit func(...any) error) error {
-	n := s.n
-	var index int64
+	rows, err := s.n.MemoryUsage(ctx)
+	if err != nil {
+		return err
+	}
+	self := uint32(s.n.cfg.NodeID)
+	for _, m := range rows {
+		if err := emit(self, m.Type, m.Used, m.UsedPages, m.Total, m.TotalPages); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// MemoryUse is one row of ndbinfo.memoryusage: a kind of memory, used and
+// available, in bytes and in 32 KiB pages (mem.PageSize).
+type MemoryUse struct {
+	// Type is the row's memory_type: "Data memory" (DataMemory: rows) or
+	// "Index memory" (the primary-key hash indexes, which grow on demand
+	// outside DataMemory: Total is Used).
+	Type              string
+	Used, UsedPages   uint64
+	Total, TotalPages uint64
+}
+
+// MemoryUsage returns the node's memory figures: the rows of
+// ndbinfo.memoryusage, which the data node process also sends to the
+// management server (ALL REPORT MEMORYUSAGE). It reads the LQH on its
+// thread (Do) and allocates; ErrStopped after Stop.
+func (n *Node) MemoryUsage(ctx context.Context) ([]MemoryUse, error) {
+	var index uint64
 	if err := n.WithLQH(ctx, func(l *lqh.LQH) {
 		for _, f := range l.Fragments() {
-			index += f.Memory().PKIndexBytes
+			index += uint64(f.Memory().PKIndexBytes)
 		}
 	}); err != nil {
-		return err
+		return nil, err
 	}
 	m := n.pool.Stats()
-	self := uint32(n.cfg.NodeID)
-	if err := emit(self, "Data memory", m.UsedPages*mem.PageSize, m.UsedPages, m.TotalPages*mem.PageSize, m.TotalPages); err != nil {
-		return err
-	}
+	used, total := uint64(m.UsedPages), uint64(m.TotalPages)
 	pages := (index + mem.PageSize - 1) / mem.PageSize
-	return emit(self, "Index memory", index, pages, index, pages)
+	return []MemoryUse{
+		{Type: "Data memory", Used: used * mem.PageSize, UsedPages: used, Total: total * mem.PageSize, TotalPages: total},
+		{Type: "Index memory", Used: index, UsedPages: pages, Total: index, TotalPages: pages},
+	}, nil
+}
+
+// TCLatency returns the TC's latency histograms (tc.Latency: transactions
+// committed and aborted, scans), read on its thread (Do).
+func (n *Node) TCLatency(ctx context.Context) (tc.Latency, error) {
+	var l tc.Latency
+	err := n.WithTC(ctx, func(t *tc.TC) { l = t.Latency })
+	return l, err
 }
 
 func (s *infoSource) memoryPerFragment(ctx context.Context, emit func(...any) error) error {

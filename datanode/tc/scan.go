@@ -1,6 +1,8 @@
 package tc
 
 import (
+	"time"
+
 	"github.com/gondb/gondb/block"
 	"github.com/gondb/gondb/datanode/dih"
 	"github.com/gondb/gondb/ndberr"
@@ -19,8 +21,9 @@ type scan struct {
 	index    uint32
 	sects    [3][]byte // filter program and bounds, kept to start later fragments
 	parallel int
-	next     int // the next fragment to start
-	active   int // fragment scans running
+	next     int           // the next fragment to start
+	active   int           // fragment scans running
+	started  time.Duration // the SCAN_TABREQ: the scan's latency counts from it
 }
 
 func (sc *scan) locking() bool {
@@ -34,10 +37,10 @@ func (t *TC) scanTabReq(env block.Env, s *signal.Signal) {
 	w := s.Words[:s.NumWords]
 	x := t.txs[s.TransID]
 	if x == nil {
-		x = t.newTx(s.Sender)
+		x = t.newTx(s.Sender, t.now(env))
 		t.txs[s.TransID] = x
 	}
-	x.progress = env.Now()
+	x.progress = t.now(env)
 	refuse := func(code int) {
 		t.send(env, gsn.SCAN_TABREF, s.Sender, s.TransID, []uint32{w[1], uint32(code)}, nil)
 	}
@@ -54,7 +57,8 @@ func (t *TC) scanTabReq(env block.Env, s *signal.Signal) {
 		refuse(ndberr.ErrBadAttribute.Code)
 		return
 	}
-	sc := &scan{apiID: w[1], table: tbl, tableID: w[0], flags: w[2], batch: [2]uint32{w[4], w[5]}, index: w[6]}
+	sc := &scan{apiID: w[1], table: tbl, tableID: w[0], flags: w[2], batch: [2]uint32{w[4], w[5]}, index: w[6],
+		started: t.now(env)}
 	t.Counters.scan(sc.index != gsn.ScanNoIndex)
 	frags := len(tbl.Replicas)
 	sc.parallel = int(w[3])
@@ -116,7 +120,7 @@ func (t *TC) scanFragConf(env block.Env, s *signal.Signal) {
 	}
 	sc := op.scan
 	x.answered(op)
-	x.progress = env.Now()
+	x.progress = t.now(env)
 	flags := s.Words[2] & gsn.ScanFragDone
 	if flags != 0 {
 		sc.active--
@@ -126,6 +130,7 @@ func (t *TC) scanFragConf(env block.Env, s *signal.Signal) {
 		} else if sc.active == 0 {
 			flags |= gsn.ScanDone
 			delete(x.scans, sc.apiID)
+			t.Latency.Scan.Observe(t.now(env) - sc.started)
 		}
 	}
 	o := &t.out
@@ -165,7 +170,7 @@ func (t *TC) scanNextReq(env block.Env, s *signal.Signal) {
 	if sc == nil {
 		return
 	}
-	x.progress = env.Now()
+	x.progress = t.now(env)
 	if s.Words[1] == gsn.ScanClose {
 		t.closeScan(env, s.TransID, x, sc)
 		t.send(env, gsn.SCAN_TABCONF, x.api, s.TransID, []uint32{sc.apiID, gsn.ScanClose, gsn.ScanDone, 0}, nil)
@@ -197,6 +202,7 @@ func (t *TC) closeScan(env block.Env, trans uint64, x *tx, sc *scan) {
 		}
 	}
 	delete(x.scans, sc.apiID)
+	t.Latency.Scan.Observe(t.now(env) - sc.started)
 }
 
 // answered notes that a fragment scan's batch request is settled.

@@ -101,6 +101,9 @@ type tx struct {
 	// waitComplete: the transaction wrote a read-backup table, so the API
 	// hears of the commit only after the complete phase.
 	waitComplete bool
+	// started is when the request that created the transaction came: its
+	// latency counts from it (latency.go).
+	started time.Duration
 }
 
 // TC is one transaction coordinator instance.
@@ -130,6 +133,9 @@ type TC struct {
 	// Counters (ndbinfo, metrics); Counters has the rest (info.go).
 	Commits, Aborts uint64
 	Counters        Counters
+	// Latency are the transaction and scan latency histograms (latency.go).
+	Latency Latency
+	clk     clock // env.Now for the signal being handled
 }
 
 // New creates a TC.
@@ -165,6 +171,7 @@ func New(cfg Config) *TC {
 // Handle implements block.Block.
 func (t *TC) Handle(env block.Env, s *signal.Signal) {
 	t.self = env.Self()
+	t.clk.read = false
 	t.Dispatch(env, s)
 }
 
@@ -173,7 +180,8 @@ func (t *TC) Handle(env block.Env, s *signal.Signal) {
 // deadlock) or for their API (TransactionInactiveTimeout).
 func (t *TC) Tick(env block.Env) {
 	t.self = env.Self()
-	now := env.Now()
+	t.clk.read = false
+	now := t.now(env)
 	for id, x := range t.txs {
 		if x.state != txPreparing {
 			continue
@@ -216,10 +224,10 @@ func (t *TC) tcKeyReq(env block.Env, s *signal.Signal) {
 	t.Counters.AttrInfo += uint64(len(s.Section(0)))
 	x := t.txs[s.TransID]
 	if x == nil {
-		x = t.newTx(s.Sender)
+		x = t.newTx(s.Sender, t.now(env))
 		t.txs[s.TransID] = x
 	}
-	x.progress = env.Now()
+	x.progress = t.now(env)
 	refuse := func(code int) {
 		t.send(env, gsn.TCKEYREF, s.Sender, s.TransID, []uint32{apiID, uint32(code)}, nil)
 	}
@@ -289,16 +297,16 @@ func (t *TC) sendKeyOp(env block.Env, trans uint64, x *tx, o txOp, tbl *dih.Tabl
 
 // newTx returns an empty transaction record, reusing a finished one: the
 // steady state allocates none.
-func (t *TC) newTx(api signal.Address) *tx {
+func (t *TC) newTx(api signal.Address, now time.Duration) *tx {
 	t.Counters.Transactions++
 	n := len(t.freeTxs)
 	if n == 0 {
-		return &tx{api: api, state: txPreparing}
+		return &tx{api: api, state: txPreparing, started: now}
 	}
 	x := t.freeTxs[n-1]
 	t.freeTxs = t.freeTxs[:n-1]
 	ops := x.ops[:0]
-	*x = tx{api: api, state: txPreparing, ops: ops}
+	*x = tx{api: api, state: txPreparing, ops: ops, started: now}
 	return x
 }
 
@@ -324,7 +332,7 @@ func (t *TC) lqhKeyConf(env block.Env, s *signal.Signal) {
 	}
 	op.state = opPrepared
 	x.prepared++
-	x.progress = env.Now()
+	x.progress = t.now(env)
 	switch {
 	case op.kind == kindIndexLookup:
 		t.indexLookupDone(env, s, x, op)
@@ -438,6 +446,7 @@ func (t *TC) finishCommit(env block.Env, trans uint64, x *tx) {
 }
 
 func (t *TC) commitConf(env block.Env, trans uint64, x *tx) {
+	t.Latency.Commit.Observe(t.now(env) - x.started)
 	t.send(env, gsn.TCCOMMITCONF, x.api, trans, []uint32{uint32(x.gci), uint32(x.gci >> 32)}, nil)
 }
 
@@ -480,6 +489,7 @@ func (t *TC) lqhKeyRef(env block.Env, s *signal.Signal) {
 func (t *TC) abortTx(env block.Env, trans uint64, x *tx, code int, apiOp int64) {
 	t.Aborts++
 	t.Counters.abort(code)
+	t.Latency.Abort.Observe(t.now(env) - x.started)
 	switch {
 	case apiOp >= 0:
 		t.send(env, gsn.TCKEYREF, x.api, trans, []uint32{uint32(apiOp), uint32(code)}, nil)
@@ -537,7 +547,7 @@ func (t *TC) commitReq(env block.Env, s *signal.Signal) {
 	if x.state != txPreparing {
 		return // a duplicate
 	}
-	x.progress = env.Now()
+	x.progress = t.now(env)
 	t.closeScans(env, s.TransID, x)
 	x.commitReq = true
 	t.maybeCommit(env, s.TransID, x)

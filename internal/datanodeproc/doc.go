@@ -35,9 +35,12 @@
 // discard yet). A new configuration generation is used at the next start.
 // When Run's context ends the runtime is stopped and the node id released.
 //
-// While it runs, a Proc samples node.Stats every StatsInterval: the
-// DataMemory figures go into the heartbeats (ALL REPORT MEMORYUSAGE) and
-// the counters into the gondb_* metrics (docs/metrics.md).
+// While it runs, a Proc samples node.Stats every StatsInterval: the memory
+// usage (node.MemoryUsage, the rows of ndbinfo.memoryusage) goes into the
+// heartbeats (ALL REPORT MEMORYUSAGE) and the counters and the TC's latency
+// histograms into the gondb_* metrics (docs/metrics.md). While it starts,
+// the heartbeats also carry the GCI its disk can restore, which the data
+// nodes of a system restart agree on (restart.go).
 //
 // # Threading
 //
@@ -47,7 +50,7 @@
 //
 // # Imports
 //
-// datanodeproc imports datanode/node and datanode/thread, mgmnode/client,
+// datanodeproc imports datanode/node, datanode/tc and datanode/thread, mgmnode/client,
 // mgmnode/config and mgmnode/mgmapi, internal/nodeconfig, internal/nodehttp
 // and transport. It lives under internal/ because datanode/ must not import
 // mgmnode/ (internal/lint). Nothing under datanode/ or mgmnode/ imports it.

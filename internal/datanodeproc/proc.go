@@ -8,12 +8,14 @@ import (
 	"net"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/gondb/gondb/datanode/mem"
 	"github.com/gondb/gondb/datanode/node"
+	"github.com/gondb/gondb/datanode/tc"
 	"github.com/gondb/gondb/datanode/thread"
 	"github.com/gondb/gondb/internal/nodeconfig"
 	"github.com/gondb/gondb/internal/nodehttp"
@@ -81,8 +83,9 @@ type Proc struct {
 	mu       sync.Mutex
 	rt       *node.Node // the running runtime, nil when not started
 	last     node.Stats // the latest sample of rt
+	lastLat  tc.Latency // rt's TC latency histograms at that sample
 	haveLast bool
-	base     counters // what runtimes stopped before rt counted
+	base     counters // what runtimes stopped before rt counted (metrics.go)
 	starts   uint64   // runtimes started by this process
 	lastPort int      // the port a dynamic ServerPort got last time
 	// hb is what the heartbeats carry from the runtime's last sample;
@@ -91,11 +94,6 @@ type Proc struct {
 	restorable *uint64
 
 	dict dictState // the tables of the dictionary (dict.go)
-}
-
-// counters are the metrics that keep growing across runtime restarts.
-type counters struct {
-	commits, aborts, rounds, lost uint64
 }
 
 // Join connects to the management servers, takes the node id, fetches
@@ -484,19 +482,21 @@ func (p *Proc) stopRuntime() {
 		return
 	}
 	s, err := stats(rt)
+	var lat tc.Latency
+	if err == nil {
+		lat, _, err = extras(rt, false)
+	}
 	rt.Stop()
 	p.mu.Lock()
 	if err != nil { // a stuck thread: count what the last sample saw
-		s = node.Stats{}
+		s, lat = node.Stats{}, tc.Latency{}
 		if p.haveLast {
-			s = p.last
+			s, lat = p.last, p.lastLat
 		}
 	}
-	p.base.commits += s.Commits
-	p.base.aborts += s.Aborts
-	p.base.rounds += s.GCP.Rounds
-	p.base.lost += s.LostSignals
-	p.rt, p.haveLast, p.last = nil, false, node.Stats{}
+	c := countersOf(&s, &lat)
+	p.base.add(&c)
+	p.rt, p.haveLast, p.last, p.lastLat = nil, false, node.Stats{}, tc.Latency{}
 	p.hb, p.restorable = client.HeartbeatInfo{}, nil
 	p.mu.Unlock()
 	if p.mgm != nil {
@@ -514,6 +514,19 @@ func stats(rt *node.Node) (node.Stats, error) {
 	return rt.Stats(ctx)
 }
 
+// extras reads rt's TC latency histograms and, with memory, its memory
+// figures (ndbinfo.memoryusage's rows), as stats reads its Stats.
+func extras(rt *node.Node, memory bool) (tc.Latency, []node.MemoryUse, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	lat, err := rt.TCLatency(ctx)
+	if err != nil || !memory {
+		return lat, nil, err
+	}
+	mu, err := rt.MemoryUsage(ctx)
+	return lat, mu, err
+}
+
 // sample reads the runtime's Stats for the metrics and the heartbeats.
 func (p *Proc) sample(ctx context.Context) error {
 	p.mu.Lock()
@@ -523,6 +536,11 @@ func (p *Proc) sample(ctx context.Context) error {
 		return node.ErrStopped
 	}
 	s, err := stats(rt)
+	var lat tc.Latency
+	var memory []node.MemoryUse
+	if err == nil {
+		lat, memory, err = extras(rt, true)
+	}
 	if err != nil {
 		if ctx.Err() == nil {
 			p.log.Warn("data node: reading the node's counters", "err", err)
@@ -534,7 +552,7 @@ func (p *Proc) sample(ctx context.Context) error {
 		p.mu.Unlock()
 		return node.ErrStopped
 	}
-	p.last, p.haveLast = s, true
+	p.last, p.lastLat, p.haveLast = s, lat, true
 	p.mu.Unlock()
 	port := 0
 	if _, ap, err := net.SplitHostPort(rt.Addr()); err == nil {
@@ -550,12 +568,22 @@ func (p *Proc) sample(ctx context.Context) error {
 		master = low == p.id // the GCP master: the lowest data node id
 	}
 	p.mu.Lock()
-	p.hb = client.HeartbeatInfo{Memory: []mgmapi.MemoryUsage{{
-		Resource: "Data", Used: uint64(s.Memory.UsedPages), Total: uint64(s.Memory.TotalPages), PageSize: mem.PageSize,
-	}}, Master: master, Port: uint16(port)}
+	p.hb = client.HeartbeatInfo{Memory: heartbeatMemory(memory), Master: master, Port: uint16(port)}
 	p.mu.Unlock()
 	p.mgm.SetHeartbeatInfo(p.heartbeatInfo())
 	return nil
+}
+
+// heartbeatMemory is what ALL REPORT MEMORYUSAGE prints: the rows of
+// ndbinfo.memoryusage, in its pages ("Data memory" reported as "Data",
+// "Index memory" as "Index").
+func heartbeatMemory(rows []node.MemoryUse) []mgmapi.MemoryUsage {
+	out := make([]mgmapi.MemoryUsage, len(rows))
+	for i, m := range rows {
+		out[i] = mgmapi.MemoryUsage{Resource: strings.TrimSuffix(m.Type, " memory"), Used: m.UsedPages,
+			Total: m.TotalPages, PageSize: mem.PageSize}
+	}
+	return out
 }
 
 // heartbeatInfo is what the heartbeats carry now.

@@ -156,7 +156,8 @@ func TestLifecycle(t *testing.T) {
 	if got, want := strings.Join(seen, " "), "STARTING/0 STARTING/1 STARTING/2 STARTING/3 STARTING/4 STARTED/0"; got != want {
 		t.Errorf("node 2 reported %s, want %s", got, want)
 	}
-	if n := status(t, c, 2); !n.Master || len(n.Memory) != 1 || n.Memory[0].Resource != "Data" || n.Memory[0].Total != 512 || n.Memory[0].PageSize != 32768 {
+	if n := status(t, c, 2); !n.Master || len(n.Memory) != 2 || n.Memory[0].Resource != "Data" || n.Memory[0].Total != 512 ||
+		n.Memory[0].PageSize != 32768 || n.Memory[1].Resource != "Index" {
 		t.Errorf("node 2 heartbeat figures: master %v, memory %+v", n.Master, n.Memory)
 	}
 	if n := status(t, c, 3); n.Master {
@@ -199,7 +200,7 @@ func TestLifecycle(t *testing.T) {
 		t.Fatalf("3 START: %+v, %v", rep, err)
 	}
 	// A node restart: node 3 dials node 2 again at its published port.
-	if n := waitStatus(t, c, 3, mgmapi.StatusStarted); len(n.Memory) != 1 {
+	if n := waitStatus(t, c, 3, mgmapi.StatusStarted); len(n.Memory) != 2 {
 		t.Errorf("after START: %+v", n)
 	}
 	_, body = get(t, "http://"+d3.HTTPAddr()+"/metrics")

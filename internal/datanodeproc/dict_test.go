@@ -14,7 +14,6 @@ import (
 	"github.com/gondb/gondb/signal"
 	"github.com/gondb/gondb/signal/gsn"
 	"github.com/gondb/gondb/transport"
-	"github.com/gondb/gondb/transport/tcp"
 	"github.com/gondb/gondb/transport/transporttest"
 )
 
@@ -126,24 +125,8 @@ func TestTableFromDictionary(t *testing.T) {
 
 	// An API node (the [api] slot after the [mysqld] one) runs a
 	// transaction on the new table through each data node's TC.
-	const api = 5
-	replies := make(frameChan, 64)
-	cfg := tcp.DefaultTestConfig()
-	cfg.Self, cfg.DialOnly, cfg.Listen, cfg.Receiver = api, true, "", replies
-	cfg.Peers = map[signal.NodeID]string{}
-	for _, p := range procs {
-		p.mu.Lock()
-		cfg.Peers[signal.NodeID(p.ID())] = p.rt.Addr()
-		p.mu.Unlock()
-	}
-	tr, err := tcp.New(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { tr.Close() })
-	for id := range cfg.Peers {
-		transporttest.WaitState(t, tr, id, transport.StateConnected, transporttest.ConnectTimeout)
-	}
+	const api = apiNodeID
+	tr, replies := apiNode(t, procs...)
 	l, err := schema.NewLayout(created)
 	if err != nil {
 		t.Fatal(err)

@@ -256,11 +256,13 @@ func TestEveryMetricIsDocumented(t *testing.T) {
 	}
 }
 
-// apiNode connects an API node (the [api] slot 5 of mgmtest's config) to
-// the procs' transporters.
+// apiNodeID is the [api] slot of mgmtest's config the tests' API node takes.
+const apiNodeID = 5
+
+// apiNode connects an API node (apiNodeID) to the procs' transporters.
 func apiNode(t *testing.T, procs ...*running) (transport.Transporter, frameChan) {
 	t.Helper()
-	const api = 5
+	const api = apiNodeID
 	replies := make(frameChan, 64)
 	cfg := tcp.DefaultTestConfig()
 	cfg.Self, cfg.DialOnly, cfg.Listen, cfg.Receiver = api, true, "", replies

@@ -50,6 +50,8 @@ type Scan struct {
 	closing bool
 	err     *Error
 	sent    bool // SCAN_NEXTREQs queued in the frame
+
+	batchesIn, rowsIn uint64 // batches and rows received (Received)
 }
 
 type fragBatch struct {
@@ -138,6 +140,8 @@ func (s *Scan) onReply(r *reply, sect []byte) {
 		return
 	}
 	fb := &s.frags[f]
+	s.batchesIn++
+	s.rowsIn += uint64(r.w[3])
 	fb.buf = append(fb.buf[:0], sect...)
 	fb.pos, fb.have = 0, true
 	fb.fragDone = flags&gsn.ScanFragDone != 0
@@ -152,6 +156,10 @@ func (s *Scan) abort(e *Error) {
 	}
 	s.done = true
 }
+
+// Received reports the batches and rows that have arrived from the data
+// nodes so far (rows sent that Next has not returned yet included).
+func (s *Scan) Received() (batches, rows uint64) { return s.batchesIn, s.rowsIn }
 
 // Err is the error that ended the scan, or nil.
 func (s *Scan) Err() error {

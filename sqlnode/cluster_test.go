@@ -27,7 +27,7 @@ type testCluster struct {
 	mc *mgmtest.Cluster
 }
 
-func startCluster(t *testing.T) *testCluster {
+func startCluster(t testing.TB) *testCluster {
 	t.Helper()
 	if testing.Short() {
 		t.Skip("starts a management server, two data nodes and SQL nodes")
@@ -55,7 +55,14 @@ func startCluster(t *testing.T) *testCluster {
 
 // sqlNode connects an API node and serves SQL on a free port; it returns
 // a database/sql handle on it.
-func (tc *testCluster) sqlNode(t *testing.T) (*sql.DB, *sqlnode.Server) {
+func (tc *testCluster) sqlNode(t testing.TB) (*sql.DB, *sqlnode.Server) {
+	t.Helper()
+	return tc.sqlNodeWith(t, sqlnode.Config{})
+}
+
+// sqlNodeWith is sqlNode with a configuration (its address and logger are
+// the test's).
+func (tc *testCluster) sqlNodeWith(t testing.TB, cfg sqlnode.Config) (*sql.DB, *sqlnode.Server) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
@@ -65,16 +72,17 @@ func (tc *testCluster) sqlNode(t *testing.T) (*sql.DB, *sqlnode.Server) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv, err := sqlnode.New(c, sqlnode.Config{Addr: "127.0.0.1:0", Logger: mgmtest.QuietLogger()})
+	cfg.Addr, cfg.Logger = "127.0.0.1:0", mgmtest.QuietLogger()
+	srv, err := sqlnode.New(c, cfg)
 	if err != nil {
 		c.Close()
 		t.Fatal(err)
 	}
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve() }()
-	cfg := mysql.NewConfig()
-	cfg.User, cfg.Net, cfg.Addr = "root", "tcp", srv.Addr()
-	db, err := sql.Open("mysql", cfg.FormatDSN())
+	dsn := mysql.NewConfig()
+	dsn.User, dsn.Net, dsn.Addr = "root", "tcp", srv.Addr()
+	db, err := sql.Open("mysql", dsn.FormatDSN())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -177,14 +185,20 @@ func checkErr(t *testing.T, st step, err error) bool {
 }
 
 func query(ctx context.Context, conn *sql.Conn, q string, args ...any) ([]string, error) {
+	rows, _, err := queryCols(ctx, conn, q, args...)
+	return rows, err
+}
+
+// queryCols is query that also returns the result's column names.
+func queryCols(ctx context.Context, conn *sql.Conn, q string, args ...any) ([]string, []string, error) {
 	rows, err := conn.QueryContext(ctx, q, args...)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	defer rows.Close()
 	cols, err := rows.Columns()
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	out := []string{}
 	for rows.Next() {
@@ -194,7 +208,7 @@ func query(ctx context.Context, conn *sql.Conn, q string, args ...any) ([]string
 			ptrs[i] = &vals[i]
 		}
 		if err := rows.Scan(ptrs...); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		parts := make([]string, len(cols))
 		for i, v := range vals {
@@ -205,7 +219,7 @@ func query(ctx context.Context, conn *sql.Conn, q string, args ...any) ([]string
 		}
 		out = append(out, strings.Join(parts, "|"))
 	}
-	return out, rows.Err()
+	return out, cols, rows.Err()
 }
 
 // TestSQLNode runs a scripted session through the MySQL protocol against
@@ -234,7 +248,7 @@ func TestSQLNode(t *testing.T) {
 		{name: "no primary key", sql: "CREATE TABLE shop.nopk (a INT)", code: 1173},
 		{name: "enum refused", sql: "CREATE TABLE shop.e (a INT PRIMARY KEY, b ENUM('x','y'))", code: 1235},
 		{name: "case-insensitive collation refused", sql: "CREATE TABLE shop.ci (a INT PRIMARY KEY, b VARCHAR(3) COLLATE utf8mb4_general_ci)", code: 1235},
-		{name: "default refused", sql: "CREATE TABLE shop.d (a INT PRIMARY KEY, b INT NOT NULL DEFAULT 7)", code: 1235},
+		{name: "expression default refused", sql: "CREATE TABLE shop.d (a INT PRIMARY KEY, b INT NOT NULL DEFAULT (1 + 2))", code: 1235},
 		{name: "partition by hash refused", sql: "CREATE TABLE shop.h (a INT PRIMARY KEY) PARTITION BY HASH(a)", code: 1235},
 		{name: "show tables", sql: "SHOW TABLES FROM shop", rows: []string{"items", "other"}},
 		{name: "show databases", sql: "SHOW DATABASES LIKE 'shop'", rows: []string{"shop"}},
@@ -335,13 +349,15 @@ func TestMariaDBClient(t *testing.T) {
 	host, port, _ := strings.Cut(srv.Addr(), ":")
 	script := "CREATE DATABASE cli; CREATE TABLE cli.t (id INT PRIMARY KEY, v VARCHAR(10)); " +
 		"INSERT INTO cli.t VALUES (1,'one'),(2,'two'); UPDATE cli.t SET v='deux' WHERE id=2; " +
-		"DELETE FROM cli.t WHERE id=1; BEGIN; INSERT INTO cli.t VALUES (3,'three'); ROLLBACK; SELECT id, v FROM cli.t;"
+		"DELETE FROM cli.t WHERE id=1; BEGIN; INSERT INTO cli.t VALUES (3,'three'); ROLLBACK; SELECT id, v FROM cli.t; " +
+		"EXPLAIN SELECT id FROM cli.t WHERE v <> 'x';"
 	out, err := exec.Command(bin, "-h", host, "-P", port, "-u", "root", "--batch", "--skip-column-names", "-e", script).CombinedOutput()
 	if err != nil {
 		t.Fatalf("%s: %v\n%s", bin, err, out)
 	}
-	if got := strings.TrimSpace(string(out)); got != "2\tdeux" {
-		t.Fatalf("client output %q, want \"2\\tdeux\"", got)
+	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
+	if len(lines) != 2 || lines[0] != "2\tdeux" || !strings.Contains(lines[1], "\tALL\t") || !strings.Contains(lines[1], "Using pushed condition (`t`.`v` <> 'x')") {
+		t.Fatalf("client output %q, want \"2\\tdeux\" and the EXPLAIN row", out)
 	}
 }
 

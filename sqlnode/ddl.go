@@ -77,12 +77,20 @@ func (d *Database) CreateTable(ctx *sql.Context, name string, sch sql.PrimaryKey
 	if err != nil {
 		return err
 	}
+	meta, err := sqlMeta(ctx, sch.Schema)
+	if err != nil {
+		return err
+	}
 	if _, ok, err := d.p.table(ctx, d.name, name); err != nil {
 		return err
 	} else if ok {
 		return sql.ErrTableAlreadyExists.New(name)
 	}
-	_, err = d.p.c.CreateTable(ctx, def)
+	// The metadata goes first: a SQL node that sees the table sees it.
+	if err := d.p.writeMeta(ctx, def.Name, meta); err != nil {
+		return sqlErr(1005, "HY000", "Can't create table '%s.%s' (SQL metadata: %v)", d.name, name, err)
+	}
+	nt, err := d.p.c.CreateTable(ctx, def)
 	d.p.invalidate()
 	if err != nil {
 		if strings.Contains(err.Error(), "exists") {
@@ -90,10 +98,45 @@ func (d *Database) CreateTable(ctx *sql.Context, name string, sch sql.PrimaryKey
 		}
 		return sqlErr(1005, "HY000", "Can't create table '%s.%s' (%v)", d.name, name, err)
 	}
+	if meta.AutoInc != "" {
+		if err := d.p.metaNdb(func(ndb *ndbapi.Ndb) error { return ndb.SetAutoIncrement(ctx, nt, 1) }); err != nil {
+			return sqlErr(1005, "HY000", "Can't create table '%s.%s' (auto-increment counter: %v)", d.name, name, err)
+		}
+	}
 	for _, w := range warns {
 		ctx.Warn(w.code, "%s", w.msg)
 	}
 	return nil
+}
+
+// sqlMeta is the SQL metadata of a new table's columns: its
+// AUTO_INCREMENT column and literal defaults (meta.go).
+func sqlMeta(ctx *sql.Context, sch sql.Schema) (*tableMeta, error) {
+	m := &tableMeta{}
+	for _, c := range sch {
+		if c.AutoIncrement {
+			if m.AutoInc != "" {
+				return nil, sql.ErrInvalidAutoIncCols.New()
+			}
+			m.AutoInc = c.Name
+		}
+		if c.Default == nil || isNullDefault(c.Default) {
+			continue
+		}
+		v, err := c.Default.Eval(ctx, nil)
+		if err != nil {
+			return nil, err
+		}
+		dv, err := encodeDefault(ctx, c, v)
+		if err != nil {
+			return nil, err
+		}
+		if m.Defaults == nil {
+			m.Defaults = map[string]defaultValue{}
+		}
+		m.Defaults[c.Name] = dv
+	}
+	return m, nil
 }
 
 type warning struct {

@@ -10,18 +10,31 @@
 //   - Table: the ndbcluster handler. Point lookups on the primary key or a
 //     unique index become one batch of key reads; other ranges become
 //     ordered index scans with bounds; the rest table scans. Writes are
-//     batched in the session's NDB transaction.
+//     batched in the session's NDB transaction. AUTO_INCREMENT values
+//     come from ndbapi's cluster-wide counters (autoinc.go); what only SQL
+//     needs about a table (its AUTO_INCREMENT column, defaults) is kept in
+//     a hidden dictionary table (meta.go).
+//   - Pushdown (pushdown.go, rules.go): WHERE conditions the data nodes
+//     evaluate exactly become the scan's filter program (schema/filter);
+//     LIMIT bounds the scan's batches. The engine's priority exec builder
+//     (explain.go) rewrites each plan before it runs, and prints EXPLAIN
+//     with the pushed conditions.
+//   - Fast path (fastpath.go): point SELECTs, key IN lists and single-row
+//     INSERT/UPDATE/DELETE by key run in front of the engine from cached
+//     plans.
 //   - Session: one per connection, holding its Ndb and its NDB
 //     transaction (sql.TransactionSession).
 //   - Server: the MySQL wire server (New, Serve, Close).
 //
-// docs/sqlnode.md has the name, type, transaction and error mappings.
+// docs/sqlnode.md has the name, type, transaction and error mappings,
+// what is pushed and the fast path's shapes.
 //
 // # Threading
 //
 // Server, Provider and Table are safe for concurrent use; a Session's
-// Ndb is used under the session's mutex only.
+// Ndb is used under the session's mutex only; the fast path's per-session
+// scratch belongs to the connection's goroutine.
 //
-// sqlnode imports ndbapi, schema and ndberr from gondb (never datanode or
-// mgmnode), and go-mysql-server with its vitess.
+// sqlnode imports ndbapi, schema, schema/filter and ndberr from gondb
+// (never datanode or mgmnode), and go-mysql-server with its vitess.
 package sqlnode

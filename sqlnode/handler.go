@@ -8,25 +8,42 @@ import (
 	"github.com/dolthub/vitess/go/sqltypes"
 )
 
-// handler wraps the engine's wire handler. Today it only gives the
-// engine's strict-mode and DDL errors the MySQL numbers clients expect
-// (the engine reports them as 1105); the statement fast path will live
-// here too.
-type handler struct{ mysql.Handler }
-
-func wrapHandler(h mysql.Handler) (mysql.Handler, error) { return handler{h}, nil }
+// handler wraps the engine's wire handler: the statement fast path
+// (fastpath.go) runs first, and the engine's strict-mode and DDL errors
+// get the MySQL numbers clients expect (the engine reports them as 1105).
+type handler struct {
+	mysql.Handler
+	fp *fastPath
+}
 
 func (h handler) ComQuery(ctx context.Context, c *mysql.Conn, query string, cb mysql.ResultSpoolFn) error {
+	if ok, err := h.fp.query(c, query, func(r *sqltypes.Result) error { return cb(r, false) }); ok {
+		return fixError(err)
+	}
 	return fixError(h.Handler.ComQuery(ctx, c, query, cb))
 }
 
 func (h handler) ComMultiQuery(ctx context.Context, c *mysql.Conn, query string, cb mysql.ResultSpoolFn) (string, error) {
+	// A text the fast path takes is one statement (normalize refuses
+	// several).
+	if ok, err := h.fp.query(c, query, func(r *sqltypes.Result) error { return cb(r, false) }); ok {
+		return "", fixError(err)
+	}
 	rest, err := h.Handler.ComMultiQuery(ctx, c, query, cb)
 	return rest, fixError(err)
 }
 
 func (h handler) ComStmtExecute(ctx context.Context, c *mysql.Conn, p *mysql.PrepareData, cb func(*sqltypes.Result) error) error {
+	if ok, err := h.fp.execute(c, p, cb); ok {
+		return fixError(err)
+	}
 	return fixError(h.Handler.ComStmtExecute(ctx, c, p, cb))
+}
+
+// ConnectionClosed forgets the connection's session.
+func (h handler) ConnectionClosed(c *mysql.Conn) {
+	h.Handler.ConnectionClosed(c)
+	h.fp.sessions.Delete(c.ConnectionID)
 }
 
 // engineErrors maps the engine's generic errors, by message, to MySQL's
@@ -40,6 +57,8 @@ var engineErrors = []struct {
 	{"Out of range value for column of Decimal type", 1264, "22003"}, // types.ErrConvertToDecimalLimit
 	{" is too large for column ", 1406, "22001"},                     // types.ErrLengthBeyondLimit
 	{"table with name ", 1050, "42S01"},                              // sql.ErrTableAlreadyExists ("... already exists")
+	{"Incorrect column specifier for column", 1063, "42000"},         // sql.ErrInvalidColumnSpecifier (AUTO_INCREMENT on a non-integer)
+	{"doesn't have a default value", 1364, "HY000"},                  // sql.ErrInsertIntoNonNullableDefaultNullColumn
 }
 
 func fixError(err error) error {

@@ -54,6 +54,11 @@ type Provider struct {
 	sqlTabs  map[*ndbapi.Table]*Table // SQL views of them
 	localDBs map[string]string        // lower-case name -> name, created here
 
+	prefetch uint64 // AUTO_INCREMENT values reserved at a time
+
+	ndbMu sync.Mutex
+	ndb   *ndbapi.Ndb // DDL and table loading (metaNdb)
+
 	stats Stats
 }
 
@@ -68,7 +73,17 @@ func NewProvider(c *ndbapi.Cluster, log *slog.Logger) *Provider {
 	if log == nil {
 		log = slog.Default()
 	}
-	return &Provider{c: c, log: log, sqlTabs: map[*ndbapi.Table]*Table{}, localDBs: map[string]string{}}
+	return &Provider{c: c, log: log, sqlTabs: map[*ndbapi.Table]*Table{}, localDBs: map[string]string{}, prefetch: 1}
+}
+
+// close releases the provider's Ndb.
+func (p *Provider) close() {
+	p.ndbMu.Lock()
+	if p.ndb != nil {
+		p.ndb.Close()
+		p.ndb = nil
+	}
+	p.ndbMu.Unlock()
 }
 
 // refresh re-reads the table list when the dictionary changed (or was
@@ -114,6 +129,9 @@ func (p *Provider) databases(ctx context.Context) ([]string, error) {
 		set[k] = v
 	}
 	for name := range p.tables {
+		if hiddenTable(name) {
+			continue
+		}
 		db, _ := splitName(name)
 		if _, ok := set[strings.ToLower(db)]; !ok {
 			set[strings.ToLower(db)] = db
@@ -231,6 +249,10 @@ func (p *Provider) table(ctx context.Context, db, name string) (*Table, bool, er
 		return nil, false, err
 	}
 	want := dictName(db, name)
+	if hiddenTable(strings.ToLower(want)) {
+		p.mu.Unlock()
+		return nil, false, nil
+	}
 	t := p.tables[want]
 	if t == nil {
 		for n, x := range p.tables {
@@ -253,13 +275,31 @@ func (p *Provider) table(ctx context.Context, db, name string) (*Table, bool, er
 		p.invalidate()
 	}
 	p.mu.Lock()
-	defer p.mu.Unlock()
 	if st := p.sqlTabs[t]; st != nil {
+		p.mu.Unlock()
 		return st, true, nil
 	}
-	st, err := newTable(p, db, t)
+	mt := p.tables[metaTableName]
+	p.mu.Unlock()
+	if mt == nil {
+		// Not in the last listing; a table created since may have
+		// metadata (it is written before the table is created).
+		if x, err := p.c.Table(ctx, metaTableName); err == nil {
+			mt = x
+		}
+	}
+	meta, err := p.readMeta(ctx, mt, t)
 	if err != nil {
 		return nil, false, err
+	}
+	st, err := newTable(p, db, t, meta)
+	if err != nil {
+		return nil, false, err
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if x := p.sqlTabs[t]; x != nil {
+		return x, true, nil
 	}
 	p.sqlTabs[t] = st
 	return st, true, nil
@@ -274,6 +314,9 @@ func (p *Provider) tableNames(ctx context.Context, db string) ([]string, error) 
 	}
 	var out []string
 	for name := range p.tables {
+		if hiddenTable(name) {
+			continue
+		}
 		d, t := splitName(name)
 		if strings.EqualFold(d, db) {
 			out = append(out, t)
@@ -336,6 +379,18 @@ func (d *Database) DropTable(ctx *sql.Context, name string) error {
 	}
 	err = d.p.c.DropTable(ctx, t.nt.Name())
 	d.p.invalidate()
+	if err == nil {
+		// Best effort: a row left behind is ignored or replaced by the
+		// next table of the name.
+		if t.auto != nil {
+			if e := d.p.metaNdb(func(ndb *ndbapi.Ndb) error { return ndb.DropAutoIncrement(ctx, t.nt) }); e != nil {
+				d.p.log.Warn("sqlnode: dropping an auto-increment counter", "table", t.nt.Name(), "err", e)
+			}
+		}
+		if e := d.p.writeMeta(ctx, t.nt.Name(), &tableMeta{}); e != nil {
+			d.p.log.Warn("sqlnode: dropping SQL metadata", "table", t.nt.Name(), "err", e)
+		}
+	}
 	if errors.Is(err, ndbapi.ErrNoSuchTable) {
 		return sql.ErrTableNotFound.New(name)
 	}

@@ -114,6 +114,10 @@ func containsFold(q, word string) bool {
 	return false
 }
 
+// defaultScanBatch is the data nodes' default batch (rows per fragment
+// and round trip); a LIMIT below it asks for batches of the limit.
+const defaultScanBatch = 256
+
 // scanSpec is one scan of a read: a table scan (index -1) or an ordered
 // index scan with bounds.
 type scanSpec struct {
@@ -126,6 +130,11 @@ type rowIter struct {
 	t    *Table
 	s    *Session
 	lock readLock
+
+	cond     *pushedCond // pushed condition; nil: none
+	local    bool        // check cond here rather than on the data nodes
+	limit    uint64      // stop after this many rows; 0: no limit
+	returned uint64
 
 	// key batch
 	keyIx   *Index
@@ -167,6 +176,9 @@ func (t *Table) planLookup(ctx *sql.Context, s *Session, l *sql.IndexLookup, it 
 			}
 		}
 		if points {
+			if l.IsReverse {
+				slices.Reverse(keys)
+			}
 			it.keyIx, it.keys = x, keys
 			return nil
 		}
@@ -343,6 +355,10 @@ func isPointCut(ctx *sql.Context, ce sql.MySQLRangeColumnExpr) bool {
 
 // Next implements sql.RowIter.
 func (it *rowIter) Next(ctx *sql.Context) (sql.Row, error) {
+	if it.limit > 0 && it.returned >= it.limit {
+		return nil, io.EOF // enough: no more batches are asked for
+	}
+	it.returned++
 	s := it.s
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -404,6 +420,13 @@ func (it *rowIter) nextScanRow() ([]byte, error) {
 				return nil, mysqlError(err)
 			}
 			spec.opts.Lock = it.lock.lm
+			if it.cond != nil && !it.local {
+				spec.opts.Filter = it.cond.prog
+				it.t.p.stats.PushedScans.Add(1)
+			}
+			if it.limit > 0 && it.limit < defaultScanBatch && (it.cond == nil || !it.local) {
+				spec.opts.BatchRows = int(it.limit)
+			}
 			if spec.index < 0 {
 				it.t.p.stats.TableScans.Add(1)
 				it.cur, err = tx.ScanTable(it.t.nt, spec.opts)
@@ -417,6 +440,10 @@ func (it *rowIter) nextScanRow() ([]byte, error) {
 		}
 		r, ok := it.cur.Next()
 		if ok {
+			it.t.p.stats.ScanRows.Add(1)
+			if it.local && !it.cond.match.Match(r) {
+				continue
+			}
 			img := r.Fixed
 			if len(r.Var) > 0 {
 				img = append(append(make([]byte, 0, len(r.Fixed)+len(r.Var)), r.Fixed...), r.Var...)
@@ -424,12 +451,21 @@ func (it *rowIter) nextScanRow() ([]byte, error) {
 			return img, nil
 		}
 		err := it.cur.Err()
-		it.cur.Close()
-		it.cur = nil
+		it.closeScan()
 		if err != nil {
 			return nil, it.fail(err)
 		}
 	}
+}
+
+// closeScan closes the current scan and counts what it received.
+func (it *rowIter) closeScan() {
+	b, r := it.cur.Received()
+	it.cur.Close()
+	it.cur = nil
+	st := &it.t.p.stats
+	st.ScanBatches.Add(b)
+	st.ScanRowsIn.Add(r)
 }
 
 // fail maps a read error; a failed locking read aborted the session's
@@ -477,7 +513,8 @@ func (it *rowIter) fetchKeys() error {
 		return err
 	}
 	t, x := it.t, it.keyIx
-	rb := t.nt.NewRowBuilder()
+	rb := t.rowBuilder()
+	defer t.putRowBuilder(rb)
 	fill := func(k []any) bool {
 		rb.Reset()
 		for j, c := range x.cols {
@@ -519,6 +556,10 @@ func (it *rowIter) fetchKeys() error {
 		if err == nil {
 			for _, op := range ops {
 				if r, ok := op.Row(); ok {
+					t.p.stats.KeyRows.Add(1)
+					if it.cond != nil && !it.cond.match.Match(r) {
+						continue
+					}
 					row, cerr := t.toRow(r)
 					if cerr != nil {
 						tx.Close()
@@ -547,8 +588,7 @@ func (it *rowIter) Close(*sql.Context) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if it.cur != nil {
-		it.cur.Close()
-		it.cur = nil
+		it.closeScan()
 	}
 	if it.own != nil {
 		it.own.Close()

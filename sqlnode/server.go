@@ -14,6 +14,7 @@ import (
 	"github.com/dolthub/go-mysql-server/server"
 	"github.com/dolthub/go-mysql-server/sql"
 	"github.com/dolthub/go-mysql-server/sql/analyzer"
+	"github.com/dolthub/go-mysql-server/sql/rowexec"
 	"github.com/dolthub/vitess/go/mysql"
 	"github.com/sirupsen/logrus"
 
@@ -29,12 +30,22 @@ type Config struct {
 	Version string
 	// Logger; nil: slog.Default().
 	Logger *slog.Logger
+	// AutoIncrementPrefetch is how many AUTO_INCREMENT values the SQL
+	// node reserves from a table's cluster-wide counter at a time (NDB's
+	// ndb_autoincrement_prefetch_sz). 1 (the default) keeps values
+	// consecutive across SQL nodes at the cost of a counter transaction
+	// per generated value; more saves those round trips and lets SQL
+	// nodes interleave, leaving gaps when a node stops.
+	AutoIncrementPrefetch int
+	// NoFastPath sends every statement to the engine (fastpath.go):
+	// for comparisons and as a way out should the fast path misbehave.
+	NoFastPath bool
 }
 
 // DefaultConfig returns the defaults: MySQL's port on the loopback
 // interface (serving every interface is a choice the operator makes).
 func DefaultConfig() Config {
-	return Config{Addr: "127.0.0.1:3306", Version: "8.0.31-gondb"}
+	return Config{Addr: "127.0.0.1:3306", Version: "8.0.31-gondb", AutoIncrementPrefetch: 1}
 }
 
 // Server is a SQL node: the MySQL protocol over a cluster connection.
@@ -61,16 +72,25 @@ func New(c *ndbapi.Cluster, cfg Config) (*Server, error) {
 	if cfg.Version == "" {
 		cfg.Version = d.Version
 	}
+	if cfg.AutoIncrementPrefetch <= 0 {
+		cfg.AutoIncrementPrefetch = d.AutoIncrementPrefetch
+	}
 	log := cfg.Logger
 	if log == nil {
 		log = slog.Default()
 	}
 	quietEngineLogs()
 	p := NewProvider(c, log)
+	p.prefetch = uint64(cfg.AutoIncrementPrefetch)
+	fp := newFastPath(p)
+	fp.off = cfg.NoFastPath
 	var o sql.EngineOverrides
 	o.Hooks.CreateTable.PreSQLExecution = createTableHook
 	o.SchemaFormatter = schemaFormatter{sql.DefaultMySQLSchemaFormatter}
 	a := analyzer.NewBuilder(p).AddOverrides(o).Build()
+	xb := &execBuilder{}
+	a.ExecBuilder = rowexec.NewBuilder(xb, o)
+	xb.base = a.ExecBuilder
 	eng := sqle.New(a, &sqle.Config{VersionPostfix: "gondb"})
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
@@ -82,9 +102,12 @@ func New(c *ndbapi.Cluster, cfg Config) (*Server, error) {
 			host, user = u.Host, u.User
 		}
 		base := sql.NewBaseSessionWithClientServer(addr, sql.Client{Address: host, User: user, Capabilities: conn.Capabilities}, conn.ConnectionID)
-		return NewSession(base, c), nil
+		s := NewSession(base, c)
+		fp.sessions.Store(conn.ConnectionID, s)
+		return s, nil
 	}
-	srv, err := server.NewServerWithHandler(server.Config{Protocol: "tcp", Listener: ln, Address: ln.Addr().String(), Version: cfg.Version}, eng, sql.NewContext, sb, nil, wrapHandler)
+	wrap := func(h mysql.Handler) (mysql.Handler, error) { return handler{Handler: h, fp: fp}, nil }
+	srv, err := server.NewServerWithHandler(server.Config{Protocol: "tcp", Listener: ln, Address: ln.Addr().String(), Version: cfg.Version}, eng, sql.NewContext, sb, nil, wrap)
 	if err != nil {
 		ln.Close()
 		return nil, fmt.Errorf("sqlnode: %w", err)
@@ -94,6 +117,9 @@ func New(c *ndbapi.Cluster, cfg Config) (*Server, error) {
 
 // Stats are the server's access counters.
 func (s *Server) Stats() *Stats { return &s.p.stats }
+
+// Cluster is the cluster connection the server uses.
+func (s *Server) Cluster() *ndbapi.Cluster { return s.c }
 
 // Addr is the address the server listens on.
 func (s *Server) Addr() string { return s.ln.Addr().String() }
@@ -119,6 +145,7 @@ func (s *Server) Close() error {
 	s.once.Do(func() {
 		close(s.done)
 		err = s.srv.Close()
+		s.p.close()
 	})
 	return err
 }

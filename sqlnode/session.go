@@ -33,6 +33,16 @@ type Session struct {
 
 	// pendingCreate is the CREATE TABLE being executed (createTableHook).
 	pendingCreate *plan.CreateTable
+
+	// rewrites caches the statement's pushdown rewrites (explain.go).
+	rewrites rewriteCache
+	// fast is the fast path's scratch (fastpath.go); used by the
+	// connection's goroutine only.
+	fast fastScratch
+	// autoPid and autoN: the statement generating AUTO_INCREMENT values
+	// and how many it generated (autoinc.go). Under mu.
+	autoPid uint64
+	autoN   int
 }
 
 var (

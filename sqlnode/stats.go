@@ -16,6 +16,13 @@ type Stats struct {
 	IndexScans atomic.Uint64 // ordered index scans (one per range)
 	TableScans atomic.Uint64 // table scans
 	WriteOps   atomic.Uint64 // insert/update/delete/write operations sent
+
+	KeyRows     atomic.Uint64 // rows key reads returned
+	ScanRows    atomic.Uint64 // rows the SQL node took from scans
+	ScanRowsIn  atomic.Uint64 // rows the data nodes sent to scans (ScanRows and rows left unread)
+	ScanBatches atomic.Uint64 // scan batches the data nodes sent
+	PushedScans atomic.Uint64 // scans that sent a pushed condition
+	FastPath    atomic.Uint64 // statements the fast path ran (fastpath.go)
 }
 
 // schemaFormatter prints SHOW CREATE TABLE as the engine does, with the

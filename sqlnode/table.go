@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"sync"
 
 	"github.com/dolthub/go-mysql-server/sql"
 
@@ -27,7 +28,24 @@ type Table struct {
 	proj   []int // projected column numbers; nil: all
 	pnames []string
 	psch   sql.Schema
+	cond   *pushedCond // pushed condition (rules.go); nil: none
+	limit  uint64      // rows the statement needs at most (rules.go); 0: all
+	auto   *autoInc    // the AUTO_INCREMENT column's counter; nil: none
+	rbs    *sync.Pool  // row builders (rowBuilder), shared by the copies
 }
+
+// rowBuilder returns a reset row builder of the table; putRowBuilder
+// gives it back.
+func (t *Table) rowBuilder() *schema.RowBuilder {
+	if x := t.rbs.Get(); x != nil {
+		rb := x.(*schema.RowBuilder)
+		rb.Reset()
+		return rb
+	}
+	return t.nt.NewRowBuilder()
+}
+
+func (t *Table) putRowBuilder(rb *schema.RowBuilder) { t.rbs.Put(rb) }
 
 var (
 	_ sql.Table               = (*Table)(nil)
@@ -41,16 +59,16 @@ var (
 	_ sql.ReplaceableTable    = (*Table)(nil)
 	_ sql.PrimaryKeyTable     = (*Table)(nil)
 	_ sql.CommentedTable      = (*Table)(nil)
-	_ sql.Index               = (*Index)(nil)
+	_ sql.OrderedIndex        = (*Index)(nil)
 	_ sql.PartitionIter       = (*partitionIter)(nil)
 	_ sql.RowIter             = (*rowIter)(nil)
 	_ sql.Partition           = (*partition)(nil)
 	_ sql.TableEditor         = (*editor)(nil)
 )
 
-func newTable(p *Provider, db string, nt *ndbapi.Table) (*Table, error) {
+func newTable(p *Provider, db string, nt *ndbapi.Table, meta *tableMeta) (*Table, error) {
 	_, name := splitName(nt.Name())
-	t := &Table{p: p, db: db, name: name, nt: nt, def: nt.Def}
+	t := &Table{p: p, db: db, name: name, nt: nt, def: nt.Def, rbs: &sync.Pool{}}
 	inPK := map[int]bool{}
 	for _, k := range t.def.PrimaryKey {
 		inPK[k] = true
@@ -62,6 +80,15 @@ func newTable(p *Provider, db string, nt *ndbapi.Table) (*Table, error) {
 			return nil, err
 		}
 		t.sch = append(t.sch, &sql.Column{Name: c.Name, Type: typ, Nullable: c.Nullable, Source: name, DatabaseSource: db, PrimaryKey: inPK[i]})
+	}
+	if meta != nil && meta.AutoInc != "" {
+		if c := t.def.Column(meta.AutoInc); c >= 0 && autoIncColumn(&t.def.Columns[c]) == nil {
+			t.sch[c].AutoIncrement, t.sch[c].Extra = true, "auto_increment"
+			t.auto = newAutoInc(nt, c)
+		}
+	}
+	if err := t.setDefaults(meta); err != nil {
+		return nil, err
 	}
 	t.pkOrds = append([]int(nil), t.def.PrimaryKey...)
 	t.idx = append(t.idx, &Index{t: t, id: "PRIMARY", pos: -1, cols: t.def.PrimaryKey, unique: true, ord: nt.Index(primaryOrdered)})
@@ -162,10 +189,14 @@ func (t *Table) PartitionRows(ctx *sql.Context, p sql.Partition) (sql.RowIter, e
 	if !ok {
 		return nil, fmt.Errorf("sqlnode: table %s: foreign partition %T", t.name, p)
 	}
-	it := &rowIter{t: t, s: s}
+	it := &rowIter{t: t, s: s, cond: t.cond, limit: t.limit}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	it.lock = s.readLock(ctx, t)
+	// The data nodes evaluate a pushed condition on the committed row; a
+	// read of a table the open transaction wrote sees the transaction's
+	// own versions, so the condition is checked here instead.
+	it.local = it.cond != nil && it.lock.inTx && s.written[t.def.ID]
 	if part.lookup == nil {
 		it.specs = []scanSpec{{index: -1}}
 	} else if err := t.planLookup(ctx, s, part.lookup, it); err != nil {
@@ -259,4 +290,17 @@ func (x *Index) ColumnExpressionTypes(*sql.Context) []sql.ColumnExpressionType {
 }
 func (x *Index) CanSupport(*sql.Context, ...sql.Range) bool { return true }
 func (x *Index) CanSupportOrderBy(sql.Expression) bool      { return false }
-func (x *Index) PrefixLengths() []uint16                    { return nil }
+
+// Order implements sql.OrderedIndex: an index with an ordered index
+// returns rows in its order (the scans merge the fragments' streams), so
+// the engine drops a sort by the index's columns.
+func (x *Index) Order(*sql.Context) sql.IndexOrder {
+	if x.ord < 0 {
+		return sql.IndexOrderNone
+	}
+	return sql.IndexOrderAsc
+}
+
+// Reversible implements sql.OrderedIndex: ordered scans run descending too.
+func (x *Index) Reversible(*sql.Context) bool { return x.ord >= 0 }
+func (x *Index) PrefixLengths() []uint16      { return nil }

@@ -22,17 +22,14 @@ func columnFromSQL(c *sql.Column) (schema.Column, error) {
 	unsupported := func(why string) (schema.Column, error) {
 		return schema.Column{}, errNotSupported("column %s %s: %s", c.Name, c.Type.String(), why)
 	}
-	if c.AutoIncrement {
-		return unsupported("AUTO_INCREMENT is not supported yet")
-	}
 	if c.Generated != nil || c.Virtual {
 		return unsupported("generated columns are not supported")
 	}
 	if c.OnUpdate != nil {
 		return unsupported("ON UPDATE is not supported")
 	}
-	if c.Default != nil && !isNullDefault(c.Default) {
-		return unsupported("column defaults other than NULL are not stored in the dictionary yet")
+	if c.Default != nil && !c.Default.IsLiteral() {
+		return unsupported("only literal column defaults are supported (no expressions or functions)")
 	}
 	switch c.Type.Type() {
 	case sqltypes.Int8, sqltypes.Uint8:
@@ -105,6 +102,11 @@ func columnFromSQL(c *sql.Column) (schema.Column, error) {
 	}
 	if (out.Type == schema.TypeFloat || out.Type == schema.TypeDouble || out.Type == schema.TypeDecimal) && isUnsignedNumber(c.Type) {
 		return unsupported("UNSIGNED is only supported on integer types")
+	}
+	if c.AutoIncrement {
+		if err := autoIncColumn(&out); err != nil {
+			return schema.Column{}, err
+		}
 	}
 	return out, nil
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/gondb/gondb/ndbapi"
 	"github.com/gondb/gondb/ndberr"
 	"github.com/gondb/gondb/schema"
+	"github.com/gondb/gondb/schema/filter"
 )
 
 func TestNameMapping(t *testing.T) {
@@ -161,7 +162,7 @@ func TestUnsupportedTypes(t *testing.T) {
 		{Name: "lt", Type: types.LongText},
 		{Name: "ci", Type: types.MustCreateString(sqltypes.VarChar, 4, sql.Collation_utf8mb4_general_ci)},
 		{Name: "dt6", Type: types.MustCreateDatetimeType(sqltypes.Datetime, 6)},
-		{Name: "ai", Type: types.Int32, AutoIncrement: true},
+		{Name: "af", Type: types.Float64, AutoIncrement: true},
 	} {
 		_, err := columnFromSQL(c)
 		var me *mysql.SQLError
@@ -222,5 +223,118 @@ func TestErrorMapping(t *testing.T) {
 	}
 	if err := errors.New("plain"); mysqlError(err) != err {
 		t.Error("a non-NDB error was changed")
+	}
+}
+
+func TestNormalize(t *testing.T) {
+	for _, tc := range []struct {
+		q      string
+		key    string
+		params []param
+		ok     bool
+	}{
+		{"SELECT c FROM t1 WHERE id=5", "SELECT c FROM t1 WHERE id=?", []param{{kind: pkInt, i: 5}}, true},
+		{"SELECT c FROM t WHERE s = 'a''b\\n' AND x = ?", "SELECT c FROM t WHERE s = ? AND x = ?", []param{{kind: pkString, s: "a'b\n"}, {}}, true},
+		{"SELECT 1.50, 1e3, .5, 18446744073709551615, 99999999999999999999", "SELECT ?, ?, ?, ?, ?",
+			[]param{{kind: pkDecimal, s: "1.50"}, {kind: pkFloat, f: 1000}, {kind: pkDecimal, s: ".5"}, {kind: pkUint, u: 18446744073709551615}, {kind: pkDecimal, s: "99999999999999999999"}}, true},
+		{"SELECT * FROM `t?1` WHERE a='%\\_';", "SELECT * FROM `t?1` WHERE a=?", []param{{kind: pkString, s: `%\_`}}, true},
+		{"SELECT 1 /* c */", "", nil, false},
+		{"SELECT 1 -- c", "", nil, false},
+		{"SELECT 1; SELECT 2", "", nil, false},
+		{`SELECT "x"`, "", nil, false},
+		{"SELECT 0x1F", "", nil, false},
+		{"SELECT 'open", "", nil, false},
+	} {
+		key, params, ok := normalize(nil, nil, tc.q)
+		if ok != tc.ok {
+			t.Errorf("%q: ok %v, want %v", tc.q, ok, tc.ok)
+			continue
+		}
+		if !ok {
+			continue
+		}
+		if string(key) != tc.key || len(params) != len(tc.params) {
+			t.Errorf("%q: %q %+v, want %q %+v", tc.q, key, params, tc.key, tc.params)
+			continue
+		}
+		for i := range params {
+			if params[i] != tc.params[i] {
+				t.Errorf("%q: param %d %+v, want %+v", tc.q, i, params[i], tc.params[i])
+			}
+		}
+	}
+}
+
+func TestMakePlan(t *testing.T) {
+	for _, tc := range []struct {
+		q    string
+		kind planKind
+	}{
+		{"SELECT c FROM t WHERE id = ?", fpSelect},
+		{"SELECT t.c, d AS x FROM db.t WHERE t.a = ? AND b = ?", fpSelect},
+		{"SELECT * FROM t AS u WHERE u.id IN (?, ?, ?)", fpSelect},
+		{"INSERT INTO t (a, b) VALUES (?, NULL)", fpInsert},
+		{"INSERT INTO t VALUES (?, ?)", fpInsert},
+		{"UPDATE t SET c = ?, d = NULL WHERE id = ?", fpUpdate},
+		{"DELETE FROM t WHERE a = ? AND b = ?", fpDelete},
+		{"SELECT c FROM t WHERE id = ? FOR UPDATE", fpNone},
+		{"SELECT c FROM t WHERE id > ?", fpNone},
+		{"SELECT c FROM t WHERE id = ? OR id = ?", fpNone},
+		{"SELECT c FROM t WHERE id IN (?) AND a = ?", fpNone},
+		{"SELECT c FROM t WHERE id = ? LIMIT ?", fpNone},
+		{"SELECT c + ? FROM t WHERE id = ?", fpNone},
+		{"SELECT c FROM t JOIN u WHERE id = ?", fpNone},
+		{"SELECT DISTINCT c FROM t WHERE id = ?", fpNone},
+		{"INSERT INTO t VALUES (?), (?)", fpNone},
+		{"INSERT IGNORE INTO t VALUES (?)", fpNone},
+		{"INSERT INTO t VALUES (?) ON DUPLICATE KEY UPDATE a = ?", fpNone},
+		{"REPLACE INTO t VALUES (?)", fpNone},
+		{"UPDATE t SET c = c + ? WHERE id = ?", fpNone},
+		{"UPDATE t SET c = ? WHERE id = ? LIMIT ?", fpNone},
+		{"DELETE FROM t WHERE id = ? ORDER BY id", fpNone},
+		{"SELECT c FROM t WHERE x.id = ?", fpNone},
+	} {
+		if got := makePlan(tc.q).kind; got != tc.kind {
+			t.Errorf("%q: plan kind %d, want %d", tc.q, got, tc.kind)
+		}
+	}
+}
+
+func TestConstFor(t *testing.T) {
+	intCol := &schema.Column{Name: "i", Type: schema.TypeInt}
+	u8 := &schema.Column{Name: "u", Type: schema.TypeTinyInt, Unsigned: true}
+	flt := &schema.Column{Name: "f", Type: schema.TypeFloat}
+	dec := &schema.Column{Name: "d", Type: schema.TypeDecimal, Precision: 6, Scale: 2}
+	l1 := &schema.Column{Name: "l", Type: schema.TypeVarchar, Length: 4, Charset: schema.CharsetLatin1}
+	date := &schema.Column{Name: "dt", Type: schema.TypeDate}
+	for _, tc := range []struct {
+		col    *schema.Column
+		op     filter.Cmp
+		v      any
+		ok     bool
+		wantOp filter.Cmp
+	}{
+		{intCol, filter.Gt, int8(3), true, filter.Gt},
+		{intCol, filter.Gt, decimal.RequireFromString("2.5"), true, filter.Ge},
+		{intCol, filter.Lt, decimal.RequireFromString("2.5"), true, filter.Le},
+		{intCol, filter.Eq, decimal.RequireFromString("2.5"), false, 0},
+		{intCol, filter.Eq, decimal.RequireFromString("2.0"), true, filter.Eq},
+		{intCol, filter.Eq, "2", false, 0},
+		{u8, filter.Eq, uint64(7), true, filter.Eq},
+		{flt, filter.Eq, 1.5, true, filter.Eq},
+		{flt, filter.Eq, 1.1, false, 0},
+		{dec, filter.Eq, decimal.RequireFromString("1.25"), true, filter.Eq},
+		{dec, filter.Eq, decimal.RequireFromString("1.250"), true, filter.Eq},
+		{dec, filter.Eq, decimal.RequireFromString("1.234"), false, 0},
+		{l1, filter.Eq, "abc", true, filter.Eq},
+		{l1, filter.Eq, "é", false, 0},
+		{date, filter.Eq, "2024-01-02", true, filter.Eq},
+		{date, filter.Eq, "2024-01-02 10:00:00", false, 0},
+		{date, filter.Eq, "2024-1-2", false, 0},
+	} {
+		_, op, ok := constFor(tc.col, tc.op, tc.v)
+		if ok != tc.ok || ok && op != tc.wantOp {
+			t.Errorf("%s %d %v: ok %v op %d, want %v %d", tc.col.Name, tc.op, tc.v, ok, op, tc.ok, tc.wantOp)
+		}
 	}
 }

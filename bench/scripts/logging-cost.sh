@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # logging-cost.sh: flexasync throughput of one data node with its redo log
-# and local checkpoints running, next to the same node with Diskless=1
-# (nothing on disk): what durability costs (issue 7).
+# and local checkpoints running (compressed, and with CompressedLCP=false),
+# next to the same node with Diskless=1 (nothing on disk): what durability
+# costs (issue 7).
 #
-#   bench/scripts/logging-cost.sh [ROUNDS]      (default 2, alternating)
+#   bench/scripts/logging-cost.sh [ROUNDS]      (default 2, modes alternating)
 #
 # The data node runs on CPU 0 and the client on CPU 1 (taskset), as in
 # docs/performance.md. FLEX overrides the flexasync arguments. Needs
@@ -12,6 +13,9 @@ set -euo pipefail
 ROUNDS=${1:-2}
 BIN=${BIN:-./bin/gondb}
 FLEX=${FLEX:--t 2 -p 512 --transactions 150000 -a 25}
+# MODES: logged (redo log and compressed LCPs), uncompressed (CompressedLCP=false),
+# diskless (Diskless=1).
+MODES=${MODES:-logged uncompressed diskless}
 DIR=$(mktemp -d /tmp/gondb-logging.XXXXXX)
 trap 'kill -9 $(jobs -p) 2>/dev/null || true; wait; rm -rf "$DIR"' EXIT
 
@@ -26,11 +30,11 @@ ready() {
 # run MODE: one flexasync run against a fresh start with MODE (logged or
 # diskless) in config.ini; prints its phases tagged with MODE.
 run() {
-	if [ "$1" = diskless ]; then
-		grep -q '^Diskless=1' "$DIR/config.ini" || sed -i 's/^\[ndbd default\]$/[ndbd default]\nDiskless=1/' "$DIR/config.ini"
-	else
-		sed -i '/^Diskless=1$/d' "$DIR/config.ini"
-	fi
+	sed -i '/^Diskless=1$/d; /^CompressedLCP=false$/d' "$DIR/config.ini"
+	case "$1" in
+	diskless) sed -i 's/^\[ndbd default\]$/[ndbd default]\nDiskless=1/' "$DIR/config.ini" ;;
+	uncompressed) sed -i 's/^\[ndbd default\]$/[ndbd default]\nCompressedLCP=false/' "$DIR/config.ini" ;;
+	esac
 	rm -rf "$DIR"/ndb_1_fs
 	taskset -c 0 $BIN demo --datadir "$DIR" >"$DIR/$1.log" 2>&1 &
 	local pid=$!
@@ -45,8 +49,7 @@ PID=$!
 ready "$DIR/first.log" >/dev/null
 kill -INT $PID; wait $PID || true
 for r in $(seq 1 "$ROUNDS"); do
-	run logged
-	run diskless
+	for m in $MODES; do run "$m"; done
 done | tee "$DIR/results.jsonl"
 python3 - "$DIR/results.jsonl" <<'PY'
 import json, sys, collections
@@ -55,9 +58,12 @@ for line in open(sys.argv[1]):
     r = json.loads(line)
     k = (r["mode"], r["phase"])
     best[k] = max(best[k], r["ops_per_sec"])
-print(f'{"phase":<12}{"logged ops/s":>14}{"diskless ops/s":>16}{"cost":>8}')
+modes = [m for m in ["logged", "uncompressed", "diskless"] if any(k[0] == m for k in best)]
+print(f'{"phase":<12}' + "".join(f"{m + ' ops/s':>20}" for m in modes) + "".join(f"{m + ' cost':>20}" for m in modes if m != "diskless"))
 for ph in ["insert", "read", "update", "read-again", "delete"]:
-    l, d = best[("logged", ph)], best[("diskless", ph)]
+    d = best[("diskless", ph)]
+    row = f"{ph:<12}" + "".join(f"{best[(m, ph)]:>20.0f}" for m in modes)
     if d:
-        print(f"{ph:<12}{l:>14.0f}{d:>16.0f}{(1 - l / d) * 100:>7.1f}%")
+        row += "".join(f"{(1 - best[(m, ph)] / d) * 100:>19.1f}%" for m in modes if m != "diskless")
+    print(row)
 PY

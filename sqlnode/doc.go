@@ -19,6 +19,10 @@
 //     LIMIT bounds the scan's batches. The engine's priority exec builder
 //     (explain.go) rewrites each plan before it runs, and prints EXPLAIN
 //     with the pushed conditions.
+//   - The ndbinfo database (ndbinfo.go): the ndbinfo catalog's monitoring
+//     tables, read-only, read with Cluster.NdbInfo with WHERE pushed down
+//     as InfoOptions.Filter (the same pushdown as ordinary scans); writes
+//     and DDL are refused with ER_OPEN_AS_READONLY (1036).
 //   - Fast path (fastpath.go): point SELECTs, key IN lists and single-row
 //     INSERT/UPDATE/DELETE by key run in front of the engine from cached
 //     plans.
@@ -31,10 +35,10 @@
 //
 // # Threading
 //
-// Server, Provider and Table are safe for concurrent use; a Session's
+// Server, Provider, Table and InfoTable are safe for concurrent use; a Session's
 // Ndb is used under the session's mutex only; the fast path's per-session
 // scratch belongs to the connection's goroutine.
 //
-// sqlnode imports ndbapi, schema, schema/filter and ndberr from gondb
-// (never datanode or mgmnode), and go-mysql-server with its vitess.
+// sqlnode imports ndbapi, ndbinfo, schema, schema/filter and ndberr from
+// gondb (never datanode or mgmnode), and go-mysql-server with its vitess.
 package sqlnode

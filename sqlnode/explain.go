@@ -194,8 +194,8 @@ func (e *explainer) access(n sql.Node, a *access, filtered, sorted bool) {
 		typ, key, ref = e.indexAccess(ita)
 	}
 	var extra []string
-	if a.t.cond != nil {
-		extra = append(extra, "Using pushed condition "+a.t.cond.text)
+	if cond, _ := a.t.pushed(); cond != nil {
+		extra = append(extra, "Using pushed condition "+cond.text)
 	}
 	if filtered {
 		extra = append(extra, "Using where")
@@ -289,15 +289,19 @@ func fullRange(r sql.MySQLRange) bool {
 // limit so that EXPLAIN PLAN shows them.
 func showPushed(_ *sql.Context, n sql.Node) (sql.Node, transform.TreeIdentity, error) {
 	a, ok := accessOf(n)
-	if !ok || (a.t.cond == nil && a.t.limit == 0) {
+	if !ok {
+		return n, transform.SameTree, nil
+	}
+	cond, limit := a.t.pushed()
+	if cond == nil && limit == 0 {
 		return n, transform.SameTree, nil
 	}
 	var lines []string
-	if a.t.cond != nil {
-		lines = append(lines, "pushed condition: "+a.t.cond.text)
+	if cond != nil {
+		lines = append(lines, "pushed condition: "+cond.text)
 	}
-	if a.t.limit != 0 {
-		lines = append(lines, "reads at most: "+strconv.FormatUint(a.t.limit, 10)+" rows")
+	if limit != 0 {
+		lines = append(lines, "reads at most: "+strconv.FormatUint(limit, 10)+" rows")
 	}
 	return describedAccess{Node: n, lines: lines}, transform.NewTree, nil
 }

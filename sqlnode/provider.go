@@ -56,6 +56,8 @@ type Provider struct {
 
 	prefetch uint64 // AUTO_INCREMENT values reserved at a time
 
+	info map[string]*InfoTable // the ndbinfo database's tables, by lower-case name; immutable
+
 	ndbMu sync.Mutex
 	ndb   *ndbapi.Ndb // DDL and table loading (metaNdb)
 
@@ -73,7 +75,9 @@ func NewProvider(c *ndbapi.Cluster, log *slog.Logger) *Provider {
 	if log == nil {
 		log = slog.Default()
 	}
-	return &Provider{c: c, log: log, sqlTabs: map[*ndbapi.Table]*Table{}, localDBs: map[string]string{}, prefetch: 1}
+	p := &Provider{c: c, log: log, sqlTabs: map[*ndbapi.Table]*Table{}, localDBs: map[string]string{}, prefetch: 1}
+	p.info = newInfoTables(p)
+	return p
 }
 
 // close releases the provider's Ndb.
@@ -124,7 +128,7 @@ func (p *Provider) databases(ctx context.Context) ([]string, error) {
 	if err := p.refresh(ctx); err != nil {
 		return nil, err
 	}
-	set := map[string]string{strings.ToLower(DefaultDatabase): DefaultDatabase}
+	set := map[string]string{strings.ToLower(DefaultDatabase): DefaultDatabase, InfoDatabase: InfoDatabase}
 	for k, v := range p.localDBs {
 		set[k] = v
 	}
@@ -133,7 +137,7 @@ func (p *Provider) databases(ctx context.Context) ([]string, error) {
 			continue
 		}
 		db, _ := splitName(name)
-		if _, ok := set[strings.ToLower(db)]; !ok {
+		if _, ok := set[strings.ToLower(db)]; !ok && !isInfoDB(db) {
 			set[strings.ToLower(db)] = db
 		}
 	}
@@ -159,16 +163,30 @@ func (p *Provider) findDB(ctx context.Context, name string) (string, bool) {
 	return "", false
 }
 
+// database returns the engine's view of database name.
+func (p *Provider) database(name string) sql.Database {
+	if isInfoDB(name) {
+		return &infoDatabase{p: p}
+	}
+	return &Database{p: p, name: name}
+}
+
 // Database implements sql.DatabaseProvider.
 func (p *Provider) Database(ctx *sql.Context, name string) (sql.Database, error) {
+	if isInfoDB(name) {
+		return p.database(name), nil
+	}
 	if d, ok := p.findDB(ctx, name); ok {
-		return &Database{p: p, name: d}, nil
+		return p.database(d), nil
 	}
 	return nil, sql.ErrDatabaseNotFound.New(name)
 }
 
 // HasDatabase implements sql.DatabaseProvider.
 func (p *Provider) HasDatabase(ctx *sql.Context, name string) bool {
+	if isInfoDB(name) {
+		return true
+	}
 	_, ok := p.findDB(ctx, name)
 	return ok
 }
@@ -181,7 +199,7 @@ func (p *Provider) AllDatabases(ctx *sql.Context) []sql.Database {
 	}
 	out := make([]sql.Database, 0, len(dbs))
 	for _, d := range dbs {
-		out = append(out, &Database{p: p, name: d})
+		out = append(out, p.database(d))
 	}
 	return out
 }
@@ -192,6 +210,9 @@ func (p *Provider) AllDatabases(ctx *sql.Context) []sql.Database {
 func (p *Provider) CreateDatabase(ctx *sql.Context, name string) error {
 	if strings.ContainsRune(name, '/') {
 		return errNotSupported("database names containing '/'")
+	}
+	if isInfoDB(name) {
+		return sql.ErrDatabaseExists.New(name)
 	}
 	if _, ok := p.findDB(ctx, name); ok {
 		return sql.ErrDatabaseExists.New(name)
@@ -216,6 +237,9 @@ func (p *Provider) CreateCollatedDatabase(ctx *sql.Context, name string, collati
 // DropDatabase implements sql.MutableDatabaseProvider: it drops every
 // table of the database from the dictionary.
 func (p *Provider) DropDatabase(ctx *sql.Context, name string) error {
+	if isInfoDB(name) {
+		return errDropInfoDB(ctx)
+	}
 	d, ok := p.findDB(ctx, name)
 	if !ok {
 		return sql.ErrDatabaseNotFound.New(name)
@@ -241,8 +265,11 @@ func (p *Provider) DropDatabase(ctx *sql.Context, name string) error {
 
 // table returns the SQL table for db.name (case-insensitive), asking the
 // dictionary by name when the cached list does not have it (a table just
-// created by another SQL node).
+// created by another SQL node). The ndbinfo database has none.
 func (p *Provider) table(ctx context.Context, db, name string) (*Table, bool, error) {
+	if isInfoDB(db) {
+		return nil, false, nil
+	}
 	p.mu.Lock()
 	if err := p.refresh(ctx); err != nil {
 		p.mu.Unlock()

@@ -92,7 +92,7 @@ func (c *cond) emit(b *filter.Builder) error {
 
 // pushScope resolves the column references of one table access.
 type pushScope struct {
-	t     *Table
+	def   *schema.Table
 	name  string     // the table's name or alias in the statement
 	cols  sql.ColSet // the access's column ids (empty: match by name)
 	build *filter.Builder
@@ -112,13 +112,13 @@ func (ps *pushScope) column(e sql.Expression) (int, bool) {
 	} else if !strings.EqualFold(gf.Table(), ps.name) {
 		return 0, false
 	}
-	c := ps.t.def.Column(gf.Name())
+	c := ps.def.Column(gf.Name())
 	return c, c >= 0
 }
 
 // colText renders column c as `table`.`column`.
 func (ps *pushScope) colText(c int) string {
-	return quoteIdent(ps.name) + "." + quoteIdent(ps.t.def.Columns[c].Name)
+	return quoteIdent(ps.name) + "." + quoteIdent(ps.def.Columns[c].Name)
 }
 
 func quoteIdent(s string) string { return "`" + strings.ReplaceAll(s, "`", "``") + "`" }
@@ -264,7 +264,7 @@ func flip(op filter.Cmp) filter.Cmp {
 func (ps *pushScope) compare(op filter.Cmp, l, r sql.Expression) (*cond, bool) {
 	if c, ok := ps.column(l); ok {
 		if c2, ok := ps.column(r); ok {
-			if !comparableCols(&ps.t.def.Columns[c], &ps.t.def.Columns[c2]) {
+			if !comparableCols(&ps.def.Columns[c], &ps.def.Columns[c2]) {
 				return nil, false
 			}
 			return &cond{kind: condCmpCols, cmp: op, col: c, col2: c2,
@@ -325,7 +325,7 @@ func (ps *pushScope) compareConst(op filter.Cmp, c int, e sql.Expression) (*cond
 	if !ok || v == nil {
 		return nil, false // col op NULL is never TRUE; the engine folds it
 	}
-	col := &ps.t.def.Columns[c]
+	col := &ps.def.Columns[c]
 	fv, op2, ok := constFor(col, op, v)
 	if !ok {
 		return nil, false
@@ -353,7 +353,7 @@ func (ps *pushScope) nullSafeEq(l, r sql.Expression) (*cond, bool) {
 	if v == nil {
 		return &cond{kind: condIsNull, col: c, text: "(" + ps.colText(c) + " <=> NULL)"}, true
 	}
-	fv, op, ok := constFor(&ps.t.def.Columns[c], filter.Eq, v)
+	fv, op, ok := constFor(&ps.def.Columns[c], filter.Eq, v)
 	if !ok {
 		return nil, false
 	}
@@ -369,7 +369,7 @@ func (ps *pushScope) like(e *expression.Like, negate bool) (*cond, bool) {
 	if !ok {
 		return nil, false
 	}
-	col := &ps.t.def.Columns[c]
+	col := &ps.def.Columns[c]
 	if !col.Type.IsString() {
 		return nil, false
 	}
@@ -407,7 +407,7 @@ func (ps *pushScope) between(e *expression.Between) (*cond, bool) {
 	if !lok || !hok || lo == nil || hi == nil {
 		return nil, false
 	}
-	col := &ps.t.def.Columns[c]
+	col := &ps.def.Columns[c]
 	lv, lop, ok1 := constFor(col, filter.Ge, lo)
 	hv, hop, ok2 := constFor(col, filter.Le, hi)
 	if !ok1 || !ok2 || lop != filter.Ge || hop != filter.Le {
@@ -428,7 +428,7 @@ func (ps *pushScope) in(l, r sql.Expression, negate bool) (*cond, bool) {
 	if !ok || len(tup) == 0 {
 		return nil, false
 	}
-	col := &ps.t.def.Columns[c]
+	col := &ps.def.Columns[c]
 	g, word := filter.Or, " in ("
 	if negate {
 		g, word = filter.Nor, " not in ("
@@ -696,7 +696,7 @@ type pushedCond struct {
 }
 
 // newPushedCond builds the program of the conjunction of conds.
-func newPushedCond(t *Table, b *filter.Builder, conds []*cond, exprs []sql.Expression) (*pushedCond, error) {
+func newPushedCond(l *schema.Layout, b *filter.Builder, conds []*cond, exprs []sql.Expression) (*pushedCond, error) {
 	b.Reset()
 	root := conds[0]
 	if len(conds) > 1 {
@@ -709,7 +709,7 @@ func newPushedCond(t *Table, b *filter.Builder, conds []*cond, exprs []sql.Expre
 	if err != nil {
 		return nil, err
 	}
-	f, err := filter.Compile(t.nt.Layout, prog)
+	f, err := filter.Compile(l, prog)
 	if err != nil {
 		return nil, err
 	}

@@ -1,11 +1,14 @@
 package sqlnode
 
 import (
+	"fmt"
+
 	"github.com/dolthub/go-mysql-server/sql"
 	"github.com/dolthub/go-mysql-server/sql/expression"
 	"github.com/dolthub/go-mysql-server/sql/plan"
 	"github.com/dolthub/go-mysql-server/sql/transform"
 
+	"github.com/gondb/gondb/schema"
 	"github.com/gondb/gondb/schema/filter"
 )
 
@@ -13,29 +16,57 @@ import (
 // explain.go runs it; the engine's FilteredTable hook is never called by
 // its analyzer, and simple statements skip custom analyzer rules):
 //
-//   - Filter over a table access of ours (ResolvedTable, IndexedTableAccess,
-//     either under a TableAlias): the conjuncts the data nodes can evaluate
-//     move into the table copy's pushed condition; the Filter keeps the
-//     rest, or goes.
+//   - Filter over a table access of ours (an ordinary or an ndbinfo
+//     table; ResolvedTable, IndexedTableAccess, either under a
+//     TableAlias): the conjuncts the data nodes can evaluate move into the
+//     table copy's pushed condition; the Filter keeps the rest, or goes.
 //   - Limit [Offset] [Project] over such an access with nothing that drops
 //     rows in between: the access reads at most limit+offset rows (scans
-//     ask for batches of that size and stop there).
+//     ask for batches of that size and stop there). Ordinary tables only:
+//     an ndbinfo read (Cluster.NdbInfo) returns whole tables.
 //
 // The rewrite is idempotent: run again it finds nothing more to push.
+
+// pushTable is a table the pushdown moves conditions into: an ordinary
+// table (Table) or an ndbinfo table (InfoTable).
+type pushTable interface {
+	sql.Table
+	// pushSchema is the storage definition and row layout a pushed
+	// program is built against.
+	pushSchema() (*schema.Table, *schema.Layout)
+	// pushed is the pushed condition (nil: none) and the rows the
+	// statement needs at most (0: all).
+	pushed() (*pushedCond, uint64)
+	// withPushed is a copy that carries cond and limit.
+	withPushed(cond *pushedCond, limit uint64) pushTable
+}
+
+var (
+	_ pushTable = (*Table)(nil)
+	_ pushTable = (*InfoTable)(nil)
+)
+
+func (t *Table) pushSchema() (*schema.Table, *schema.Layout) { return t.def, t.nt.Layout }
+func (t *Table) pushed() (*pushedCond, uint64)               { return t.cond, t.limit }
+func (t *Table) withPushed(cond *pushedCond, limit uint64) pushTable {
+	nt := *t
+	nt.cond, nt.limit = cond, limit
+	return &nt
+}
 
 // access is a table access of ours found in a plan, with how to rebuild
 // the node around a new copy of the table.
 type access struct {
-	t    *Table
+	t    pushTable
 	name string     // table name or alias
 	cols sql.ColSet // column ids of the access
-	with func(*sql.Context, *Table) (sql.Node, error)
+	with func(*sql.Context, pushTable) (sql.Node, error)
 }
 
-// ndbTable unwraps the engine's table wrappers down to our Table.
-func ndbTable(t sql.Table) (*Table, bool) {
+// ndbTable unwraps the engine's table wrappers down to a table of ours.
+func ndbTable(t sql.Table) (pushTable, bool) {
 	for i := 0; i < 8 && t != nil; i++ {
-		if x, ok := t.(*Table); ok {
+		if x, ok := t.(pushTable); ok {
 			return x, true
 		}
 		w, ok := t.(sql.TableWrapper)
@@ -57,7 +88,7 @@ func accessOf(n sql.Node) (*access, bool) {
 		}
 		inner := a.with
 		a.name, a.cols = n.Name(), n.Columns()
-		a.with = func(ctx *sql.Context, t *Table) (sql.Node, error) {
+		a.with = func(ctx *sql.Context, t pushTable) (sql.Node, error) {
 			c, err := inner(ctx, t)
 			if err != nil {
 				return nil, err
@@ -70,7 +101,7 @@ func accessOf(n sql.Node) (*access, bool) {
 		if !ok {
 			return nil, false
 		}
-		return &access{t: t, name: n.Name(), cols: n.Columns(), with: func(ctx *sql.Context, t *Table) (sql.Node, error) {
+		return &access{t: t, name: n.Name(), cols: n.Columns(), with: func(ctx *sql.Context, t pushTable) (sql.Node, error) {
 			return n.WithTable(ctx, t)
 		}}, true
 	case *plan.IndexedTableAccess:
@@ -78,9 +109,13 @@ func accessOf(n sql.Node) (*access, bool) {
 		if !ok {
 			return nil, false
 		}
-		return &access{t: t, name: n.Name(), cols: n.Columns(), with: func(ctx *sql.Context, t *Table) (sql.Node, error) {
+		return &access{t: t, name: n.Name(), cols: n.Columns(), with: func(ctx *sql.Context, t pushTable) (sql.Node, error) {
 			m := *n
-			m.Table = t
+			it, ok := t.(sql.IndexedTable)
+			if !ok {
+				return nil, fmt.Errorf("sqlnode: table %s has no indexes", t.Name())
+			}
+			m.Table = it
 			if mtn, ok := n.TableNode.(sql.MutableTableNode); ok {
 				tn, err := mtn.WithTable(ctx, t)
 				if err != nil {
@@ -104,7 +139,8 @@ func pushFilter(ctx *sql.Context, f *plan.Filter) (sql.Node, transform.TreeIdent
 	if !ok {
 		return f, transform.SameTree, nil
 	}
-	ps := &pushScope{t: a.t, name: a.name, cols: a.cols, build: filter.NewBuilder(a.t.nt.Layout)}
+	def, layout := a.t.pushSchema()
+	ps := &pushScope{def: def, name: a.name, cols: a.cols, build: filter.NewBuilder(layout)}
 	var conds []*cond
 	var pushed, rest []sql.Expression
 	for _, e := range expression.SplitConjunction(ctx, f.Expression) {
@@ -118,18 +154,17 @@ func pushFilter(ctx *sql.Context, f *plan.Filter) (sql.Node, transform.TreeIdent
 	if len(conds) == 0 {
 		return f, transform.SameTree, nil
 	}
-	if prev := a.t.cond; prev != nil {
+	prev, limit := a.t.pushed()
+	if prev != nil {
 		conds = append(append([]*cond(nil), prev.conds...), conds...)
 		pushed = append(append([]sql.Expression(nil), prev.exprs...), pushed...)
 	}
-	pc, err := newPushedCond(a.t, ps.build, conds, pushed)
+	pc, err := newPushedCond(layout, ps.build, conds, pushed)
 	if err != nil {
 		// Each conjunct compiled alone; together they are too large.
 		return f, transform.SameTree, nil
 	}
-	nt := *a.t
-	nt.cond = pc
-	child, err := a.with(ctx, &nt)
+	child, err := a.with(ctx, a.t.withPushed(pc, limit))
 	if err != nil {
 		return nil, transform.SameTree, err
 	}
@@ -170,12 +205,17 @@ func pushLimit(ctx *sql.Context, l *plan.Limit) (sql.Node, transform.TreeIdentit
 		break
 	}
 	a, ok := accessOf(cur)
-	if !ok || (a.t.limit != 0 && a.t.limit <= n) {
+	if !ok {
 		return l, transform.SameTree, nil
 	}
-	nt := *a.t
-	nt.limit = n
-	node, err := a.with(ctx, &nt)
+	if _, ordinary := a.t.(*Table); !ordinary {
+		return l, transform.SameTree, nil // NdbInfo reads whole tables: no early stop
+	}
+	cond, limit := a.t.pushed()
+	if limit != 0 && limit <= n {
+		return l, transform.SameTree, nil
+	}
+	node, err := a.with(ctx, a.t.withPushed(cond, n))
 	if err != nil {
 		return nil, transform.SameTree, err
 	}

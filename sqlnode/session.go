@@ -2,11 +2,13 @@ package sqlnode
 
 import (
 	"sync"
+	"sync/atomic"
 
 	"github.com/dolthub/go-mysql-server/sql"
 	"github.com/dolthub/go-mysql-server/sql/plan"
 
 	"github.com/gondb/gondb/ndbapi"
+	"github.com/gondb/gondb/ndbinfo"
 )
 
 // Session is one client connection: the engine's session plus the
@@ -43,6 +45,10 @@ type Session struct {
 	// and how many it generated (autoinc.go). Under mu.
 	autoPid uint64
 	autoN   int
+	// lastInfo is the ndbinfo table the statement resolved last, so that
+	// a refused write names it (ndbinfo.go); the handler clears it before
+	// each statement.
+	lastInfo atomic.Pointer[ndbinfo.Table]
 }
 
 var (

@@ -21,8 +21,11 @@ type Stats struct {
 	ScanRows    atomic.Uint64 // rows the SQL node took from scans
 	ScanRowsIn  atomic.Uint64 // rows the data nodes sent to scans (ScanRows and rows left unread)
 	ScanBatches atomic.Uint64 // scan batches the data nodes sent
-	PushedScans atomic.Uint64 // scans that sent a pushed condition
+	PushedScans atomic.Uint64 // scans that sent a pushed condition (ndbinfo reads included)
 	FastPath    atomic.Uint64 // statements the fast path ran (fastpath.go)
+
+	InfoReads  atomic.Uint64 // ndbinfo table reads (Cluster.NdbInfo calls)
+	InfoRowsIn atomic.Uint64 // rows the data nodes sent to them (after their filter)
 }
 
 // schemaFormatter prints SHOW CREATE TABLE as the engine does, with the

@@ -26,7 +26,7 @@ func runSQLNode(args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("sqlnode", flag.ContinueOnError)
 	fs.SetOutput(io.Discard) // a bad flag is one line from run
 	fs.Usage = func() {
-		fmt.Fprintln(stdout, "usage: gondb sqlnode -c host:port[,host:port...] [--port 3306] [--bind 127.0.0.1] [--node-id N] [flags]")
+		fmt.Fprintln(stdout, "usage: gondb sqlnode -c host:port[,host:port...] [--port 3306] [--bind 127.0.0.1] [--node-id N] [--auto-increment-prefetch N] [--no-fast-path] [flags]")
 		fs.SetOutput(stdout)
 		fs.PrintDefaults()
 	}
@@ -39,6 +39,8 @@ func runSQLNode(args []string, stdout, stderr io.Writer) error {
 	nodeID := fs.Uint("node-id", 0, "API node id to take, an [api] slot of the config (default: a free [api] slot)")
 	waitNodes := fs.Int("wait-nodes", 0, "data nodes that must be connected before serving (0: all)")
 	timeout := fs.Duration("connect-timeout", 30*time.Second, "how long to wait for the management server and the data nodes")
+	prefetch := fs.Int("auto-increment-prefetch", 1, "AUTO_INCREMENT values reserved from a table's cluster-wide counter at a time (NDB's ndb_autoincrement_prefetch_sz, 1..65536)")
+	noFastPath := fs.Bool("no-fast-path", false, "send every statement to the SQL engine (no fast path for key statements)")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) { // Parse printed the usage
 			return nil
@@ -57,6 +59,9 @@ func runSQLNode(args []string, stdout, stderr io.Writer) error {
 	if *timeout <= 0 || *waitNodes < 0 {
 		return errors.New("--connect-timeout must be positive and --wait-nodes not negative")
 	}
+	if *prefetch < 1 || *prefetch > maxAutoIncrementPrefetch {
+		return fmt.Errorf("--auto-increment-prefetch %d out of range (allowed 1..%d)", *prefetch, maxAutoIncrementPrefetch)
+	}
 	if connect == "" {
 		connect = "localhost:1186"
 	}
@@ -65,7 +70,8 @@ func runSQLNode(args []string, stdout, stderr io.Writer) error {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	srv, c, err := startSQLNode(ctx, connect, gsignal.NodeID(*nodeID), *waitNodes, *timeout, net.JoinHostPort(*bind, strconv.Itoa(*port)), slog.Default())
+	srv, c, err := startSQLNode(ctx, connect, gsignal.NodeID(*nodeID), *waitNodes, *timeout, net.JoinHostPort(*bind, strconv.Itoa(*port)), slog.Default(),
+		func(cfg *sqlnode.Config) { cfg.AutoIncrementPrefetch, cfg.NoFastPath = *prefetch, *noFastPath })
 	if err != nil {
 		if ctx.Err() != nil {
 			return nil
@@ -88,9 +94,14 @@ func runSQLNode(args []string, stdout, stderr io.Writer) error {
 	}
 }
 
+// maxAutoIncrementPrefetch bounds --auto-increment-prefetch, as MySQL
+// bounds ndb_autoincrement_prefetch_sz.
+const maxAutoIncrementPrefetch = 65536
+
 // startSQLNode connects to the cluster and builds a SQL node listening on
-// addr (gondb sqlnode and gondb demo).
-func startSQLNode(ctx context.Context, connect string, id gsignal.NodeID, waitNodes int, timeout time.Duration, addr string, log *slog.Logger) (*sqlnode.Server, *ndbapi.Cluster, error) {
+// addr (gondb sqlnode and gondb demo); adjust changes the SQL node's
+// configuration (sqlnode.DefaultConfig) before it starts.
+func startSQLNode(ctx context.Context, connect string, id gsignal.NodeID, waitNodes int, timeout time.Duration, addr string, log *slog.Logger, adjust ...func(*sqlnode.Config)) (*sqlnode.Server, *ndbapi.Cluster, error) {
 	opts := ndbapi.DefaultOptions()
 	opts.NodeID, opts.WaitNodes, opts.ReadyTimeout, opts.Logger = id, waitNodes, timeout, log
 	opts.SQLNode = true // a [mysqld] slot
@@ -102,6 +113,9 @@ func startSQLNode(ctx context.Context, connect string, id gsignal.NodeID, waitNo
 	}
 	cfg := sqlnode.DefaultConfig()
 	cfg.Addr, cfg.Logger, cfg.Version = addr, log, "8.0.31-gondb-"+version
+	for _, f := range adjust {
+		f(&cfg)
+	}
 	srv, err := sqlnode.New(c, cfg)
 	if err != nil {
 		c.Close()

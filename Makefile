@@ -12,7 +12,7 @@ BIN       := bin/gondb
 PKGS      := ./...
 # Packages whose tests also run on big-endian ppc64 and on ppc64le under
 # qemu-user: the byte-order-sensitive ones (hashing, row format, storage).
-CROSS_TEST_PKGS := ./ndberr/... ./partition/... ./schema/... ./datanode/... ./signal/... ./block/... ./sim/... ./lcp/...
+CROSS_TEST_PKGS := ./ndberr/... ./partition/... ./schema/... ./datanode/... ./signal/... ./block/... ./sim/... ./lcp/... ./ndbinfo/...
 STATICCHECK_VERSION := v0.8.2
 
 .PHONY: all build run test test-unit test-bigendian bench lint cross deps qemu soak clean
@@ -87,5 +87,5 @@ clean:
 # data node and restart, for each cluster variant (about 10 minutes).
 SEEDS ?= 2000
 soak:
-	$(GO) test -count=1 -timeout 60m ./sim/... ./datanode/tc/ ./datanode/gcp/ -sim.seeds=$(SEEDS)
+	$(GO) test -count=1 -timeout 60m ./sim/... ./datanode/tc/ ./datanode/gcp/ ./datanode/qmgr/ -sim.seeds=$(SEEDS)
 	$(GO) test -count=1 -timeout 30m -run '^TestCrashRestart$$' ./cmd/gondb/ -crash.rounds=20

@@ -15,14 +15,8 @@ import (
 // protocol's insert id report the first generated value; column defaults
 // are kept with the table and seen by every SQL node.
 func TestAutoIncrement(t *testing.T) {
-	tc := startCluster(t)
-	db, srv := tc.sqlNode(t)
+	tc, db, srv, conn := startSession(t)
 	ctx := context.Background()
-	conn, err := db.Conn(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
 	x := int64(-1)
 	run(t, conn, srv, []step{
 		{name: "create database", sql: "CREATE DATABASE ai", affected: x},

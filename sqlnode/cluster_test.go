@@ -55,6 +55,20 @@ func startCluster(t testing.TB) *testCluster {
 
 // sqlNode connects an API node and serves SQL on a free port; it returns
 // a database/sql handle on it.
+// startSession starts a cluster and a SQL node, and opens one connection
+// to it (closed when the test ends).
+func startSession(t testing.TB) (*testCluster, *sql.DB, *sqlnode.Server, *sql.Conn) {
+	t.Helper()
+	tc := startCluster(t)
+	db, srv := tc.sqlNode(t)
+	conn, err := db.Conn(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	return tc, db, srv, conn
+}
+
 func (tc *testCluster) sqlNode(t testing.TB) (*sql.DB, *sqlnode.Server) {
 	t.Helper()
 	return tc.sqlNodeWith(t, sqlnode.Config{})
@@ -227,14 +241,8 @@ func queryCols(ctx context.Context, conn *sql.Conn, q string, args ...any) ([]st
 // transactions; then a second SQL node sees the first one's tables and
 // rows, and its own table is seen by the first.
 func TestSQLNode(t *testing.T) {
-	tc := startCluster(t)
-	db, srv := tc.sqlNode(t)
+	tc, _, srv, conn := startSession(t)
 	ctx := context.Background()
-	conn, err := db.Conn(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
 	const items = "CREATE TABLE shop.items (id INT NOT NULL, sku VARCHAR(8) NOT NULL, qty SMALLINT UNSIGNED, " +
 		"price DECIMAL(10,2), added DATETIME, note TEXT, flag BIT(3), PRIMARY KEY (id), UNIQUE KEY sku (sku), KEY (qty)) " +
 		"ENGINE=NDBCLUSTER COMMENT='NDB_TABLE=READ_BACKUP=1' PARTITION BY KEY(id)"

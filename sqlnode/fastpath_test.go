@@ -15,14 +15,8 @@ import (
 // constants of another type, writes in transactions, reads of a table
 // the transaction wrote) goes to the engine.
 func TestFastPath(t *testing.T) {
-	tc := startCluster(t)
-	db, srv := tc.sqlNode(t)
+	_, _, srv, conn := startSession(t)
 	ctx := context.Background()
-	conn, err := db.Conn(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
 	for _, q := range []string{
 		"CREATE DATABASE f",
 		"CREATE TABLE f.t (id INT PRIMARY KEY, u VARCHAR(8) NOT NULL, c CHAR(10), n INT NOT NULL DEFAULT 5, d DECIMAL(6,2), x DOUBLE, UNIQUE KEY (u))",

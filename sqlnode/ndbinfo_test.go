@@ -55,14 +55,8 @@ func queryNums(t *testing.T, conn *sql.Conn, q string, nkey int) map[string]uint
 // nodes, the catalog in SHOW TABLES, DESCRIBE and information_schema,
 // joins with ordinary tables, and writes refused with 1036.
 func TestNdbinfoSQL(t *testing.T) {
-	tc := startCluster(t)
-	db, srv := tc.sqlNode(t)
+	tc, db, srv, conn := startSession(t)
 	ctx := context.Background()
-	conn, err := db.Conn(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
 	dataNodes := len(tc.mc.DataNodeIDs)
 	nodeIDs := make([]string, dataNodes)
 	for i, id := range tc.mc.DataNodeIDs {

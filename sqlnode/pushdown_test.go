@@ -95,14 +95,8 @@ func cIs(f func(int) bool) func(prow) bool {
 // as "Using pushed condition", and what cannot be pushed is evaluated by
 // the engine ("Using where", every row sent).
 func TestPushdown(t *testing.T) {
-	tc := startCluster(t)
-	db, srv := tc.sqlNode(t)
+	_, _, srv, conn := startSession(t)
 	ctx := context.Background()
-	conn, err := db.Conn(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
 	data := createPushTable(t, conn)
 	all := func(prow) bool { return true }
 	_ = all
@@ -191,14 +185,8 @@ func TestPushdown(t *testing.T) {
 // against the transaction's own rows), LIMIT stopping scans early, ORDER
 // BY served by an ordered index, and EXPLAIN's access types.
 func TestPushdownAccessPaths(t *testing.T) {
-	tc := startCluster(t)
-	db, srv := tc.sqlNode(t)
+	_, _, srv, conn := startSession(t)
 	ctx := context.Background()
-	conn, err := db.Conn(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
 	data := createPushTable(t, conn)
 	x := int64(-1)
 	aMatch := func(lo, hi, c int) []string {

@@ -16,6 +16,12 @@
 //   - Cluster.NdbInfo reads an ndbinfo monitoring table (package
 //     ndbinfo) from every data node's DBINFO block and merges the rows
 //     (docs/ndbinfo.md).
+//   - Cluster.WaitDurable waits until a commit GCI is on disk on every
+//     data node (the next GCP save).
+//   - AUTO_INCREMENT counters live in the hidden table sys/autoinc; an
+//     AutoIncrement hands out values from ranges reserved in one
+//     transaction each (Ndb.ReserveAutoIncrement), as NDB's
+//     getAutoIncrementValue does.
 //   - Errors are *Error with the NDB code and ndberr classification;
 //     IsTemporary and RunTransaction retry temporary ones. A TC that does
 //     not answer within Options.TransactionTimeout gives 4012 (unknown

@@ -181,10 +181,14 @@ func DiskGCI(c Config) (uint64, error) {
 // restore loads every fragment from its local checkpoint, then replays the
 // redo log up to st.GCI.
 func (n *Node) restore(d *durable, st *RestoreStats) error {
-	frags := map[[2]uint32]*store.Fragment{}
-	// from is each fragment's restore point: its LCP holds every commit of
-	// an epoch before it, so redo records older than it are passed over.
-	from := map[[2]uint32]uint64{}
+	// frags are the fragments by table and id, with each one's restore
+	// point: its LCP holds every commit of an epoch before it, so redo
+	// records older than it are passed over.
+	type restoring struct {
+		f    *store.Fragment
+		from uint64
+	}
+	frags := map[[2]uint32]*restoring{}
 	var scratch []byte
 	apply := func(f *store.Fragment, put bool, b []byte, gci uint64) error {
 		lay := f.Layout()
@@ -218,7 +222,8 @@ func (n *Node) restore(d *durable, st *RestoreStats) error {
 			n.log.Info("system restart: restoring local checkpoints", "fragments_done", i, "fragments", len(all), "lcp_rows", st.LCPRows)
 		}
 		table := f.Layout().Table.ID
-		frags[[2]uint32{table, f.ID}] = f
+		rf := &restoring{f: f}
+		frags[[2]uint32{table, f.ID}] = rf
 		info, err := lcp.Restore(d.lcpDir(), table, f.ID, st.GCI, func(kind lcp.RecordKind, b []byte) error {
 			if kind == lcp.RecordDeleted {
 				return apply(f, false, b, 0)
@@ -239,7 +244,7 @@ func (n *Node) restore(d *durable, st *RestoreStats) error {
 		}
 		st.Fragments++
 		st.LCPRows += info.RestoredRows
-		from[[2]uint32{table, f.ID}] = info.StartGCI
+		rf.from = info.StartGCI
 	}
 	st.LCPTime = time.Since(start)
 	start = time.Now()
@@ -252,12 +257,12 @@ func (n *Node) restore(d *durable, st *RestoreStats) error {
 			return fmt.Errorf("redo log part %d: %w", p, err)
 		}
 		_, err = rd.Scan(0, 0, st.GCI, func(r *redo.Record) error {
-			k := [2]uint32{r.Table, r.Fragment}
-			f := frags[k]
-			if f == nil {
+			rf := frags[[2]uint32{r.Table, r.Fragment}]
+			if rf == nil {
 				return nil // a table dropped since
 			}
-			if r.GCI < from[k] {
+			f := rf.f
+			if r.GCI < rf.from {
 				st.RedoSkipped++
 				return nil
 			}

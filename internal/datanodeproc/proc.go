@@ -398,11 +398,8 @@ func (p *Proc) start(ctx context.Context, initial bool) (err error) {
 	if err := p.sample(ctx); err != nil {
 		return err
 	}
-	hctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-	herr := p.mgm.Heartbeat(hctx)
-	cancel()
-	if herr != nil && ctx.Err() == nil {
-		p.log.Warn("data node: publishing the transporter port", "err", herr)
+	if err := p.heartbeatNow(ctx); err != nil && ctx.Err() == nil {
+		p.log.Warn("data node: publishing the transporter port", "err", err)
 	}
 	p.report(mgmapi.StatusStarting, 2)
 

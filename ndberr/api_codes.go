@@ -12,6 +12,12 @@ var (
 	// ErrSendFailed: the request could not be handed to the data node (its
 	// send buffer is full or the connection dropped); nothing was sent.
 	ErrSendFailed = def(4035, ClassNodeRecovery, "Cluster temporary unavailable")
+	// ErrTCNodeFailed: the data node coordinating the transaction failed
+	// before the API asked it to commit, so its takeover aborts it.
+	ErrTCNodeFailed = def(4010, ClassNodeRecovery, "Node failure caused abort of transaction")
+	// ErrTCNodeFailedCommit: the coordinating data node failed after the API
+	// asked it to commit; the transaction may or may not have committed.
+	ErrTCNodeFailedCommit = def(4011, ClassUnknownResult, "Node failure during commit: the transaction's outcome is unknown")
 	// ErrAPIUsage: the API was called in a way it does not support.
 	ErrAPIUsage = def(4200, ClassApplication, "Status Error when defining an operation")
 	// ErrTxAborted: TC was asked to commit a transaction it no longer

@@ -20,7 +20,15 @@ var (
 	ErrDiskless        = def(9010, ClassApplication, "The cluster keeps nothing on disk (Diskless): no GCI becomes durable")
 	ErrTooManyGCIWaits = def(9011, ClassTemporaryResource, "Too many waits for a durable GCI on this data node")
 
+	// Online index builds (gondb's own code): an ordered index added to a
+	// table with rows serves scans once its fragment's build is done.
+	ErrIndexNotOnline = def(9020, ClassTemporaryResource, "Ordered index is being built and is not online yet")
+
 	ErrTooManyOperations = def(233, ClassTemporaryResource, "Out of operation records in transaction coordinator (increase MaxNoOfConcurrentOperations)")
+
+	// Node failures: temporary; the API retries on the surviving nodes.
+	ErrNodeFailAbort = def(4025, ClassNodeRecovery, "Node failure caused abort of transaction")
+	ErrNodeFailScan  = def(4028, ClassNodeRecovery, "Node failure caused abort of transaction (a scan on the failed node)")
 
 	// Locks and time-outs.
 	ErrDeadlockTimeout = def(266, ClassTimeout, "Time-out in NDB, probably caused by deadlock")

@@ -164,3 +164,61 @@ func (d *Distribution) TableIDs() []uint32 {
 	slices.Sort(ids)
 	return ids
 }
+
+// WithoutNodes returns a new Distribution in which the failed data nodes
+// hold no replica: every chain loses them, so the next live replica
+// becomes a fragment's primary. A chain that would lose every replica
+// keeps its nodes (that node group is gone; QMGR stops the node).
+// Tables whose chains do not change are shared with d.
+func (d *Distribution) WithoutNodes(failed func(signal.NodeID) bool) *Distribution {
+	nd := &Distribution{Version: d.Version + 1, tables: make(map[uint32]*Table, len(d.tables))}
+	// Hidden unique index tables share their base table's chains; keep
+	// them sharing the new ones.
+	done := map[*[]signal.NodeID][][]signal.NodeID{}
+	for id, t := range d.tables {
+		key := &t.Replicas[0]
+		if len(t.Replicas) == 0 {
+			nd.tables[id] = t
+			continue
+		}
+		reps, ok := done[key]
+		if !ok {
+			reps = withoutNodes(t.Replicas, failed)
+			done[key] = reps
+		}
+		if reps == nil {
+			nd.tables[id] = t
+			continue
+		}
+		nt := *t
+		nt.Replicas = reps
+		nd.tables[id] = &nt
+	}
+	return nd
+}
+
+// withoutNodes filters failed nodes out of every chain; nil when no chain
+// changes.
+func withoutNodes(chains [][]signal.NodeID, failed func(signal.NodeID) bool) [][]signal.NodeID {
+	var out [][]signal.NodeID
+	for f, chain := range chains {
+		live := make([]signal.NodeID, 0, len(chain))
+		for _, n := range chain {
+			if !failed(n) {
+				live = append(live, n)
+			}
+		}
+		if len(live) == len(chain) || len(live) == 0 {
+			if out != nil {
+				out[f] = chain
+			}
+			continue
+		}
+		if out == nil {
+			out = make([][]signal.NodeID, len(chains))
+			copy(out, chains[:f])
+		}
+		out[f] = live
+	}
+	return out
+}

@@ -111,3 +111,58 @@ func TestReadBackupAndFullyReplicated(t *testing.T) {
 		t.Fatal("WaitsForComplete: want false, true, true")
 	}
 }
+
+func TestWithoutNodes(t *testing.T) {
+	l, err := schema.NewLayout(&schema.Table{ID: 1, Name: "t", Version: 1, PrimaryKey: []int{0},
+		Columns: []schema.Column{{Name: "k", Type: schema.TypeBigInt}, {Name: "u", Type: schema.TypeBigInt}},
+		Indexes: []schema.Index{{Name: "u", Kind: schema.IndexUniqueHash, Columns: []int{1}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	groups, err := partition.FormNodeGroups([]partition.NodeID{1, 2, 3, 4}, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := New().WithTable(l, groups, 8)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name   string
+		failed []signal.NodeID
+	}{
+		{"none", nil},
+		{"one", []signal.NodeID{1}},
+		{"one per group", []signal.NodeID{2, 3}},
+		{"whole group kept", []signal.NodeID{1, 2}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dead := func(n signal.NodeID) bool { return slices.Contains(tt.failed, n) }
+			nd := d.WithoutNodes(dead)
+			if nd.Version != d.Version+1 {
+				t.Errorf("version %d, want %d", nd.Version, d.Version+1)
+			}
+			base, _ := nd.Table(1)
+			old, _ := d.Table(1)
+			for f, chain := range base.Replicas {
+				var want []signal.NodeID
+				for _, n := range old.Replicas[f] {
+					if !dead(n) {
+						want = append(want, n)
+					}
+				}
+				if len(want) == 0 {
+					want = old.Replicas[f] // a whole group failed: unchanged
+				}
+				if !slices.Equal(chain, want) {
+					t.Errorf("fragment %d: chain %v, want %v", f, chain, want)
+				}
+			}
+			hidden, ok := nd.Table(HiddenTableID(1, 0))
+			if !ok || &hidden.Replicas[0] != &base.Replicas[0] {
+				t.Errorf("the unique index's hidden table does not share the base table's chains")
+			}
+		})
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"github.com/gondb/gondb/block"
+	"github.com/gondb/gondb/datanode/qmgr"
 	"github.com/gondb/gondb/signal"
 	"github.com/gondb/gondb/signal/gsn"
 )
@@ -56,6 +57,9 @@ type Stats struct {
 	SaveErrors uint64        // failed redo syncs or sysfile writes on this node
 	LastSave   time.Duration // the master's most recent save
 	MaxSave    time.Duration // the master's longest save
+
+	// Takeovers counts the times this node became master after a failure.
+	Takeovers uint64
 }
 
 // GCP is one data node's global checkpoint block: participant on every
@@ -84,6 +88,12 @@ type GCP struct {
 
 	save  saveState
 	waits []savedWait // APIs waiting for a GCI to be saved (wait.go)
+
+	// Node failures (nodefail.go): failed nodes whose transactions the
+	// president's TC has not yet taken over, and whether the round's
+	// completion waits for it.
+	takeover     qmgr.NodeSet
+	heldComplete bool
 
 	out signal.Signal
 }
@@ -140,6 +150,9 @@ func New(cfg Config) *GCP {
 	g.On(gsn.GCP_COMPLETE_REP, g.completeRep)
 	g.On(gsn.GCP_PREPARECONF, g.prepareConf)
 	g.On(gsn.GCP_NODEFINISH, g.nodeFinish)
+	g.On(gsn.NODE_FAILREP, g.nodeFailRep)
+	g.On(gsn.NODE_INCLREP, g.nodeInclRep)
+	g.On(gsn.TAKE_OVERTCCONF, g.takeOverTCConf)
 	g.registerSave()
 	g.registerWait()
 	return g
@@ -241,6 +254,12 @@ func (g *GCP) prepare(env block.Env, s *signal.Signal) {
 		g.maybeAnswer(env) // a resend: answer again if the TCs already did
 		return
 	}
+	if gci <= g.stats.Current {
+		// Past it: a new master resuming its predecessor's round, which
+		// this node saw through further than the new master.
+		g.send(env, gsn.GCP_PREPARECONF, s.Sender, gci, uint32(g.cfg.Node))
+		return
+	}
 	if g.phase != idle || gci != g.stats.Current+1 {
 		return // out of turn: a stale signal
 	}
@@ -316,7 +335,7 @@ func (g *GCP) prepareConf(env block.Env, s *signal.Signal) {
 		return
 	}
 	if g.answers.add(s) {
-		g.phase0(env, gsn.GCP_COMMIT)
+		g.phaseDone(env)
 	}
 }
 
@@ -326,14 +345,33 @@ func (g *GCP) nodeFinish(env block.Env, s *signal.Signal) {
 		return
 	}
 	if g.answers.add(s) {
-		g.running = false
-		d := env.Now() - g.started
-		g.stats.LastRound = d
-		if d > g.stats.MaxRound {
-			g.stats.MaxRound = d
-		}
-		// COMPLETE_REP is a report: a node that misses it learns of
-		// completion from the next one.
-		g.toNodes(env, gsn.GCP_COMPLETE_REP, gci, nil)
+		g.phaseDone(env)
 	}
+}
+
+// phaseDone moves the master's round on once every node answered.
+func (g *GCP) phaseDone(env block.Env) {
+	switch g.phaseSig {
+	case gsn.GCP_PREPARE:
+		g.phase0(env, gsn.GCP_COMMIT)
+	case gsn.GCP_COMMIT:
+		if !g.takeover.Empty() {
+			g.heldComplete = true // completeRound once the takeover is done
+			return
+		}
+		g.completeRound(env)
+	}
+}
+
+// completeRound ends the master's round: epoch round-1 is complete.
+func (g *GCP) completeRound(env block.Env) {
+	g.running = false
+	d := env.Now() - g.started
+	g.stats.LastRound = d
+	if d > g.stats.MaxRound {
+		g.stats.MaxRound = d
+	}
+	// COMPLETE_REP is a report: a node that misses it learns of
+	// completion from the next one.
+	g.toNodes(env, gsn.GCP_COMPLETE_REP, g.round-1, nil)
 }

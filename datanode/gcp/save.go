@@ -168,16 +168,15 @@ func (g *GCP) saveConf(env block.Env, s *signal.Signal) {
 		return
 	}
 	if sv.answers.add(s) {
-		g.savePhase(env, gsn.GCP_COPYGCIREQ)
+		g.savePhaseDone(env)
 	}
 }
 
-func (g *GCP) copyGCIConf(env block.Env, s *signal.Signal) {
+// savePhaseDone moves the master's save on once every node answered.
+func (g *GCP) savePhaseDone(env block.Env) {
 	sv := &g.save
-	if gci, ok := gciOf(s); !ok || !sv.running || sv.phaseSig != gsn.GCP_COPYGCIREQ || gci != sv.gci {
-		return
-	}
-	if !sv.answers.add(s) {
+	if sv.phaseSig == gsn.GCP_SAVEREQ {
+		g.savePhase(env, gsn.GCP_COPYGCIREQ)
 		return
 	}
 	sv.running = false
@@ -187,4 +186,14 @@ func (g *GCP) copyGCIConf(env block.Env, s *signal.Signal) {
 	// A report, like COMPLETE_REP: a node that misses it learns from the
 	// next save.
 	g.toNodes(env, gsn.GCP_SAVED_REP, sv.gci, nil)
+}
+
+func (g *GCP) copyGCIConf(env block.Env, s *signal.Signal) {
+	sv := &g.save
+	if gci, ok := gciOf(s); !ok || !sv.running || sv.phaseSig != gsn.GCP_COPYGCIREQ || gci != sv.gci {
+		return
+	}
+	if sv.answers.add(s) {
+		g.savePhaseDone(env)
+	}
 }

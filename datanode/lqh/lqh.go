@@ -58,8 +58,9 @@ type opRec struct {
 	row       *rowOp   // a key operation's row (nil for a scan's record)
 	scanned   []*rowOp // the rows a locking scan locked
 	committed bool
-	op        uint8 // gsn.Op* (OpScan for a locking scan's record), for ndbinfo
-	shared    bool  // a shared-lock scan's record
+	gci       uint64 // the commit's GCI, once committed (a takeover reads it)
+	op        uint8  // gsn.Op* (OpScan for a locking scan's record), for ndbinfo
+	shared    bool   // a shared-lock scan's record
 }
 
 // rowOps calls fn for every store operation the record holds.
@@ -139,6 +140,7 @@ func New(node signal.NodeID, d *dih.Distribution, pool *mem.Pool) *LQH {
 	l.On(gsn.COMMIT, l.commit)
 	l.On(gsn.COMPLETE, l.complete)
 	l.On(gsn.ABORT, l.abort)
+	l.On(gsn.LQH_TRANSREQ, l.lqhTransReq)
 	l.On(gsn.SCAN_FRAGREQ, l.scanFragReq)
 	l.On(gsn.SCAN_FRAGNEXT, l.scanFragNext)
 	return l
@@ -529,6 +531,16 @@ func (l *LQH) passBack(env block.Env, s *signal.Signal, r chainReq, reply signal
 	env.Send(&l.out)
 }
 
+// ownerOf is the TC node that owns the operation record a COMMIT,
+// COMPLETE or ABORT names: the word at w, present when a takeover TC
+// finishes a failed TC's transaction, else the sender TC's node.
+func ownerOf(s *signal.Signal, w int, tc signal.NodeID) signal.NodeID {
+	if int(s.NumWords) > w {
+		return signal.NodeID(s.Words[w])
+	}
+	return tc
+}
+
 // tcOf finds the TC of a COMMIT/COMPLETE forwarded along the chain: the
 // words after the chain name it.
 func tcOf(s *signal.Signal) signal.Address {
@@ -541,10 +553,9 @@ func (l *LQH) commit(env block.Env, s *signal.Signal) {
 	if !ok || int(s.NumWords) < 7+r.n {
 		return
 	}
-	tc := tcOf(s)
-	key := mkOpKey(tc.Node, s.TransID, r.idx)
+	key := mkOpKey(ownerOf(s, 7+r.n, tcOf(s).Node), s.TransID, r.idx)
 	if op := l.ops[key]; op != nil && !op.committed {
-		op.committed = true
+		op.committed, op.gci = true, r.gci
 		l.maxGCI = max(l.maxGCI, r.gci)
 		l.closeScan(key)
 		op.rowOps(func(ro *rowOp) {
@@ -594,8 +605,7 @@ func (l *LQH) complete(env block.Env, s *signal.Signal) {
 	if !ok || int(s.NumWords) < 7+r.n {
 		return
 	}
-	tc := tcOf(s)
-	l.dropOpRec(mkOpKey(tc.Node, s.TransID, r.idx))
+	l.dropOpRec(mkOpKey(ownerOf(s, 7+r.n, tcOf(s).Node), s.TransID, r.idx))
 	l.passBack(env, s, r, gsn.COMPLETED)
 }
 
@@ -611,7 +621,7 @@ func (l *LQH) abort(env block.Env, s *signal.Signal) {
 		return
 	}
 	tc := signal.Address{Node: signal.NodeID(s.Words[3+n]), Block: gsn.BlockTC, Instance: uint16(s.Words[4+n])}
-	key := mkOpKey(tc.Node, s.TransID, idx)
+	key := mkOpKey(ownerOf(s, 5+n, tc.Node), s.TransID, idx)
 	l.unpark(key)
 	l.closeScan(key)
 	if op := l.ops[key]; op != nil {

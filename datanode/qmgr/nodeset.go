@@ -119,6 +119,10 @@ func (s NodeSet) put(w []uint32) { copy(w[:setWords], s[:]) }
 
 // setFrom reads a set from w[0:8]; bit 0 (node 0, never a node) is
 // cleared.
+// SetFromWords reads a node set from its 8-word wire form (at least 8
+// words), as NODE_FAILREP and NODE_INCLREP carry it.
+func SetFromWords(w []uint32) NodeSet { return setFrom(w) }
+
 func setFrom(w []uint32) NodeSet {
 	var s NodeSet
 	copy(s[:], w[:setWords])

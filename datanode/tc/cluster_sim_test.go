@@ -14,6 +14,7 @@ import (
 	"github.com/gondb/gondb/datanode/gcp"
 	"github.com/gondb/gondb/datanode/lqh"
 	"github.com/gondb/gondb/datanode/mem"
+	"github.com/gondb/gondb/datanode/qmgr"
 	"github.com/gondb/gondb/datanode/store"
 	"github.com/gondb/gondb/datanode/tc"
 	"github.com/gondb/gondb/partition"
@@ -72,6 +73,11 @@ type clusterConfig struct {
 	// api returns the extra blocks (API clients) to place on a node, after
 	// LQH, TC and GCP. May be nil.
 	api func(node signal.NodeID) []sim.Placed
+	// qmgr places a QMGR on every node (node 1 founds the cluster), which
+	// detects crashed nodes and reports them to TC, LQH and GCP; each
+	// node's TC then routes by its own distribution, without the failed
+	// nodes.
+	qmgr bool
 }
 
 // cluster is one simulated cluster's blocks.
@@ -84,7 +90,10 @@ type cluster struct {
 	lqhs   map[signal.NodeID]*lqh.LQH
 	tcs    map[signal.NodeID]*tc.TC
 	gcps   map[signal.NodeID]*gcp.GCP
+	qmgrs  map[signal.NodeID]*qmgr.QMGR
 	pools  []*mem.Pool
+	// views counts the view changes QMGRs reported, over all nodes.
+	views int
 }
 
 // mustLayout returns t's layout, panicking on an invalid definition (a bug
@@ -130,7 +139,8 @@ func newSimCluster(t testing.TB, cfg clusterConfig) *cluster {
 	simCfg := sim.DefaultConfig(cfg.seed)
 	simCfg.KeepTrace = simFlags.Trace != ""
 	c := &cluster{s: sim.New(simCfg), seed: cfg.seed, nodes: all, tables: map[uint32]*schema.Layout{},
-		lqhs: map[signal.NodeID]*lqh.LQH{}, tcs: map[signal.NodeID]*tc.TC{}, gcps: map[signal.NodeID]*gcp.GCP{}}
+		lqhs: map[signal.NodeID]*lqh.LQH{}, tcs: map[signal.NodeID]*tc.TC{}, gcps: map[signal.NodeID]*gcp.GCP{},
+		qmgrs: map[signal.NodeID]*qmgr.QMGR{}}
 	for _, st := range cfg.tables {
 		frags := st.fragments
 		if frags == 0 {
@@ -143,6 +153,7 @@ func newSimCluster(t testing.TB, cfg clusterConfig) *cluster {
 	}
 	c.dist = d
 	t.Cleanup(c.close)
+	arbitrator := &qmgr.FirstAsker{}
 	for _, node := range all {
 		pool, err := mem.NewPool(cfg.dataMemory)
 		if err != nil {
@@ -156,12 +167,41 @@ func newSimCluster(t testing.TB, cfg clusterConfig) *cluster {
 					panic(fmt.Sprintf("node %d: loading table %s: %v", node, st.layout.Table.Name, err))
 				}
 			}
-			tcb := tc.New(tc.Config{Node: node, Distribution: func() *dih.Distribution { return d },
+			nodeDist := d // this node's view of the distribution
+			tcb := tc.New(tc.Config{Node: node, Distribution: func() *dih.Distribution { return nodeDist },
 				DeadlockTimeout: cfg.deadlockTimeout})
 			g := gcp.New(gcp.Config{Node: node, Nodes: all, TCs: []signal.Address{{Node: node, Block: gsn.BlockTC}},
 				Interval: cfg.epochInterval})
 			c.lqhs[node], c.tcs[node], c.gcps[node] = lq, tcb, g
 			placed := []sim.Placed{{ID: gsn.BlockLQH, Block: lq}, {ID: gsn.BlockTC, Block: tcb}, {ID: gsn.BlockDIH, Block: g}}
+			if cfg.qmgr {
+				qc := qmgr.DefaultTestConfig()
+				qc.Node, qc.StartID, qc.DataNodes, qc.Founder = node, uint64(node), all, node == 1
+				for _, gr := range groups {
+					var ns []signal.NodeID
+					for _, n := range gr.Nodes {
+						ns = append(ns, signal.NodeID(n))
+					}
+					qc.NodeGroups = append(qc.NodeGroups, ns)
+				}
+				qc.Arbitrator = arbitrator
+				qc.Local = []qmgr.Local{{Addr: signal.Address{Node: node, Block: gsn.BlockTC}, Acks: true},
+					{Addr: signal.Address{Node: node, Block: gsn.BlockLQH}}, {Addr: signal.Address{Node: node, Block: gsn.BlockDIH}}}
+				qc.OnEvent = func(e qmgr.Event) {
+					if e.Kind == qmgr.EventView {
+						c.views++
+						if !e.Failed.Empty() {
+							nodeDist = nodeDist.WithoutNodes(e.Failed.Has)
+						}
+					}
+				}
+				q, err := qmgr.New(qc)
+				if err != nil {
+					panic(err)
+				}
+				c.qmgrs[node] = q
+				placed = append(placed, sim.Placed{ID: gsn.BlockQMGR, Block: q})
+			}
 			if cfg.api != nil {
 				placed = append(placed, cfg.api(node)...)
 			}
@@ -222,6 +262,9 @@ func (c *cluster) layout(table uint32) *schema.Layout { return c.tables[table] }
 // operation record (or parked request) in any LQH.
 func (c *cluster) checkQuiet() error {
 	for _, n := range c.nodes {
+		if !c.s.Up(n) {
+			continue
+		}
 		if x := c.tcs[n].Transactions(); x != 0 {
 			return fmt.Errorf("node %d: TC has %d open transactions", n, x)
 		}
@@ -239,7 +282,11 @@ func (c *cluster) checkReplicas() error {
 		tbl, _ := c.dist.Table(id)
 		for frag, chain := range tbl.Replicas {
 			var first [][]byte
-			for i, node := range chain {
+			var primary signal.NodeID
+			for _, node := range chain {
+				if !c.s.Up(node) {
+					continue // crashed: its replica is out of the chain
+				}
 				f, ok := c.lqhs[node].Fragment(id, uint32(frag))
 				if !ok {
 					return fmt.Errorf("table %d: node %d lacks fragment %d", id, node, frag)
@@ -248,11 +295,11 @@ func (c *cluster) checkReplicas() error {
 					return fmt.Errorf("table %d fragment %d on node %d: %d commits went back in GCI", id, frag, node, st.GCIRegressions)
 				}
 				rows := fragmentRows(f)
-				if i == 0 {
-					first = rows
+				if primary == 0 {
+					first, primary = rows, node
 				} else if !slices.EqualFunc(rows, first, bytes.Equal) {
 					return fmt.Errorf("table %d fragment %d: replica on node %d (%d rows) differs from the primary on node %d (%d rows)",
-						id, frag, node, len(rows), chain[0], len(first))
+						id, frag, node, len(rows), primary, len(first))
 				}
 			}
 		}
@@ -265,6 +312,9 @@ func (c *cluster) checkReplicas() error {
 func (c *cluster) checkEpochs(min uint64) error {
 	var cur uint64
 	for _, n := range c.nodes {
+		if !c.s.Up(n) {
+			continue
+		}
 		st := c.gcps[n].Stats()
 		if cur == 0 {
 			cur = st.Current
@@ -310,8 +360,13 @@ func (c *cluster) primaryRow(table uint32, key []byte) ([]byte, error) {
 	tbl, _ := c.dist.Table(table)
 	h := keyHash(l, key)
 	frag, chain := tbl.Locate(h)
-	f, _ := c.lqhs[chain[0]].Fragment(table, frag)
-	return f.Read(h, key, nil)
+	for _, n := range chain {
+		if c.s.Up(n) { // the first live replica: the primary after failures
+			f, _ := c.lqhs[n].Fragment(table, frag)
+			return f.Read(h, key, nil)
+		}
+	}
+	return nil, fmt.Errorf("table %d fragment %d: no live replica", table, frag)
 }
 
 // ---- signals an API client sends ----

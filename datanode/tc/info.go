@@ -28,6 +28,13 @@ type Counters struct {
 	// RANGE_SCANS: ordered-index scans).
 	TableScans, RangeScans uint64
 
+	// NodeFailures counts data nodes reported failed (NODE_FAILREP);
+	// Takeovers the takeovers this TC ran as president, and
+	// TakenOverCommits and TakenOverAborts the failed TCs' transactions
+	// they committed and aborted.
+	NodeFailures, Takeovers           uint64
+	TakenOverCommits, TakenOverAborts uint64
+
 	// Aborts by error code: the first abortCodes codes seen, then the
 	// rest together (AbortsOther).
 	aborts      [abortCodes]AbortCount

@@ -177,7 +177,7 @@ func (t *TC) scanNextReq(env block.Env, s *signal.Signal) {
 		return
 	}
 	for i := range x.ops {
-		if op := &x.ops[i]; op.scan == sc && op.frag == s.Words[1] && !op.waiting {
+		if op := &x.ops[i]; op.scan == sc && op.frag == s.Words[1] && !op.waiting && len(op.chain) > 0 {
 			op.waiting = true
 			x.scanWaits++
 			t.fragNext(env, s.TransID, uint32(i), op.chain[0], 0)
@@ -198,7 +198,9 @@ func (t *TC) closeScan(env block.Env, trans uint64, x *tx, sc *scan) {
 		if op := &x.ops[i]; op.scan == sc {
 			x.answered(op)
 			op.scan = nil
-			t.fragNext(env, trans, uint32(i), op.chain[0], 1)
+			if len(op.chain) > 0 { // empty: its node failed
+				t.fragNext(env, trans, uint32(i), op.chain[0], 1)
+			}
 		}
 	}
 	delete(x.scans, sc.apiID)

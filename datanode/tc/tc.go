@@ -5,6 +5,7 @@ import (
 
 	"github.com/gondb/gondb/block"
 	"github.com/gondb/gondb/datanode/dih"
+	"github.com/gondb/gondb/datanode/qmgr"
 	"github.com/gondb/gondb/ndberr"
 	"github.com/gondb/gondb/schema"
 	"github.com/gondb/gondb/signal"
@@ -40,6 +41,8 @@ const (
 	opCommitting
 	opCommitted
 	opCompleted
+	opAborting // ABORT sent, ABORTED awaited
+	opAborted
 )
 
 type txOp struct {
@@ -136,6 +139,14 @@ type TC struct {
 	// Latency are the transaction and scan latency histograms (latency.go).
 	Latency Latency
 	clk     clock // env.Now for the signal being handled
+
+	// Node failures (nodefail.go): the data nodes failed since they last
+	// joined, the president, this node's QMGR, and the takeover the
+	// president's TC runs.
+	failedEver qmgr.NodeSet
+	president  signal.NodeID
+	qmgr       signal.Address
+	take       *takeover
 }
 
 // New creates a TC.
@@ -165,6 +176,10 @@ func New(cfg Config) *TC {
 	t.On(gsn.SCAN_FRAGREF, t.scanFragRef)
 	t.On(gsn.GCP_TCPREPARE, t.gcpPrepare)
 	t.On(gsn.GCP_NOMORETRANS, t.gcpNoMoreTrans)
+	t.On(gsn.NODE_FAILREP, t.nodeFailRep)
+	t.On(gsn.NODE_INCLREP, t.nodeInclRep)
+	t.On(gsn.LQH_TRANSCONF, t.lqhTransConf)
+	t.On(gsn.API_FAILREQ, t.apiFailReq)
 	return t
 }
 
@@ -388,8 +403,10 @@ func (t *TC) decideCommit(env block.Env, trans uint64, x *tx) {
 	t.inCommit[x.gci]++
 	for i := range x.ops {
 		op := &x.ops[i]
-		if !op.holds {
-			op.state = opCompleted // committed reads hold nothing
+		if !op.holds || len(op.chain) == 0 {
+			// Committed reads hold nothing; nor does a lock on a failed
+			// node (nodefail.go).
+			op.state = opCompleted
 			continue
 		}
 		op.state = opCommitting
@@ -403,19 +420,32 @@ func (t *TC) decideCommit(env block.Env, trans uint64, x *tx) {
 
 // sendChain sends COMMIT or COMPLETE to the last replica of a chain.
 func (t *TC) sendChain(env block.Env, n signal.Number, trans uint64, idx uint32, gci uint64, chain []signal.NodeID) {
+	t.sendChainAs(env, n, trans, idx, gci, chain, 0)
+}
+
+// sendChainAs is sendChain for the operation record of TC node owner (a
+// takeover; 0: this TC's own).
+func (t *TC) sendChainAs(env block.Env, n signal.Number, trans uint64, idx uint32, gci uint64, chain []signal.NodeID, owner signal.NodeID) {
 	last := len(chain) - 1
 	w := append(t.words[:0], idx, uint32(gci), uint32(gci>>32), uint32(last), uint32(len(chain)))
 	for _, c := range chain {
 		w = append(w, uint32(c))
 	}
 	w = append(w, uint32(t.cfg.Node), uint32(t.self.Instance))
+	if owner != 0 {
+		w = append(w, uint32(owner))
+	}
 	t.words = w
 	t.send(env, n, signal.Address{Node: chain[last], Block: gsn.BlockLQH}, trans, w, nil)
 }
 
 func (t *TC) committed(env block.Env, s *signal.Signal) {
 	x, op := t.lookup(s)
-	if x == nil || x.state != txCommitting || op.state != opCommitting {
+	if x == nil {
+		t.takenAnswer(env, s, gsn.COMMIT)
+		return
+	}
+	if x.state != txCommitting || op.state != opCommitting {
 		return
 	}
 	op.state = opCommitted
@@ -437,6 +467,10 @@ func (t *TC) finishCommit(env block.Env, trans uint64, x *tx) {
 		if op.state != opCommitted {
 			continue
 		}
+		if len(op.chain) == 0 { // its node failed: nothing to complete
+			op.state = opCompleted
+			continue
+		}
 		x.pending++
 		t.sendChain(env, gsn.COMPLETE, trans, uint32(i), x.gci, op.chain)
 	}
@@ -452,7 +486,11 @@ func (t *TC) commitConf(env block.Env, trans uint64, x *tx) {
 
 func (t *TC) completed(env block.Env, s *signal.Signal) {
 	x, op := t.lookup(s)
-	if x == nil || x.state != txCompleting || op.state != opCommitted {
+	if x == nil {
+		t.takenAnswer(env, s, gsn.COMPLETE)
+		return
+	}
+	if x.state != txCompleting || op.state != opCommitted {
 		return
 	}
 	op.state = opCompleted
@@ -500,17 +538,12 @@ func (t *TC) abortTx(env block.Env, trans uint64, x *tx, code int, apiOp int64) 
 	t.closeScans(env, trans, x)
 	for i := range x.ops {
 		op := &x.ops[i]
-		if !op.holds {
+		if !op.holds || len(op.chain) == 0 {
 			continue
 		}
+		op.state = opAborting
 		x.pending++
-		w := append(t.words[:0], uint32(i), 0, uint32(len(op.chain)))
-		for _, c := range op.chain {
-			w = append(w, uint32(c))
-		}
-		w = append(w, uint32(t.cfg.Node), uint32(t.self.Instance))
-		t.words = w
-		t.send(env, gsn.ABORT, signal.Address{Node: op.chain[0], Block: gsn.BlockLQH}, trans, w, nil)
+		t.sendAbort(env, trans, uint32(i), op.chain, 0)
 	}
 	if x.pending == 0 {
 		t.abortDone(env, trans, x)
@@ -518,10 +551,15 @@ func (t *TC) abortTx(env block.Env, trans uint64, x *tx, code int, apiOp int64) 
 }
 
 func (t *TC) aborted(env block.Env, s *signal.Signal) {
-	x := t.txs[s.TransID]
-	if x == nil || x.state != txAborting {
+	x, op := t.lookup(s)
+	if x == nil {
+		t.takenAnswer(env, s, gsn.ABORT)
 		return
 	}
+	if x.state != txAborting || op.state != opAborting {
+		return
+	}
+	op.state = opAborted
 	if x.pending--; x.pending == 0 {
 		t.abortDone(env, s.TransID, x)
 	}

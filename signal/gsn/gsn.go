@@ -373,3 +373,31 @@ const (
 	API_FAILREQ  signal.Number = 88
 	API_FAILCONF signal.Number = 89
 )
+
+// Node failure handling (takeover) signals. A failed node's transactions
+// are finished by the president's TC: it asks every live LQH for the
+// operation records the failed TC left (LQH_TRANSREQ), commits the
+// transactions any of whose operations committed and aborts the rest,
+// sending COMMIT, COMPLETE and ABORT straight to each record's node with
+// the failed TC named as the record's owner, then tells its node's GCP
+// (TAKE_OVERTCCONF), which completes no epoch while a takeover runs.
+const (
+	// LQH_TRANSREQ, takeover TC -> every live LQH: report the operation
+	// records of TC node w0; w1 the takeover's run, echoed.
+	LQH_TRANSREQ signal.Number = 90
+	// LQH_TRANSCONF, LQH -> takeover TC, one per record: TransID the
+	// transaction, w0 the failed TC node, w1 the TC's operation index, w2
+	// flags (TransCommitted: the record committed, at GCI w3-w4;
+	// TransLast: no record, the report is over), w5 the LQH's node, w6
+	// the run.
+	LQH_TRANSCONF signal.Number = 91
+	// TAKE_OVERTCCONF, TC -> its node's GCP: the takeover of the failed TC
+	// nodes w0-w7 (a node set) is done.
+	TAKE_OVERTCCONF signal.Number = 92
+)
+
+// LQH_TRANSCONF flags.
+const (
+	TransCommitted = 1 << 0
+	TransLast      = 1 << 1
+)

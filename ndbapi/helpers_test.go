@@ -49,6 +49,7 @@ func startInproc(t testing.TB, n int, tweak func(*node.Config)) *testCluster {
 		api = append(api, ndbapi.DataNode{ID: signal.NodeID(i)})
 	}
 	tc := &testCluster{}
+	replicas := 1
 	for i := 1; i <= n; i++ {
 		c := node.DefaultTestConfig()
 		c.NodeID = signal.NodeID(i)
@@ -61,6 +62,7 @@ func startInproc(t testing.TB, n int, tweak func(*node.Config)) *testCluster {
 		if tweak != nil {
 			tweak(&c)
 		}
+		replicas = c.NoOfReplicas
 		nd, err := node.Start(c)
 		if err != nil {
 			t.Fatal(err)
@@ -69,7 +71,7 @@ func startInproc(t testing.TB, n int, tweak func(*node.Config)) *testCluster {
 		tc.nodes = append(tc.nodes, nd)
 	}
 	o := ndbapi.DefaultTestOptions()
-	o.NodeID, o.DataNodes, o.Network, o.NoOfReplicas = apiID, api, net, 1
+	o.NodeID, o.DataNodes, o.Network, o.NoOfReplicas = apiID, api, net, replicas
 	o.PartitionsPerNode = node.DefaultTestConfig().PartitionsPerNode
 	c, err := ndbapi.ConnectDirect(context.Background(), o)
 	if err != nil {

@@ -368,14 +368,21 @@ func (n *Ndb) handle(r *reply, sect []byte) bool {
 	return tx.onReply(r, sect)
 }
 
-// expire fails transactions whose TC has not answered in time.
+// expire fails transactions whose TC has not answered in time, or whose
+// TC's data node is no longer connected (it failed: the survivors' takeover
+// settles the transaction).
 func (n *Ndb) expire(now time.Time) int {
 	k := 0
 	if n.inflight == 0 {
 		return 0
 	}
 	for _, tx := range n.slots {
-		if tx != nil && tx.busy && now.After(tx.deadline) {
+		switch {
+		case tx == nil || !tx.busy:
+		case !n.c.isConnected(tx.tc):
+			tx.tcFailed()
+			k++
+		case now.After(tx.deadline):
 			tx.timeout()
 			k++
 		}

@@ -624,6 +624,21 @@ func (tx *Transaction) fail(e *Error) {
 
 // timeout ends an execution whose TC did not answer in time: 4012, the
 // outcome unknown. A rollback request goes to TC in case it is alive.
+// tcFailed fails an executing transaction whose TC's data node
+// disconnected. Before the commit request the takeover aborts it (4010,
+// temporary); after it, the outcome is unknown (4011), since the TC may
+// have decided to commit.
+func (tx *Transaction) tcFailed() {
+	code := ndberr.ErrTCNodeFailed.Code
+	if tx.commit {
+		code = ndberr.ErrTCNodeFailedCommit.Code
+	}
+	tx.aborted(newError(code, -1, uint16(tx.tc), fmt.Sprintf("data node %d, the TC of transaction %#x, disconnected", tx.tc, tx.id)))
+	tx.busy = false
+	tx.ndb.inflight--
+	tx.complete()
+}
+
 func (tx *Transaction) timeout() {
 	e := newError(ndberr.ErrTCTimeout.Code, -1, uint16(tx.tc),
 		fmt.Sprintf("no answer from data node %d's TC for transaction %#x in %v", tx.tc, tx.id, tx.ndb.c.opts.TransactionTimeout))

@@ -142,6 +142,9 @@ type Config struct {
 	// TimeBetweenLocalCheckpoints (NDB's, 0..31): a round also starts once
 	// 4 * 2^x bytes of redo were written since the last one started.
 	TimeBetweenLocalCheckpoints int
+	// Membership configures heartbeats, failure detection and arbitration
+	// between the data nodes (membership.go).
+	Membership Membership
 	// Logger; nil: slog.Default().
 	Logger *slog.Logger
 }

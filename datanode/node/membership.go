@@ -1,0 +1,130 @@
+package node
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/gondb/gondb/block"
+	"github.com/gondb/gondb/datanode/qmgr"
+	"github.com/gondb/gondb/partition"
+	"github.com/gondb/gondb/signal"
+	"github.com/gondb/gondb/signal/gsn"
+)
+
+// Membership configures the node's QMGR block (datanode/qmgr): heartbeats
+// between data nodes, failure detection and agreement, arbitration.
+type Membership struct {
+	// Founder: this node starts a new cluster and the others join it. The
+	// zero value lets Start choose: the lowest id of DataNodes, which every
+	// node of a system start computes alike.
+	Founder *bool
+	// StartID tells this start of the node from its earlier ones (0: the
+	// start time in nanoseconds).
+	StartID uint64
+	// HeartbeatIntervalDbDb and HeartbeatIntervalDbApi (0: QMGR's
+	// defaults, 5 s and 1.5 s); MissedHeartbeats in a row declare a node
+	// dead (0: 4).
+	HeartbeatIntervalDbDb, HeartbeatIntervalDbApi time.Duration
+	MissedHeartbeats                              int
+	// Arbitration mode and its time-out (0: 7.5 s); Arbitrator decides a
+	// split into halves (nil: none, so Default mode stops both halves).
+	Arbitration        qmgr.ArbitrationMode
+	ArbitrationTimeout time.Duration
+	Arbitrator         qmgr.Arbitrator
+	// OnShutdown is called (on its own goroutine) when QMGR stops the node:
+	// it was excluded from the cluster, or its side of a partition lost.
+	// The process must stop the node; nil: the node stops itself.
+	OnShutdown func(reason string)
+}
+
+// newQMGR builds the node's QMGR, which reports failures to TC, LQH and
+// GCP, and on a view that loses nodes swaps in a distribution without
+// them before its signals reach those blocks.
+func (n *Node) newQMGR(groups []partition.NodeGroup) (*qmgr.QMGR, error) {
+	m := n.cfg.Membership
+	qc := qmgr.DefaultConfig()
+	qc.Node = n.cfg.NodeID
+	qc.StartID = m.StartID
+	if qc.StartID == 0 {
+		qc.StartID = uint64(time.Now().UnixNano())
+	}
+	lowest := n.cfg.NodeID
+	for _, d := range n.cfg.DataNodes {
+		qc.DataNodes = append(qc.DataNodes, d.ID)
+		lowest = min(lowest, d.ID)
+	}
+	qc.Founder = lowest == n.cfg.NodeID
+	if m.Founder != nil {
+		qc.Founder = *m.Founder
+	}
+	for _, g := range groups {
+		var ns []signal.NodeID
+		for _, id := range g.Nodes {
+			ns = append(ns, signal.NodeID(id))
+		}
+		qc.NodeGroups = append(qc.NodeGroups, ns)
+	}
+	if m.HeartbeatIntervalDbDb > 0 {
+		qc.HeartbeatIntervalDbDb = m.HeartbeatIntervalDbDb
+	}
+	if m.HeartbeatIntervalDbApi > 0 {
+		qc.HeartbeatIntervalDbApi = m.HeartbeatIntervalDbApi
+	}
+	if m.MissedHeartbeats > 0 {
+		qc.MissedHeartbeats = m.MissedHeartbeats
+	}
+	if m.ArbitrationTimeout > 0 {
+		qc.ArbitrationTimeout = m.ArbitrationTimeout
+	}
+	qc.Arbitration, qc.Arbitrator = m.Arbitration, m.Arbitrator
+	self := n.cfg.NodeID
+	qc.Local = []qmgr.Local{
+		{Addr: signal.Address{Node: self, Block: gsn.BlockTC}, Acks: true},
+		{Addr: signal.Address{Node: self, Block: gsn.BlockLQH}},
+		{Addr: signal.Address{Node: self, Block: gsn.BlockDIH}},
+	}
+	qc.OnEvent = n.onMembership
+	return qmgr.New(qc)
+}
+
+// onMembership runs on QMGR's thread for each of its events.
+func (n *Node) onMembership(e qmgr.Event) {
+	switch e.Kind {
+	case qmgr.EventView:
+		if !e.Failed.Empty() {
+			// Before QMGR's NODE_FAILREP reaches TC (this callback runs in
+			// the handler that sends it): new operations go to live
+			// replicas from now on.
+			n.dist.Store(n.dist.Load().WithoutNodes(e.Failed.Has))
+			n.log.Warn("data nodes failed", "view", e.FailNo, "failed", e.Failed.String(), "president", e.President,
+				"members", len(e.Members))
+		} else {
+			n.log.Info("cluster view", "view", e.FailNo, "joined", e.Joined.String(), "president", e.President,
+				"members", len(e.Members))
+		}
+	case qmgr.EventSuspect:
+		n.log.Warn("data node suspected", "node", e.Node, "reason", e.Reason)
+	case qmgr.EventArbitration:
+		n.log.Warn("arbitration", "verdict", e.Verdict.String(), "reason", e.Reason)
+	case qmgr.EventAPIFailed:
+		n.log.Warn("API node failed", "node", e.Node, "reason", e.Reason)
+	case qmgr.EventShutdown:
+		n.log.Error("data node shutting down", "reason", e.Reason)
+		if f := n.cfg.Membership.OnShutdown; f != nil {
+			go f(e.Reason)
+		} else {
+			go n.Stop()
+		}
+	}
+}
+
+// ErrNoMembership: the node runs no QMGR.
+var ErrNoMembership = errors.New("node: no membership block")
+
+// MembershipState is QMGR's state (ndbinfo.membership, metrics, tests).
+func (n *Node) MembershipState(ctx context.Context) (qmgr.State, error) {
+	var st qmgr.State
+	err := n.Do(ctx, gsn.BlockQMGR, 0, func(b block.Block) { st = b.(*qmgr.QMGR).State() })
+	return st, err
+}

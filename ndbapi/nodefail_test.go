@@ -22,6 +22,7 @@ func TestNodeFailure(t *testing.T) {
 		t.Run([]string{"president", "other"}[victim], func(t *testing.T) {
 			tc := startInproc(t, 2, func(c *node.Config) {
 				c.NoOfReplicas = 2
+				c.Membership.Enabled = true
 				c.Membership.HeartbeatIntervalDbDb = 50 * time.Millisecond
 				c.Membership.Arbitration = qmgr.ArbitrationDisabled
 				c.EpochInterval = 20 * time.Millisecond

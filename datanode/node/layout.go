@@ -51,11 +51,13 @@ func (n *Node) blockPlacements(tcfg thread.ThreadConfig) ([]placement, error) {
 		ps = append(ps, placement{gcpKind, 0, sched.BlockSpec{ID: gsn.BlockFS, Instance: 0, Block: n.dur.fs}})
 	}
 	ps = append(ps, placement{gcpKind, 0, sched.BlockSpec{ID: gsn.BlockDBINFO, Instance: 0, Block: n.newDBInfo()}})
-	q, err := n.newQMGR(n.groups)
-	if err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrConfig, err)
+	if n.cfg.Membership.Enabled {
+		q, err := n.newQMGR(n.groups)
+		if err != nil {
+			return nil, fmt.Errorf("%w: %v", ErrConfig, err)
+		}
+		ps = append(ps, placement{gcpKind, 0, sched.BlockSpec{ID: gsn.BlockQMGR, Instance: 0, Block: q}})
 	}
-	ps = append(ps, placement{gcpKind, 0, sched.BlockSpec{ID: gsn.BlockQMGR, Instance: 0, Block: q}})
 	for _, e := range n.cfg.ExtraBlocks {
 		b, err := e.New(n)
 		if err != nil {

@@ -15,6 +15,13 @@ import (
 // Membership configures the node's QMGR block (datanode/qmgr): heartbeats
 // between data nodes, failure detection and agreement, arbitration.
 type Membership struct {
+	// Enabled places QMGR on the node; without it the node runs no
+	// failure detection and the cluster waits for a failed node to return
+	// (config.ini's NodeFailover).
+	Enabled bool
+	// Generation numbers the cluster's system starts; arbitration requests
+	// carry it (qmgr.Config.Generation).
+	Generation uint64
 	// Founder: this node starts a new cluster and the others join it. The
 	// zero value lets Start choose: the lowest id of DataNodes, which every
 	// node of a system start computes alike.
@@ -77,7 +84,7 @@ func (n *Node) newQMGR(groups []partition.NodeGroup) (*qmgr.QMGR, error) {
 	if m.ArbitrationTimeout > 0 {
 		qc.ArbitrationTimeout = m.ArbitrationTimeout
 	}
-	qc.Arbitration, qc.Arbitrator = m.Arbitration, m.Arbitrator
+	qc.Arbitration, qc.Arbitrator, qc.Generation = m.Arbitration, m.Arbitrator, m.Generation
 	self := n.cfg.NodeID
 	qc.Local = []qmgr.Local{
 		{Addr: signal.Address{Node: self, Block: gsn.BlockTC}, Acks: true},

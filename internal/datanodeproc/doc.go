@@ -50,7 +50,7 @@
 //
 // # Imports
 //
-// datanodeproc imports datanode/node, datanode/tc and datanode/thread, mgmnode/client,
+// datanodeproc imports datanode/node, datanode/qmgr, datanode/tc and datanode/thread, mgmnode/client,
 // mgmnode/config and mgmnode/mgmapi, internal/nodeconfig, internal/nodehttp
 // and transport. It lives under internal/ because datanode/ must not import
 // mgmnode/ (internal/lint). Nothing under datanode/ or mgmnode/ imports it.

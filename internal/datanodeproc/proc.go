@@ -94,6 +94,12 @@ type Proc struct {
 	restorable *uint64
 
 	dict dictState // the tables of the dictionary (dict.go)
+
+	// With NodeFailover: the arbitrator of the running runtime, and QMGR's
+	// shutdown orders (the node was excluded, or its side lost), which Run
+	// acts on.
+	arb      *MgmArbitrator
+	shutdown chan string
 }
 
 // Join connects to the management servers, takes the node id, fetches
@@ -119,7 +125,7 @@ func Join(ctx context.Context, o Options) (*Proc, error) {
 	if o.Client.Logger == nil {
 		o.Client.Logger = o.Logger
 	}
-	p := &Proc{opts: o, log: o.Logger}
+	p := &Proc{opts: o, log: o.Logger, shutdown: make(chan string, 1)}
 	p.setState(mgmapi.StatusNotStarted, 0)
 	if o.HTTPAddr != "" {
 		h, err := nodehttp.New(nodehttp.Options{Addr: o.HTTPAddr, Kind: nodehttp.KindDataNode, NodeID: int(o.NodeID),
@@ -291,6 +297,10 @@ func (p *Proc) Run(ctx context.Context) error {
 				p.report(mgmapi.StatusNotStarted, 0)
 			}
 			first = false
+		case reason := <-p.shutdown:
+			abandon()
+			p.log.Error("data node: the cluster shut this node down; it stays not started", "reason", reason)
+			p.stop(false)
 		case ev, ok := <-events:
 			if !ok {
 				abandon()
@@ -384,6 +394,7 @@ func (p *Proc) start(ctx context.Context, initial bool) (err error) {
 	if ncfg.RestoreGCI, err = p.agreeRestorable(ctx, cfg, own, began); err != nil {
 		return err
 	}
+	p.membership(&ncfg)
 	rt, err := p.startWithDict(ctx, ncfg)
 	if err != nil {
 		return err
@@ -416,6 +427,31 @@ func (p *Proc) start(ctx context.Context, initial bool) (err error) {
 	p.report(mgmapi.StatusStarted, 0)
 	p.log.Info("data node: started", "transporter", rt.Addr())
 	return ctx.Err()
+}
+
+// membership completes the node's QMGR configuration: the management
+// servers arbitrate, and a shutdown QMGR orders reaches Run. The
+// generation, which arbitration requests carry, must be the same on every
+// node of a system start and grow from one start to the next: the GCI the
+// start restores, plus one.
+func (p *Proc) membership(c *node.Config) {
+	if !c.Membership.Enabled {
+		return
+	}
+	p.mu.Lock()
+	if p.arb != nil {
+		p.arb.Close()
+	}
+	p.arb = NewMgmArbitrator(p.mgm.Conn(), ArbitratorOptions{Logger: p.log})
+	c.Membership.Arbitrator = p.arb
+	p.mu.Unlock()
+	c.Membership.Generation = c.RestoreGCI + 1
+	c.Membership.OnShutdown = func(reason string) {
+		select {
+		case p.shutdown <- reason:
+		default: // one order is enough
+		}
+	}
 }
 
 // startRuntime starts node.Start, on the port a dynamic ServerPort had
@@ -484,6 +520,12 @@ func (p *Proc) stopRuntime() {
 		lat, _, err = extras(rt, false)
 	}
 	rt.Stop()
+	p.mu.Lock()
+	if p.arb != nil {
+		p.arb.Close()
+		p.arb = nil
+	}
+	p.mu.Unlock()
 	p.mu.Lock()
 	if err != nil { // a stuck thread: count what the last sample saw
 		s, lat = node.Stats{}, tc.Latency{}

@@ -8,6 +8,7 @@ import (
 	"strconv"
 
 	"github.com/gondb/gondb/datanode/node"
+	"github.com/gondb/gondb/datanode/qmgr"
 	"github.com/gondb/gondb/datanode/thread"
 	"github.com/gondb/gondb/mgmnode/config"
 	"github.com/gondb/gondb/signal"
@@ -75,6 +76,17 @@ func DataNode(cfg *config.Config, nodeID int) (node.Config, error) {
 		c.SaveInterval = cfg.Cluster.TimeBetweenGlobalCheckPoints
 	}
 	c.MaxOperations = int(min(self.MaxNoOfConcurrentOperations, math.MaxInt32))
+	c.Membership.Enabled = cfg.Cluster.NodeFailover
+	c.Membership.HeartbeatIntervalDbDb = cfg.Cluster.HeartbeatIntervalDbDb
+	c.Membership.HeartbeatIntervalDbApi = cfg.Cluster.HeartbeatIntervalDbApi
+	c.Membership.ArbitrationTimeout = cfg.Cluster.ArbitrationTimeout
+	if cfg.Cluster.Arbitration != "" {
+		mode, err := qmgr.ParseArbitrationMode(string(cfg.Cluster.Arbitration))
+		if err != nil {
+			return c, fmt.Errorf("%w: %v", node.ErrConfig, err)
+		}
+		c.Membership.Arbitration = mode
+	}
 	if self.RequireTLS {
 		c.TLS = transport.TLSFiles{CertFile: self.CertFile, KeyFile: self.KeyFile, CAFile: self.CAFile}
 	}

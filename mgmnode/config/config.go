@@ -26,6 +26,11 @@ type Cluster struct {
 	Arbitration                  Arbitration
 	ArbitrationTimeout           time.Duration
 	StartPartialTimeout          time.Duration // 0: wait for all data nodes
+	// NodeFailover: the data nodes run QMGR and go on without failed
+	// nodes (takeover, failover, arbitration). Off until a failed node can
+	// rejoin by copying from the survivors; off, the cluster waits for a
+	// failed node to come back.
+	NodeFailover bool
 }
 
 // Arbitration is the cluster's arbitration mode.

@@ -101,7 +101,7 @@ func buildParams() []Param {
 		{
 			Name: "HeartbeatIntervalDbDb", Sections: SectionNDBD, Type: TypeDuration, Scope: ScopeCluster,
 			Default: "5000", Min: 10, Max: maxNDB, Unit: "ms",
-			Desc: "Heartbeat interval between data nodes; a node that misses 3 heartbeats in a row is declared dead. NDB's default since 7.2.",
+			Desc: "Heartbeat interval between data nodes; with NodeFailover, a node silent for 4 of them in a row is declared dead. NDB's default since 7.2.",
 		},
 		{
 			Name: "HeartbeatIntervalDbApi", Sections: SectionNDBD, Type: TypeDuration, Scope: ScopeCluster,
@@ -111,12 +111,16 @@ func buildParams() []Param {
 		{
 			Name: "Arbitration", Sections: SectionNDBD, Type: TypeEnum, Scope: ScopeCluster,
 			Default: "Default", Enum: []string{string(ArbitrationDefault), string(ArbitrationDisabled), string(ArbitrationWaitExternal)},
-			Desc: "What decides which side of a split cluster goes on. Default: the management node grants it to one side (an etcd lease). Disabled: no arbitration, a split may run both sides. WaitExternal: wait ArbitrationTimeout for an external decision.",
+			Desc: "What decides which side of a split cluster goes on. Default: the management node grants it to one side (one grant per view, kept in etcd). Disabled: no arbitration, a split may run both sides. WaitExternal: wait ArbitrationTimeout for an external decision.",
 		},
 		{
 			Name: "ArbitrationTimeout", Sections: SectionNDBD, Type: TypeDuration, Scope: ScopeCluster,
 			Default: "7500", Min: 10, Max: maxNDB, Unit: "ms",
 			Desc: "How long data nodes wait for the arbitrator's answer after a split before shutting down.",
+		},
+		{
+			Name: "NodeFailover", Sections: SectionNDBD, Type: TypeBool, Scope: ScopeCluster, Default: "false",
+			Desc: "Keep serving when data nodes fail: heartbeats (HeartbeatIntervalDbDb) detect a failed node, the survivors agree on it, take over its transactions, make its fragments' other replicas primary, and arbitrate a split (Arbitration). Off by default for now: a failed node cannot yet rejoin a running cluster (node restart with copying from the survivors is not built), so with it off the cluster instead waits for the node to come back.",
 		},
 		{
 			Name: "StartPartialTimeout", Sections: SectionNDBD, Type: TypeDuration, Scope: ScopeCluster,

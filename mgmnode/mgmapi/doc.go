@@ -23,6 +23,12 @@
 //	  rpc Arbitrate(ArbitrateRequest)     returns (ArbitrateReply);
 //	}
 //
+// Two more services share the server and the connection (so that this
+// interface stays as it is): gondb.mgm.Dictionary (dict.go, the schema
+// dictionary) and gondb.mgm.Arbitration (arbitration.go, the data nodes'
+// arbitrator: rpc ArbitrateView(ArbitrateViewRequest) returns
+// (ArbitrateViewReply)). A server without one answers Unimplemented.
+//
 // Messages are JSON objects (the "gondb-mgm-json" codec, forced on both
 // sides; content-subtype application/grpc+gondb-mgm-json). Management
 // traffic is a few messages per node per second, so readability and

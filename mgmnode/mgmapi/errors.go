@@ -26,6 +26,9 @@ const (
 	CodeInternal        Code = "internal"         // the server's store failed (etcd unreachable, ...)
 	CodeTableExists     Code = "table-exists"     // CreateTable: the name is taken
 	CodeNoSuchTable     Code = "no-such-table"    // no table of that name or id
+	// CodeStoreUnavailable: the server cannot reach its etcd now (cut off,
+	// or a leader election); another management server may.
+	CodeStoreUnavailable Code = "store-unavailable"
 )
 
 var grpcCodes = map[Code]codes.Code{
@@ -41,6 +44,8 @@ var grpcCodes = map[Code]codes.Code{
 	CodeInternal:     codes.Internal,
 	CodeTableExists:  codes.AlreadyExists,
 	CodeNoSuchTable:  codes.NotFound,
+	// Unavailable: the client tries the next management server.
+	CodeStoreUnavailable: codes.Unavailable,
 }
 
 // Error is an operating error of the management API. Compare with the
@@ -76,6 +81,8 @@ var (
 	ErrInternal        = &Error{Code: CodeInternal}
 	ErrTableExists     = &Error{Code: CodeTableExists}
 	ErrNoSuchTable     = &Error{Code: CodeNoSuchTable}
+
+	ErrStoreUnavailable = &Error{Code: CodeStoreUnavailable}
 )
 
 // Errorf makes an *Error with code and a formatted message.
@@ -131,10 +138,11 @@ func fromStatus(err error) error {
 	return &Error{Code: Code(code), Msg: msg}
 }
 
-// IsUnavailable reports whether err says the server could not be reached
-// or is going away, so that another management server should be tried.
+// IsUnavailable reports whether err says the server could not be reached,
+// is going away or cannot reach its etcd, so that another management
+// server should be tried.
 func IsUnavailable(err error) bool {
-	if errors.Is(err, ErrShuttingDown) {
+	if errors.Is(err, ErrShuttingDown) || errors.Is(err, ErrStoreUnavailable) {
 		return true
 	}
 	st, ok := status.FromError(err)

@@ -221,6 +221,7 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 	s.grpc = grpc.NewServer(append(opts, cfg.GRPCOptions...)...)
 	mgmapi.Register(s.grpc, s)
 	mgmapi.RegisterDictionary(s.grpc, s)
+	mgmapi.RegisterArbitration(s.grpc, newArbiter(s))
 
 	s.clog.add(mgmapi.SeverityInfo, "StartUp", cfg.NodeID, "Node %d: Management server started (%s), configuration generation %d",
 		cfg.NodeID, cfg.Version, loaded.Generation)

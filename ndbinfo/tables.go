@@ -30,6 +30,7 @@ const (
 	DictObjInfo             = 26
 	Transporters            = 27
 	ErrorMessages           = 28
+	OperationsPerFragment   = 29
 )
 
 // Common columns.
@@ -412,5 +413,30 @@ var tableDefs = []def{
 			str("error_description", 255, "its message"),
 			str("error_status", 32, "Temporary error, Permanent error or Unknown result"),
 			str("error_classification", 64, "the classification, as NDB's"),
+		}},
+	{n: OperationsPerFragment, name: "operations_per_fragment", comment: "operations on each fragment replica since the node's runtime started",
+		key: []string{"node_id", "table_id", "fragment_num"}, cols: []Column{
+			str("fq_name", 255, "the table's name (hidden unique-index tables: base$index)"),
+			null(str("parent_fq_name", 255, "for a unique index's hidden table, its base table; else NULL")),
+			str("type", 32, "User table or Unique hash index"),
+			colTableID,
+			colNode,
+			colInstance,
+			u32("fragment_num", "the fragment number"),
+			u64("tot_key_reads", "key reads of the replica: committed, shared and exclusive"),
+			u64("tot_key_inserts", "key inserts (a write counts on every replica)"),
+			u64("tot_key_updates", "key updates"),
+			u64("tot_key_writes", "key writes (insert or update)"),
+			u64("tot_key_deletes", "key deletes"),
+			u64("tot_key_refs", "key requests refused with an error (row not found, duplicate key, out of memory, ...); a request that waited for a lock is not refused"),
+			u64("tot_key_bytes_returned", "bytes of rows key reads returned"),
+			u64("tot_frag_scans", "fragment scans started on the replica"),
+			u64("tot_scan_rows_examined", "committed rows fragment scans looked at, before the pushed filter (an ordered-index scan that resumes after a batch boundary may look at a row again)"),
+			u64("tot_scan_rows_returned", "rows fragment scans sent: those that passed the pushed filter"),
+			u64("tot_scan_bytes_returned", "bytes of the batches fragment scans sent (rows with a 4-byte length each)"),
+			u64("tot_scan_prog_bytes", "bytes of the pushed filter programs fragment scans received"),
+			u64("tot_qd_frag_scans", "0: gondb never queues a fragment scan"),
+			u32("conc_frag_scans", "fragment scans open on the replica now"),
+			u64("tot_commits", "row changes committed to the replica (inserts, updates, writes and deletes; locks alone are not counted)"),
 		}},
 }

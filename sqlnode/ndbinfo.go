@@ -2,8 +2,10 @@ package sqlnode
 
 import (
 	"io"
+	"math"
 	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
 
 	"github.com/dolthub/go-mysql-server/sql"
@@ -12,15 +14,22 @@ import (
 	"github.com/gondb/gondb/ndbapi"
 	"github.com/gondb/gondb/ndbinfo"
 	"github.com/gondb/gondb/schema"
+	"github.com/gondb/gondb/schema/filter"
 )
 
 // The ndbinfo database (docs/ndbinfo.md, "From SQL"): the monitoring
 // tables of the ndbinfo catalog, read-only, under NDB's names. A SELECT
-// reads a table with Cluster.NdbInfo, every data node's rows merged; the
+// reads a table with Cluster.NdbInfoScan, every data node's rows merged,
+// a batch at a time as the engine takes the rows (so a statement that
+// stops early, as under a LIMIT, leaves the rest on the nodes); the
 // WHERE conjuncts the data nodes evaluate exactly are pushed down as for
 // ordinary tables (rules.go), and sent as InfoOptions.Filter. Writes and
 // DDL are refused by the engine (the database is a sql.ReadOnlyDatabase)
 // and reported as ER_OPEN_AS_READONLY (handler.go).
+//
+// server_locks is the SQL node's own table, as in NDB: cluster_locks
+// restricted to the transactions of this SQL node's connections, each
+// row with its connection's id (serverLocks, below).
 
 // InfoDatabase is the name of the read-only database of ndbinfo tables.
 // Dictionary tables named "ndbinfo/..." (created through ndbapi) are not
@@ -47,19 +56,24 @@ func isInfoDB(db string) bool { return strings.EqualFold(db, InfoDatabase) }
 func newInfoTables(p *Provider) map[string]*InfoTable {
 	out := map[string]*InfoTable{}
 	for _, it := range ndbinfo.Tables() {
-		t := &InfoTable{p: p, it: it}
-		for i := range it.Def.Columns {
-			c := &it.Def.Columns[i]
-			typ, err := sqlType(c)
-			if err != nil {
-				panic("sqlnode: ndbinfo table " + it.Name + ": " + err.Error())
-			}
-			t.sch = append(t.sch, &sql.Column{Name: c.Name, Type: typ, Nullable: c.Nullable, Source: it.Name,
-				DatabaseSource: InfoDatabase, Comment: it.Columns[i].Doc})
-		}
-		out[strings.ToLower(it.Name)] = t
+		out[strings.ToLower(it.Name)] = &InfoTable{p: p, it: it, sch: infoSchema(it)}
 	}
 	return out
+}
+
+// infoSchema is the SQL schema of virtual table it.
+func infoSchema(it *ndbinfo.Table) sql.Schema {
+	var sch sql.Schema
+	for i := range it.Def.Columns {
+		c := &it.Def.Columns[i]
+		typ, err := sqlType(c)
+		if err != nil {
+			panic("sqlnode: ndbinfo table " + it.Name + ": " + err.Error())
+		}
+		sch = append(sch, &sql.Column{Name: c.Name, Type: typ, Nullable: c.Nullable, Source: it.Name,
+			DatabaseSource: InfoDatabase, Comment: it.Columns[i].Doc})
+	}
+	return sch
 }
 
 // infoDatabase is the ndbinfo database: read-only, its tables the
@@ -84,22 +98,29 @@ func (d *infoDatabase) IsReadOnly() bool { return true }
 // GetTableInsensitive implements sql.Database. The table is remembered
 // in the session, so that a refused write names it (handler.go).
 func (d *infoDatabase) GetTableInsensitive(ctx *sql.Context, name string) (sql.Table, bool, error) {
-	t, ok := d.p.info[strings.ToLower(name)]
-	if !ok {
+	var st sql.Table
+	var it *ndbinfo.Table
+	if t, ok := d.p.info[strings.ToLower(name)]; ok {
+		st, it = t, t.it
+	} else if strings.EqualFold(name, serverLocksDef.Name) {
+		st, it = &serverLocks{p: d.p}, serverLocksDef
+	} else {
 		return nil, false, nil
 	}
 	if s, ok := ctx.Session.(*Session); ok {
-		s.lastInfo.Store(t.it)
+		s.lastInfo.Store(it)
 	}
-	return t, true, nil
+	return st, true, nil
 }
 
-// GetTableNames implements sql.Database.
+// GetTableNames implements sql.Database: the catalog's tables and
+// server_locks.
 func (d *infoDatabase) GetTableNames(*sql.Context) ([]string, error) {
-	out := make([]string, 0, len(d.p.info))
+	out := make([]string, 0, len(d.p.info)+1)
 	for _, t := range d.p.info {
 		out = append(out, t.it.Name)
 	}
+	out = append(out, serverLocksDef.Name)
 	slices.Sort(out)
 	return out, nil
 }
@@ -144,6 +165,7 @@ type InfoTable struct {
 	pnames []string
 	psch   sql.Schema
 	cond   *pushedCond // pushed condition (rules.go); nil: none
+	limit  uint64      // rows the statement needs at most (rules.go); 0: all
 }
 
 var (
@@ -223,18 +245,31 @@ func (t *InfoTable) Projections() []string { return t.pnames }
 // pushSchema implements pushTable.
 func (t *InfoTable) pushSchema() (*schema.Table, *schema.Layout) { return t.it.Def, t.it.Layout }
 
-// pushed implements pushTable: NdbInfo has no early stop, so no limit.
-func (t *InfoTable) pushed() (*pushedCond, uint64) { return t.cond, 0 }
+// pushed implements pushTable.
+func (t *InfoTable) pushed() (*pushedCond, uint64) { return t.cond, t.limit }
 
-// withPushed implements pushTable; the limit is not kept (see pushed).
-func (t *InfoTable) withPushed(cond *pushedCond, _ uint64) pushTable {
+// withPushed implements pushTable: the read sends cond as its filter and
+// stops after limit rows (InfoOptions.Limit).
+func (t *InfoTable) withPushed(cond *pushedCond, limit uint64) pushTable {
 	nt := *t
-	nt.cond = cond
+	nt.cond, nt.limit = cond, limit
 	return &nt
 }
 
-// Partitions implements sql.Table: one partition (NdbInfo reads the data
-// nodes in parallel by itself).
+// readOptions are the InfoOptions of a read of t.
+func (t *InfoTable) readOptions() ndbapi.InfoOptions {
+	var opts ndbapi.InfoOptions
+	if t.cond != nil {
+		opts.Filter = t.cond.prog
+	}
+	if t.limit > 0 && t.limit <= math.MaxInt32 {
+		opts.Limit = int(t.limit)
+	}
+	return opts
+}
+
+// Partitions implements sql.Table: one partition (NdbInfoScan reads the
+// data nodes in parallel by itself).
 func (t *InfoTable) Partitions(*sql.Context) (sql.PartitionIter, error) {
 	return &partitionIter{parts: []*partition{{}}}, nil
 }
@@ -244,51 +279,77 @@ func (t *InfoTable) PartitionRows(_ *sql.Context, _ sql.Partition) (sql.RowIter,
 	return &infoIter{t: t}, nil
 }
 
-// infoIter returns one read's rows.
+// infoIter returns one read's rows, read at the first Next and then a
+// batch at a time as the engine takes them.
 type infoIter struct {
 	t       *InfoTable
-	fetched bool
-	rows    []schema.Row
+	scan    *ndbapi.InfoScan
+	ended   bool
+	counted uint64 // rows received and added to Stats.InfoRowsIn
 }
 
 // Next implements sql.RowIter.
 func (it *infoIter) Next(ctx *sql.Context) (sql.Row, error) {
-	if !it.fetched {
-		it.fetched = true
-		if err := it.fetch(ctx); err != nil {
+	if it.scan == nil {
+		if it.ended {
+			return nil, io.EOF
+		}
+		if err := it.start(ctx); err != nil {
+			it.ended = true
 			return nil, err
 		}
 	}
-	if len(it.rows) == 0 {
+	r, ok := it.scan.Next()
+	it.count()
+	if !ok {
+		err := it.scan.Err()
+		it.finish()
+		if err != nil {
+			return nil, mysqlError(err)
+		}
 		return nil, io.EOF
 	}
-	r := it.rows[0]
-	it.rows = it.rows[1:]
 	return it.t.toRow(r)
 }
 
-// fetch reads the table from the data nodes, with the pushed condition.
-func (it *infoIter) fetch(ctx *sql.Context) error {
+// start starts the read, with the pushed condition and limit.
+func (it *infoIter) start(ctx *sql.Context) error {
 	t := it.t
-	var opts ndbapi.InfoOptions
+	opts := t.readOptions()
 	st := &t.p.stats
-	if t.cond != nil {
-		opts.Filter = t.cond.prog
+	if opts.Filter != nil {
 		st.PushedScans.Add(1)
 	}
 	st.InfoReads.Add(1)
-	res, err := t.p.c.NdbInfo(ctx, t.it.Name, opts)
+	scan, err := t.p.c.NdbInfoScan(ctx, t.it.Name, opts)
 	if err != nil {
 		return mysqlError(err)
 	}
-	st.InfoRowsIn.Add(uint64(len(res.Rows)))
-	it.rows = res.Rows
+	it.scan = scan
 	return nil
+}
+
+// count adds the rows received since the last call to Stats.InfoRowsIn.
+func (it *infoIter) count() {
+	if n := it.scan.Received(); n > it.counted {
+		it.t.p.stats.InfoRowsIn.Add(n - it.counted)
+		it.counted = n
+	}
+}
+
+// finish ends the read: the data nodes drop what was not read.
+func (it *infoIter) finish() {
+	if it.scan != nil {
+		it.scan.Close()
+		it.count()
+		it.scan = nil
+	}
+	it.ended = true
 }
 
 // Close implements sql.RowIter.
 func (it *infoIter) Close(*sql.Context) error {
-	it.rows = nil
+	it.finish()
 	return nil
 }
 
@@ -330,4 +391,170 @@ func readOnlyError(err error, last *atomic.Pointer[ndbinfo.Table]) error {
 		}
 	}
 	return errReadOnly(name)
+}
+
+// server_locks: NDB's SQL node view of cluster_locks joined to the
+// server's connections. Every transaction of a session runs on the
+// session's own Ndb, whose reference is the high 32 bits of the
+// transaction id (API node << 16 | Ndb number), so the join goes by Ndb,
+// as NDB's does (transid >> 32): each session registers its Ndb once,
+// when it creates it (session.go), and removes it when it ends.
+
+// ndbKey names an Ndb of this process: its cluster connection (tests
+// run several in one process) and its reference.
+type ndbKey struct {
+	c   *ndbapi.Cluster
+	ref uint32
+}
+
+// sessionNdbs maps each session's Ndb (ndbKey) to the session's
+// connection id (uint32). It is process-wide because sessions reach
+// their cluster, not their Provider; it holds one entry per connection
+// with an Ndb, touched when the Ndb is created and when the session ends.
+var sessionNdbs sync.Map
+
+// registerSessionNdb records that ndb belongs to connection conn.
+func registerSessionNdb(ndb *ndbapi.Ndb, conn uint32) {
+	sessionNdbs.Store(ndbKey{ndb.Cluster(), ndb.Reference()}, conn)
+}
+
+// unregisterSessionNdb forgets ndb, unless a newer session's Ndb took its
+// reference meanwhile. Call it before closing ndb.
+func unregisterSessionNdb(ndb *ndbapi.Ndb, conn uint32) {
+	sessionNdbs.CompareAndDelete(ndbKey{ndb.Cluster(), ndb.Reference()}, conn)
+}
+
+// sessionConn returns the connection whose Ndb has reference ref.
+func sessionConn(c *ndbapi.Cluster, ref uint32) (uint32, bool) {
+	v, ok := sessionNdbs.Load(ndbKey{c, ref})
+	if !ok {
+		return 0, false
+	}
+	return v.(uint32), true
+}
+
+// serverLocksDef is server_locks as a virtual table of its own (the data
+// nodes do not serve it, and it has no id): mysql_connection_id, then
+// cluster_locks' columns.
+var serverLocksDef = newServerLocksDef()
+
+// serverLocksSchema is its SQL schema.
+var serverLocksSchema = infoSchema(serverLocksDef)
+
+func newServerLocksDef() *ndbinfo.Table {
+	cl, ok := ndbinfo.ByName("cluster_locks")
+	if !ok {
+		panic("sqlnode: the ndbinfo catalog has no cluster_locks")
+	}
+	cols := append([]ndbinfo.Column{{
+		Column: schema.Column{Name: "mysql_connection_id", Type: schema.TypeBigInt, Unsigned: true},
+		Doc:    "the connection of this SQL node whose transaction holds or waits for the lock (its CONNECTION_ID())",
+	}}, cl.Columns...)
+	def := &schema.Table{Name: "server_locks", Version: 1}
+	for _, c := range cols {
+		def.Columns = append(def.Columns, c.Column)
+	}
+	for _, k := range cl.Def.PrimaryKey {
+		def.PrimaryKey = append(def.PrimaryKey, k+1)
+	}
+	lay, err := schema.NewLayout(def)
+	if err != nil {
+		panic("sqlnode: server_locks: " + err.Error())
+	}
+	return &ndbinfo.Table{Name: def.Name, Comment: "row locks held and waited for by the transactions of this SQL node's connections",
+		Columns: cols, Def: def, Layout: lay}
+}
+
+// serverLocks is the engine's view of server_locks. The engine evaluates
+// its WHERE (the rows are this SQL node's locks only); the read sends
+// the data nodes a filter on the transaction id's API node.
+type serverLocks struct{ p *Provider }
+
+var (
+	_ sql.Table            = (*serverLocks)(nil)
+	_ sql.CommentedTable   = (*serverLocks)(nil)
+	_ sql.InsertableTable  = (*serverLocks)(nil)
+	_ sql.ReplaceableTable = (*serverLocks)(nil)
+)
+
+// Name implements sql.Nameable.
+func (t *serverLocks) Name() string { return serverLocksDef.Name }
+
+// String implements fmt.Stringer.
+func (t *serverLocks) String() string { return serverLocksDef.Name }
+
+// Schema implements sql.Table.
+func (t *serverLocks) Schema(*sql.Context) sql.Schema { return serverLocksSchema }
+
+// Collation implements sql.Table.
+func (t *serverLocks) Collation() sql.CollationID { return sql.Collation_utf8mb4_bin }
+
+// Comment implements sql.CommentedTable.
+func (t *serverLocks) Comment() string { return serverLocksDef.Comment }
+
+// Inserter implements sql.InsertableTable, as InfoTable's.
+func (t *serverLocks) Inserter(*sql.Context) sql.RowInserter {
+	return readOnlyEditor{serverLocksDef.Name}
+}
+
+// Replacer implements sql.ReplaceableTable, as InfoTable's.
+func (t *serverLocks) Replacer(*sql.Context) sql.RowReplacer {
+	return readOnlyEditor{serverLocksDef.Name}
+}
+
+// Partitions implements sql.Table: one partition.
+func (t *serverLocks) Partitions(*sql.Context) (sql.PartitionIter, error) {
+	return &partitionIter{parts: []*partition{{}}}, nil
+}
+
+// PartitionRows implements sql.Table: the rows are read here, whole (a
+// node's locks of one SQL node are few).
+func (t *serverLocks) PartitionRows(ctx *sql.Context, _ sql.Partition) (sql.RowIter, error) {
+	rows, err := t.read(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return sql.RowsToRowIter(rows...), nil
+}
+
+// read reads cluster_locks of this API node's transactions (the filter
+// runs on the data nodes) and keeps the rows of transactions of this SQL
+// node's connections, each with its connection's id first.
+func (t *serverLocks) read(ctx *sql.Context) ([]sql.Row, error) {
+	c := t.p.c
+	cl, _ := ndbinfo.ByName("cluster_locks")
+	col := cl.Column("transid")
+	self := uint64(c.NodeID())
+	b := filter.NewBuilder(cl.Layout)
+	b.Between(col, filter.Uint(self<<48), filter.Uint(self<<48|(1<<48-1)))
+	prog, err := b.Program()
+	if err != nil {
+		return nil, err
+	}
+	st := &t.p.stats
+	st.InfoReads.Add(1)
+	st.PushedScans.Add(1)
+	res, err := c.NdbInfo(ctx, cl.Name, ndbapi.InfoOptions{Filter: prog})
+	if err != nil {
+		return nil, mysqlError(err)
+	}
+	st.InfoRowsIn.Add(uint64(len(res.Rows)))
+	var out []sql.Row
+	for _, r := range res.Rows {
+		conn, ok := sessionConn(c, uint32(r.Uint64(col)>>32))
+		if !ok {
+			continue // a transaction of no session (DDL, AUTO_INCREMENT ranges)
+		}
+		row := make(sql.Row, 1, 1+len(cl.Columns))
+		row[0] = uint64(conn)
+		for i := range cl.Columns {
+			v, err := value(r, i)
+			if err != nil {
+				return nil, err
+			}
+			row = append(row, v)
+		}
+		out = append(out, row)
+	}
+	return out, nil
 }

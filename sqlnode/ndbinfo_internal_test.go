@@ -2,6 +2,7 @@ package sqlnode
 
 import (
 	"errors"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -20,8 +21,8 @@ func TestInfoTablesMapEveryColumn(t *testing.T) {
 	p := NewProvider(nil, nil)
 	d := &infoDatabase{p: p}
 	names, _ := d.GetTableNames(nil)
-	if len(names) != len(ndbinfo.Tables()) {
-		t.Fatalf("%d tables, want %d", len(names), len(ndbinfo.Tables()))
+	if len(names) != len(ndbinfo.Tables())+1 || !slices.Contains(names, "server_locks") {
+		t.Fatalf("%d tables %q, want the catalog's %d and server_locks", len(names), names, len(ndbinfo.Tables()))
 	}
 	ctx := sql.NewEmptyContext()
 	for _, it := range ndbinfo.Tables() {
@@ -50,11 +51,54 @@ func TestInfoTablesMapEveryColumn(t *testing.T) {
 			t.Errorf("%s: projection %v", it.Name, err)
 		}
 	}
+	// server_locks: the connection id, then cluster_locks' columns.
+	st, ok, err := d.GetTableInsensitive(ctx, "SERVER_LOCKS")
+	if !ok || err != nil {
+		t.Fatalf("server_locks: not found (%v)", err)
+	}
+	cl, _ := ndbinfo.ByName("cluster_locks")
+	sch := st.Schema(ctx)
+	if len(sch) != 1+len(cl.Columns) || sch[0].Name != "mysql_connection_id" || sch[0].Nullable {
+		t.Fatalf("server_locks schema %v", sch)
+	}
+	for i, c := range cl.Columns {
+		if sch[i+1].Name != c.Name || sch[i+1].Nullable != c.Nullable || sch[i+1].Source != "server_locks" {
+			t.Errorf("server_locks column %d: %+v, want %s", i+1, sch[i+1], c.Name)
+		}
+	}
+	if _, ok := st.(pushTable); ok {
+		t.Error("server_locks takes pushed conditions, which the data nodes cannot run on it")
+	}
 	if _, ok, _ := d.GetTableInsensitive(ctx, "no_such_table"); ok {
 		t.Error("no_such_table found")
 	}
 	if !d.IsReadOnly() {
 		t.Error("ndbinfo is not read-only")
+	}
+}
+
+// TestInfoTableLimit: a limit pushed into an ndbinfo table travels to
+// the read as InfoOptions.Limit, with the pushed filter.
+func TestInfoTableLimit(t *testing.T) {
+	p := NewProvider(nil, nil)
+	counters := p.info["counters"]
+	if opts := counters.readOptions(); opts.Limit != 0 || opts.Filter != nil {
+		t.Errorf("nothing pushed: %+v", opts)
+	}
+	lim := counters.withPushed(nil, 7).(*InfoTable)
+	if _, n := lim.pushed(); n != 7 {
+		t.Errorf("pushed limit %d, want 7", n)
+	}
+	if opts := lim.readOptions(); opts.Limit != 7 {
+		t.Errorf("read options %+v, want Limit 7", opts)
+	}
+	prog := []byte{1, 2, 3}
+	both := counters.withPushed(&pushedCond{prog: prog}, 2).(*InfoTable)
+	if opts := both.readOptions(); opts.Limit != 2 || !slices.Equal(opts.Filter, prog) {
+		t.Errorf("read options %+v, want Limit 2 and the filter", opts)
+	}
+	if counters.limit != 0 || counters.cond != nil {
+		t.Error("withPushed changed the catalog's table")
 	}
 }
 

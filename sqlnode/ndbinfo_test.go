@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/go-sql-driver/mysql"
 
@@ -179,15 +180,20 @@ func TestNdbinfoSQL(t *testing.T) {
 		if d := infoStats(srv).sub(s0); len(got) != dataNodes || d.rowsIn != uint64(len(all)) || d.pushed != 0 {
 			t.Errorf("WHERE LOWER(...): %d rows, %+v; want %d rows of %d sent, nothing pushed", len(got), d, dataNodes, len(all))
 		}
-		// LIMIT: NdbInfo reads whole tables; the engine stops.
+		// LIMIT: the engine stops taking rows, and the read stops with
+		// it: the data nodes' next batches are never asked for.
 		got, err = query(ctx, conn, "SELECT node_id FROM ndbinfo.counters WHERE counter_name = 'READS' LIMIT 1")
 		if err != nil || len(got) != 1 {
 			t.Errorf("LIMIT 1: %q, %v", got, err)
 		}
+		got, err = query(ctx, conn, "SELECT node_id, counter_name FROM ndbinfo.counters LIMIT 3")
+		if err != nil || len(got) != 3 || got[0] != all[0] {
+			t.Errorf("LIMIT 3: %q, %v; want the first 3 of %q", got, err, all)
+		}
 	})
 
 	t.Run("catalog: SHOW TABLES, DESCRIBE, information_schema", func(t *testing.T) {
-		var want []string
+		want := []string{"server_locks"} // the SQL node's own
 		for _, it := range ndbinfo.Tables() {
 			want = append(want, it.Name)
 		}
@@ -250,6 +256,75 @@ func TestNdbinfoSQL(t *testing.T) {
 		}
 	})
 
+	t.Run("server_locks shows this SQL node's connections' locks", func(t *testing.T) {
+		holder, err := db.Conn(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer holder.Close()
+		ids, err := query(ctx, holder, "SELECT CONNECTION_ID()")
+		if err != nil || len(ids) != 1 {
+			t.Fatalf("CONNECTION_ID(): %q, %v", ids, err)
+		}
+		id := ids[0]
+		const locks = "SELECT mysql_connection_id, mode, state, op FROM ndbinfo.server_locks"
+		before, err := query(ctx, conn, locks)
+		if err != nil || len(before) != 0 {
+			t.Fatalf("server_locks with no transaction open: %q, %v", before, err)
+		}
+		for _, q := range []string{"BEGIN", "SELECT v FROM app.kv WHERE id = 5 FOR UPDATE"} {
+			if _, err := holder.ExecContext(ctx, q); err != nil {
+				t.Fatalf("%s: %v", q, err)
+			}
+		}
+		got, err := query(ctx, conn, locks)
+		if err != nil || len(got) == 0 {
+			t.Fatalf("server_locks while connection %s holds a row lock: %q, %v", id, got, err)
+		}
+		for _, r := range got {
+			if !strings.HasPrefix(r, id+"|X|H|") {
+				t.Errorf("server_locks row %q, want connection %s holding an exclusive lock", r, id)
+			}
+		}
+		// The same locks in cluster_locks, by transaction id; the engine
+		// filters server_locks like any table.
+		got, err = query(ctx, conn, "SELECT COUNT(*) FROM ndbinfo.server_locks s JOIN ndbinfo.cluster_locks c "+
+			"ON c.transid = s.transid AND c.rowid = s.rowid AND c.node_id = s.node_id WHERE s.mysql_connection_id = "+id)
+		if err != nil || len(got) != 1 || got[0] == "0" {
+			t.Errorf("server_locks joined to cluster_locks: %q, %v", got, err)
+		}
+		if got, err := query(ctx, conn, locks+" WHERE mysql_connection_id <> "+id); err != nil || len(got) != 0 {
+			t.Errorf("locks of other connections: %q, %v", got, err)
+		}
+		// Another SQL node's server_locks has none of them.
+		db2, _ := tc.sqlNode(t)
+		other, err := db2.Conn(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer other.Close()
+		if got, err := query(ctx, other, locks); err != nil || len(got) != 0 {
+			t.Errorf("server_locks of another SQL node: %q, %v", got, err)
+		}
+		if _, err := holder.ExecContext(ctx, "ROLLBACK"); err != nil {
+			t.Fatal(err)
+		}
+		deadline := time.Now().Add(5 * time.Second)
+		for {
+			got, err := query(ctx, conn, locks)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(got) == 0 {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("server_locks after ROLLBACK: %q", got)
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+	})
+
 	t.Run("writes refused", func(t *testing.T) {
 		for _, c := range []struct {
 			sql  string
@@ -261,6 +336,7 @@ func TestNdbinfoSQL(t *testing.T) {
 			{"UPDATE ndbinfo.counters SET val = 0", 1036, "counters"},
 			{"UPDATE ndbinfo.counters SET val = 0 WHERE 1 = 0", 1036, "counters"},
 			{"DELETE FROM ndbinfo.counters WHERE node_id = " + nodeIDs[0], 1036, "counters"},
+			{"DELETE FROM ndbinfo.server_locks", 1036, "server_locks"},
 			{"TRUNCATE TABLE ndbinfo.counters", 1036, "counters"},
 			{"DROP TABLE ndbinfo.counters", 1036, "counters"},
 			{"ALTER TABLE ndbinfo.counters ADD COLUMN z INT", 1036, "counters"},
@@ -295,7 +371,7 @@ func TestNdbinfoSQL(t *testing.T) {
 			t.Errorf("dictionary table ndbinfo/mine: %v, want none", err)
 		}
 		got, err = query(ctx, conn, "SHOW TABLES FROM ndbinfo")
-		if err != nil || len(got) != len(ndbinfo.Tables()) {
+		if err != nil || len(got) != len(ndbinfo.Tables())+1 {
 			t.Errorf("SHOW TABLES FROM ndbinfo after the refused writes: %d tables, %v", len(got), err)
 		}
 	})

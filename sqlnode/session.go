@@ -78,6 +78,7 @@ func (s *Session) getNdb() (*ndbapi.Ndb, error) {
 			return nil, mysqlError(err)
 		}
 		s.ndb = ndb
+		registerSessionNdb(ndb, s.ID()) // for server_locks (ndbinfo.go)
 	}
 	return s.ndb, nil
 }
@@ -182,6 +183,7 @@ func (s *Session) SessionEnd() {
 	defer s.mu.Unlock()
 	s.abortTx()
 	if s.ndb != nil {
+		unregisterSessionNdb(s.ndb, s.ID())
 		s.ndb.Close()
 		s.ndb = nil
 	}

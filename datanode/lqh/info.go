@@ -47,6 +47,109 @@ func (c *Counters) scan(index bool) {
 	}
 }
 
+// FragOps are one fragment replica's operation counters, for
+// ndbinfo.operations_per_fragment: plain 64-bit fields bumped on the
+// LQH's thread, kept for the replica's life (a replica created again for
+// a re-created table starts from 0).
+type FragOps struct {
+	// Key requests by kind (Reads: committed, shared and exclusive), each
+	// counted once when it arrives (a request that waited for a lock too),
+	// on every replica it runs on.
+	Reads, Inserts, Updates, Writes, Deletes uint64
+	// Refs counts key requests refused with an error (LQHKEYREF).
+	Refs uint64
+	// KeyBytes counts the row bytes key reads returned.
+	KeyBytes uint64
+	// Scans counts fragment scans started; ScanProgBytes the bytes of
+	// their pushed filter programs.
+	Scans, ScanProgBytes uint64
+	// ScanExamined counts the committed rows the scans looked at, before
+	// the pushed filter; ScanReturned the rows they sent (those that
+	// passed it) and ScanBytes the bytes of the batches they sent.
+	ScanExamined, ScanReturned, ScanBytes uint64
+	// Commits counts row changes committed (a lock alone is no change).
+	Commits uint64
+}
+
+// keyOp counts a key request of kind op.
+func (c *FragOps) keyOp(op uint32) {
+	switch op {
+	case gsn.OpRead, gsn.OpReadShared, gsn.OpReadExclusive:
+		c.Reads++
+	case gsn.OpInsert:
+		c.Inserts++
+	case gsn.OpUpdate:
+		c.Updates++
+	case gsn.OpWrite:
+		c.Writes++
+	case gsn.OpDelete:
+		c.Deletes++
+	}
+}
+
+// fragOps returns replica f's counters, creating them at its first
+// operation. They live in a map beside l.frags (which ddl.go and lcp.go
+// own) keyed by the replica itself, so that a re-created table's new
+// replica starts from 0: one map lookup per request, no allocation after
+// a replica's first operation. Entries of replicas no longer in l.frags
+// are dropped when a new entry finds the map as large as l.frags, and
+// by FragmentOpInfo.
+func (l *LQH) fragOps(f *store.Fragment) *FragOps {
+	if c := l.fragStats[f]; c != nil {
+		return c
+	}
+	if l.fragStats == nil {
+		l.fragStats = map[*store.Fragment]*FragOps{}
+	}
+	if len(l.fragStats) >= len(l.frags) {
+		l.pruneFragOps()
+	}
+	c := &FragOps{}
+	l.fragStats[f] = c
+	return c
+}
+
+// pruneFragOps drops the counters of replicas the LQH no longer holds
+// (dropped tables).
+func (l *LQH) pruneFragOps() {
+	for f := range l.fragStats {
+		if l.frags[fragKey{f.Layout().Table.ID, f.ID}] != f {
+			delete(l.fragStats, f)
+		}
+	}
+}
+
+// FragOpInfo is one fragment replica's counters, for
+// ndbinfo.operations_per_fragment.
+type FragOpInfo struct {
+	Table, Fragment uint32
+	Name            string // the table's name
+	FragOps
+	// OpenScans is the number of fragment scans open on the replica now.
+	OpenScans int
+}
+
+// FragmentOpInfo lists the counters of every fragment replica the LQH
+// holds, ordered by table and fragment (zero for a replica that has seen
+// no operation). Call it on the LQH's thread (node.Do); it allocates.
+func (l *LQH) FragmentOpInfo() []FragOpInfo {
+	l.pruneFragOps()
+	open := map[*store.Fragment]int{}
+	for _, sc := range l.scans {
+		open[sc.frag]++
+	}
+	frags := l.Fragments()
+	out := make([]FragOpInfo, len(frags))
+	for i, f := range frags {
+		t := f.Layout().Table
+		out[i] = FragOpInfo{Table: t.ID, Fragment: f.ID, Name: t.Name, OpenScans: open[f]}
+		if c := l.fragStats[f]; c != nil {
+			out[i].FragOps = *c
+		}
+	}
+	return out
+}
+
 // Operation states in OpInfo (ndbinfo.operations' state column).
 const (
 	OpPrepared  = 1 // prepared: holds its row (or lock) until commit or abort

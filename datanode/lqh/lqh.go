@@ -123,6 +123,8 @@ type LQH struct {
 	// Counters for ndbinfo and the metrics (info.go), bumped on the LQH's
 	// thread.
 	Counters Counters
+	// fragStats are each replica's counters (info.go: fragOps).
+	fragStats map[*store.Fragment]*FragOps
 }
 
 // New creates the LQH of node with an empty fragment replica for every
@@ -231,11 +233,14 @@ func (l *LQH) execKeyReq(env block.Env, s *signal.Signal, w *waiter) {
 		return
 	}
 	key := mkOpKey(r.tc.Node, s.TransID, r.idx)
+	fo := l.fragOps(f)
 	if w == nil {
 		l.Counters.keyOp(r.op)
+		fo.keyOp(r.op)
 	}
 	if w == nil && gsn.IsWrite(r.op) {
 		if err := l.redoAdmit(r.frag); err != nil {
+			fo.Refs++
 			l.ref(env, r.tc, s.TransID, r.idx, err)
 			return
 		}
@@ -258,9 +263,11 @@ func (l *LQH) execKeyReq(env block.Env, s *signal.Signal, w *waiter) {
 	case gsn.OpRead:
 		l.row, err = f.Read(r.hash, data, l.row[:0])
 		if err != nil {
+			fo.Refs++
 			l.ref(env, r.tc, s.TransID, r.idx, err)
 			return
 		}
+		fo.KeyBytes += uint64(len(l.row))
 		l.conf(env, r.tc, s.TransID, r.idx, l.row)
 		return
 	case gsn.OpReadExclusive:
@@ -295,6 +302,7 @@ func (l *LQH) execKeyReq(env block.Env, s *signal.Signal, w *waiter) {
 		return
 	}
 	if err != nil {
+		fo.Refs++
 		l.ref(env, r.tc, s.TransID, r.idx, err)
 		return
 	}
@@ -303,6 +311,7 @@ func (l *LQH) execKeyReq(env block.Env, s *signal.Signal, w *waiter) {
 	o.op = uint8(r.op)
 	l.ops[key] = o
 	if !gsn.IsWrite(r.op) {
+		fo.KeyBytes += uint64(len(l.row))
 		l.conf(env, r.tc, s.TransID, r.idx, l.row)
 		return
 	}
@@ -563,17 +572,18 @@ func (l *LQH) commit(env block.Env, s *signal.Signal) {
 			// whose COMMIT comes back from the backups, not an earlier lock.
 			if ro.users--; ro.users == 0 && !ro.done {
 				row := ro.frag.OpRow(ro.ref)
-				eff := store.EffectNone
-				if l.redo != nil {
-					if eff = ro.frag.OpEffect(ro.ref); eff == store.EffectDelete {
-						l.redoKey = append(l.redoKey[:0], ro.frag.RowKey(row)...)
-					}
+				eff := ro.frag.OpEffect(ro.ref)
+				if l.redo != nil && eff == store.EffectDelete {
+					l.redoKey = append(l.redoKey[:0], ro.frag.RowKey(row)...)
 				}
 				if err := ro.frag.Commit(ro.ref, r.gci); err != nil {
 					panic(fmt.Sprintf("lqh node %d: commit of %x/%d: %v", l.node, s.TransID, r.idx, err))
 				}
 				if eff != store.EffectNone {
-					l.logCommit(ro.frag, eff, row, l.redoKey, r.gci)
+					l.fragOps(ro.frag).Commits++
+					if l.redo != nil {
+						l.logCommit(ro.frag, eff, row, l.redoKey, r.gci)
+					}
 				}
 				l.finish(ro)
 				l.freed = append(l.freed, waitKey{ro.frag, uint64(row)})

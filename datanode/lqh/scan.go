@@ -48,6 +48,7 @@ type scanRec struct {
 	parked     bool
 	rows       []byte
 	nrows      int
+	ops        *FragOps // the replica's counters (info.go)
 }
 
 func (sc *scanRec) locking() bool {
@@ -72,6 +73,9 @@ func (l *LQH) scanFragReq(env block.Env, s *signal.Signal) {
 	}
 	l.scans[key] = sc
 	l.Counters.scan(w[6] != gsn.ScanNoIndex)
+	sc.ops = l.fragOps(sc.frag)
+	sc.ops.Scans++
+	sc.ops.ScanProgBytes += uint64(len(s.Section(0)))
 	if sc.locking() {
 		o := l.newOpRec()
 		o.op, o.shared = gsn.OpScan, sc.flags&gsn.ScanLockShared != 0
@@ -155,6 +159,8 @@ func (l *LQH) more(sc *scanRec, budget *int) bool {
 	if sc.done || *budget <= 0 {
 		return false
 	}
+	// The store counts the rows it looks at before the filter.
+	examined := sc.frag.Stats().ScanRowsExamined
 	var n int
 	if sc.ix != nil {
 		n = sc.ix.Next(sc.buf)
@@ -175,6 +181,7 @@ func (l *LQH) more(sc *scanRec, budget *int) bool {
 			*budget -= n
 		}
 	}
+	sc.ops.ScanExamined += sc.frag.Stats().ScanRowsExamined - examined
 	sc.pend, sc.stale = sc.buf[:n], false
 	return n > 0 || !sc.done
 }
@@ -257,6 +264,8 @@ func (l *LQH) runScan(env block.Env, sc *scanRec) {
 	o.AddSection(sc.rows)
 	env.Send(o)
 	l.Counters.ScanRows += uint64(sc.nrows)
+	sc.ops.ScanReturned += uint64(sc.nrows)
+	sc.ops.ScanBytes += uint64(len(sc.rows))
 	sc.rows, sc.nrows = sc.rows[:0], 0
 	sc.stale = len(sc.pend) > 0
 	if finished {

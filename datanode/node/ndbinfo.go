@@ -12,6 +12,7 @@ import (
 
 	"github.com/gondb/gondb/block"
 	"github.com/gondb/gondb/datanode/dbinfo"
+	"github.com/gondb/gondb/datanode/dih"
 	"github.com/gondb/gondb/datanode/lqh"
 	"github.com/gondb/gondb/datanode/mem"
 	"github.com/gondb/gondb/datanode/tc"
@@ -116,6 +117,8 @@ func (s *infoSource) Scan(ctx context.Context, t *ndbinfo.Table, emit func(vals 
 		return s.memoryUsage(ctx, emit)
 	case ndbinfo.MemoryPerFragment:
 		return s.memoryPerFragment(ctx, emit)
+	case ndbinfo.OperationsPerFragment:
+		return s.operationsPerFragment(ctx, emit)
 	case ndbinfo.Counters:
 		return s.counters(ctx, emit)
 	case ndbinfo.Threads:
@@ -338,6 +341,38 @@ func (s *infoSource) memoryPerFragment(ctx context.Context, emit func(...any) er
 		}
 		if err := emit(r.name, parent, r.kind, r.table, uint32(n.cfg.NodeID), 0, r.frag, r.fixedAlloc, free, r.size,
 			r.rows, free/max(r.size, 1), r.varAlloc, 0, varCount, r.hash, r.ordered); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// tableKind returns what operations_per_fragment shows of table id: its
+// base table's name for a hidden unique-index table (else nil: NULL),
+// and its type.
+func tableKind(d *dih.Distribution, id uint32) (parent any, kind string) {
+	kind = "User table"
+	if t, ok := d.Table(id); ok && t.Base != 0 {
+		kind = "Unique hash index"
+		if b, ok := d.Table(t.Base); ok {
+			parent = b.Layout.Table.Name
+		}
+	}
+	return parent, kind
+}
+
+func (s *infoSource) operationsPerFragment(ctx context.Context, emit func(...any) error) error {
+	n := s.n
+	var frags []lqh.FragOpInfo
+	if err := n.WithLQH(ctx, func(l *lqh.LQH) { frags = l.FragmentOpInfo() }); err != nil {
+		return err
+	}
+	self, d := uint32(n.cfg.NodeID), n.Distribution()
+	for _, f := range frags {
+		parent, kind := tableKind(d, f.Table)
+		if err := emit(f.Name, parent, kind, f.Table, self, 0, f.Fragment,
+			f.Reads, f.Inserts, f.Updates, f.Writes, f.Deletes, f.Refs, f.KeyBytes,
+			f.Scans, f.ScanExamined, f.ScanReturned, f.ScanBytes, f.ScanProgBytes, 0, f.OpenScans, f.Commits); err != nil {
 			return err
 		}
 	}

@@ -21,6 +21,7 @@ func TestNdbInfoEveryTable(t *testing.T) {
 		"logspaces": len(cfg.Redo), "resources": 1, "config_params": 18, "config_values": 18,
 		"disk_write_speed_aggregate": 1, "table_info": 1, "table_distribution_status": 1,
 		"table_fragments": 2, "table_replicas": 2, "dict_obj_info": 1, "transporters": 1, "error_messages": 20,
+		"operations_per_fragment": 2,
 	}
 	for _, tb := range ndbinfo.Tables() {
 		rows, err := d.n.InfoRows(context.Background(), tb)

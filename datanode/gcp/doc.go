@@ -26,5 +26,6 @@
 //
 // GCP is a block (package block): a pure state machine driven by signals
 // and Tick, run by the scheduler in production and by the simulator in
-// tests. It imports block, signal and signal/gsn.
+// tests. It imports block, signal, signal/gsn and datanode/qmgr (node
+// sets).
 package gcp

@@ -18,5 +18,6 @@
 // with error 266. The GCI is, until the global checkpoint protocol lands
 // (this issue, item 4), a per-TC epoch counter.
 //
-// tc imports block, signal, dih and ndberr; never the network.
+// tc imports block, signal, dih, qmgr (its node sets) and ndberr; never
+// the network.
 package tc

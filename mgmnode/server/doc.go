@@ -29,7 +29,9 @@
 //
 // Several servers may share one etcd (external, or one server's embedded
 // etcd): each has its own [ndb_mgmd] node id and sees the same
-// configuration, registry, leases and dictionary. What is not in etcd is
+// configuration, registry, leases, dictionary and the data nodes'
+// arbitration grants (arbitration.go: one grant per view, by an etcd
+// compare-and-swap, so any server answers the same). What is not in etcd is
 // per server: node subscriptions, the figures nodes report in heartbeats
 // (memory, president, transporter port) and the cluster log ring. A
 // server asks the others of the config (HostName:PortNumber of their

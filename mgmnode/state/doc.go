@@ -30,6 +30,8 @@
 //	| dict/names/<name>        | table id, decimal text (name index)                 | none                     |
 //	| arbitration/round        | ArbitrationDecision of the last decided round       | none                     |
 //	| arbitration/grant        | the same decision while its grant is held           | ArbitrationTimeout       |
+//	| arbitration/view         | the last view arbitration grant (server/arbitration | none                     |
+//	|                          | .go): generation, base, proposed, president, grants |                          |
 //
 // The configuration's generation is etcd's version of the config key (1
 // at the first write, +1 each write), so PutConfig compares it directly.

@@ -44,7 +44,16 @@ func (c *Cluster) followDictionary(ctx context.Context, conn *client.Conn) {
 			continue
 		}
 		switch ev.Type {
-		case client.TableAltered, client.TableDropped:
+		case client.TableAltered:
+			// This connection may have stored the new version itself
+			// (CreateIndex, DropIndex) and know it already.
+			c.mu.Lock()
+			cur := c.tables[ev.Table.Name]
+			c.mu.Unlock()
+			if cur == nil || cur.Def.ID != ev.Table.ID || cur.Def.Version < ev.Table.Version {
+				c.forget(ev.Table.Name, ev.Table.ID)
+			}
+		case client.TableDropped:
 			c.forget(ev.Table.Name, ev.Table.ID)
 		case client.TableCreated:
 			// A table dropped and created again under the same name has

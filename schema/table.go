@@ -129,7 +129,16 @@ const (
 	// table keyed by the unique columns whose one other column holds the base
 	// row's primary key (see UniqueIndexTable).
 	IndexUniqueHash IndexKind = 2
+	// IndexDropped is the place of a dropped index. An index is named on
+	// the wire and in unique indexes' hidden table ids by its position in
+	// Table.Indexes, so dropping one leaves this placeholder (no name, no
+	// columns) and the indexes after it keep their numbers. See
+	// CheckIndexChange.
+	IndexDropped IndexKind = 3
 )
+
+// Dropped reports whether the index is the placeholder of a dropped one.
+func (ix *Index) Dropped() bool { return ix.Kind == IndexDropped }
 
 // Index is a secondary index of a table.
 type Index struct {
@@ -218,6 +227,12 @@ func (t *Table) Validate() error {
 	}
 	names := map[string]bool{}
 	for _, ix := range t.Indexes {
+		if ix.Kind == IndexDropped {
+			if ix.Name != "" || len(ix.Columns) != 0 {
+				return fmt.Errorf("table %s: a dropped index's place has a name (%q) or columns", t.Name, ix.Name)
+			}
+			continue
+		}
 		if ix.Name == "" || names[strings.ToLower(ix.Name)] {
 			return fmt.Errorf("table %s: index name %q empty or duplicate", t.Name, ix.Name)
 		}

@@ -14,13 +14,20 @@ import (
 )
 
 // CREATE TABLE. The engine calls Database.CreateTable with the columns
-// only, then Table.CreateIndex per secondary index; the dictionary has no
-// ALTER yet, so the whole definition must be created at once. A
+// only, then Table.CreateIndex per secondary index; the whole definition
+// is created at once (an index added later is a new table version, built
+// online: CreateIndex). A
 // CREATE TABLE hook (createTableHook) keeps the statement's plan node in
 // the session; CreateTable takes the indexes and table options from it
 // and the PARTITION BY clause from the statement text (the engine's
 // planner drops it), and the engine's later CreateIndex calls find their
 // index already there.
+
+// MySQL error numbers of index DDL.
+const (
+	erDupKeyName        = 1061 // Duplicate key name '%s'
+	erWrongNameForIndex = 1280 // Incorrect index name '%s'
+)
 
 // ordSuffix names the ordered index NDB creates beside a primary key or
 // unique index so that ranges on its columns are index scans. Such
@@ -300,27 +307,120 @@ func partitionKey(query string, def *schema.Table) ([]int, []warning, error) {
 	return out, warns, nil
 }
 
-// CreateIndex implements sql.IndexAlterableTable. Indexes declared in
-// CREATE TABLE are already there; adding one to an existing table needs
-// online ALTER in the dictionary, which does not exist yet.
+// CreateIndex implements sql.IndexAlterableTable. The engine calls it
+// for each index of a CREATE TABLE, which CreateTable made already, and
+// for CREATE INDEX and ALTER TABLE ... ADD INDEX, which add an ordered
+// index to the table while it serves reads and writes
+// (ndbapi.Cluster.CreateIndex): the statement returns once the index is
+// built on every data node. UNIQUE on an existing table is not supported
+// yet (its hidden table would have to be filled from the rows).
 func (t *Table) CreateIndex(ctx *sql.Context, def sql.IndexDef) error {
-	for i := range t.def.Indexes {
-		ix := &t.def.Indexes[i]
-		if strings.EqualFold(ix.Name, def.Name) && len(ix.Columns) == len(def.Columns) {
+	if i := t.indexNamed(def.Name); i >= 0 {
+		if inCreateTable(ctx.Query()) {
 			return nil
 		}
+		return sqlErr(erDupKeyName, "42000", "Duplicate key name '%s'", def.Name)
 	}
-	return errNotSupported("CREATE INDEX on an existing table (declare indexes in CREATE TABLE for now)")
+	switch {
+	case def.IsPrimary():
+		return errNotSupported("adding a PRIMARY KEY to an existing table")
+	case def.IsFullText() || def.IsSpatial() || def.IsVector():
+		return errNotSupported("index %s: FULLTEXT, SPATIAL and VECTOR indexes", def.Name)
+	case def.IsUnique():
+		return errNotSupported("UNIQUE index %s on an existing table (declare UNIQUE keys in CREATE TABLE)", def.Name)
+	case def.Storage == sql.IndexUsing_Hash:
+		return errNotSupported("USING HASH on the non-unique index %s (ordered indexes are BTREE)", def.Name)
+	}
+	if def.Name == "" || strings.HasSuffix(def.Name, ordSuffix) || strings.EqualFold(def.Name, "PRIMARY") {
+		return sqlErr(erWrongNameForIndex, "42000", "Incorrect index name '%s'", def.Name)
+	}
+	var cols []int
+	for _, ic := range def.Columns {
+		if ic.Length > 0 {
+			return errNotSupported("index %s: prefix index on %s", def.Name, ic.Name)
+		}
+		c := t.def.Column(ic.Name)
+		if c < 0 {
+			return sql.ErrKeyColumnDoesNotExist.New(ic.Name)
+		}
+		cols = append(cols, c)
+	}
+	_, err := t.p.c.CreateIndex(ctx, t.nt.Name(), schema.Index{Name: def.Name, Kind: schema.IndexOrdered, Columns: cols})
+	t.p.invalidate()
+	return t.indexErr("create index "+def.Name, err)
 }
 
-// DropIndex implements sql.IndexAlterableTable.
-func (t *Table) DropIndex(*sql.Context, string) error {
-	return errNotSupported("DROP INDEX (the dictionary cannot alter tables yet)")
+// DropIndex implements sql.IndexAlterableTable: DROP INDEX and ALTER
+// TABLE ... DROP INDEX, online (ndbapi.Cluster.DropIndex). A unique
+// index goes with its ordered companion.
+func (t *Table) DropIndex(ctx *sql.Context, name string) error {
+	if strings.EqualFold(name, "PRIMARY") {
+		return errNotSupported("dropping the primary key")
+	}
+	i := t.indexNamed(name)
+	if i < 0 {
+		return sql.ErrCantDropFieldOrKey.New(name)
+	}
+	ix := &t.def.Indexes[i]
+	names := []string{ix.Name}
+	if ix.Kind == schema.IndexUniqueHash {
+		if o := t.nt.Index(ix.Name + ordSuffix); o >= 0 {
+			names = append(names, ix.Name+ordSuffix)
+		}
+	}
+	_, err := t.p.c.DropIndex(ctx, t.nt.Name(), names...)
+	t.p.invalidate()
+	if errors.Is(err, ndbapi.ErrNoSuchIndex) { // dropped meanwhile by another SQL node
+		return sql.ErrCantDropFieldOrKey.New(name)
+	}
+	return t.indexErr("drop index "+name, err)
+}
+
+// indexNamed is the position in the definition of the index the engine
+// knows as name (without case), or -1: never a dropped place or an
+// ordered companion ($ord), which the engine does not see.
+func (t *Table) indexNamed(name string) int {
+	for i := range t.def.Indexes {
+		ix := &t.def.Indexes[i]
+		if ix.Kind != schema.IndexDropped && !strings.HasSuffix(ix.Name, ordSuffix) && strings.EqualFold(ix.Name, name) {
+			return i
+		}
+	}
+	return -1
+}
+
+// indexErr maps an error of CREATE or DROP INDEX to a MySQL error.
+func (t *Table) indexErr(what string, err error) error {
+	var ne *ndbapi.Error
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, ndbapi.ErrIndexExists):
+		return sqlErr(erDupKeyName, "42000", "Duplicate key name (%v)", err)
+	case errors.Is(err, ndbapi.ErrNoSuchTable):
+		return sql.ErrTableNotFound.New(t.name)
+	case errors.Is(err, schema.ErrUnsupportedChange):
+		return errNotSupported("%s: %v", what, err)
+	case errors.As(err, &ne):
+		return mysqlError(err)
+	}
+	return sqlErr(erGetErrmsg, "HY000", "Got error '%s: %v' from NDBCLUSTER", what, err)
+}
+
+// inCreateTable reports whether query is a CREATE TABLE statement (the
+// engine adds the indexes of a new table with CreateIndex calls).
+func inCreateTable(query string) bool {
+	st, err := ast.Parse(query)
+	if err != nil {
+		return false
+	}
+	ddl, ok := st.(*ast.DDL)
+	return ok && ddl.Action == ast.CreateStr
 }
 
 // RenameIndex implements sql.IndexAlterableTable.
 func (t *Table) RenameIndex(*sql.Context, string, string) error {
-	return errNotSupported("RENAME INDEX (the dictionary cannot alter tables yet)")
+	return errNotSupported("RENAME INDEX (drop the index and create it under the new name)")
 }
 
 var errNoSession = errors.New("sqlnode: the statement has no SQL node session")

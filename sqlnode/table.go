@@ -94,8 +94,8 @@ func newTable(p *Provider, db string, nt *ndbapi.Table, meta *tableMeta) (*Table
 	t.idx = append(t.idx, &Index{t: t, id: "PRIMARY", pos: -1, cols: t.def.PrimaryKey, unique: true, ord: nt.Index(primaryOrdered)})
 	for i := range t.def.Indexes {
 		ix := &t.def.Indexes[i]
-		if strings.HasSuffix(ix.Name, ordSuffix) {
-			continue
+		if ix.Kind == schema.IndexDropped || strings.HasSuffix(ix.Name, ordSuffix) {
+			continue // a dropped index's place, or the ordered companion of a key
 		}
 		x := &Index{t: t, id: ix.Name, pos: i, cols: ix.Columns, unique: ix.Kind == schema.IndexUniqueHash, ord: -1}
 		if x.unique {

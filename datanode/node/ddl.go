@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/gondb/gondb/datanode/dih"
@@ -12,6 +13,14 @@ import (
 )
 
 // Tables created and dropped while the node runs.
+//
+// Indexes created and dropped on a table with rows (AlterTable) take a
+// new version of the table. The added ordered indexes are built on LQH's
+// thread in bounded batches by a goroutine of the node (buildIndexes):
+// each batch is one node.Do, so signals run between batches. Until its
+// fragment's build is done an added index refuses scans with the
+// temporary error 9020 (index not online). See store's alter.go for why
+// writes during the build keep the index exact.
 //
 // Ordering. Every data node applies the same dictionary change on its
 // own, when its process hears of it; nothing orders the nodes against
@@ -147,4 +156,169 @@ func (n *Node) reap() {
 func (n *Node) HasTable(id uint32) bool {
 	_, ok := n.Distribution().Table(id)
 	return ok
+}
+
+// AlterTable applies a new version of a table the node has, one that only
+// adds ordered indexes or drops indexes (schema.CheckIndexChange): LQH's
+// replicas switch to it first (added indexes start building, dropped
+// ones are retired), then the distribution is published; a dropped unique
+// index's hidden table is dropped after that, as DropTable does. The
+// builds run in the background (buildIndexes); IndexBuildsPending counts
+// them. Applying the version the node has again does nothing.
+func (n *Node) AlterTable(ctx context.Context, t *schema.Table) error {
+	n.ddl.Lock()
+	defer n.ddl.Unlock()
+	d := n.Distribution()
+	cur, ok := d.Table(t.ID)
+	if !ok || cur.Base != 0 {
+		return fmt.Errorf("%w: node %d has no table %d to alter", ErrNoSuchTable, n.cfg.NodeID, t.ID)
+	}
+	old := cur.Layout.Table
+	if t.Version == old.Version && t.Name == old.Name {
+		return nil
+	}
+	if t.Version < old.Version {
+		return fmt.Errorf("%w: table %s version %d is older than the node's %d", ErrTableExists, t.Name, t.Version, old.Version)
+	}
+	if err := schema.CheckIndexChange(old, t); err != nil {
+		return fmt.Errorf("node %d: %w", n.cfg.NodeID, err)
+	}
+	l, err := schema.NewLayout(t)
+	if err != nil {
+		return fmt.Errorf("node %d: table %s: %w", n.cfg.NodeID, t.Name, err)
+	}
+	var hidden []uint32 // hidden tables of dropped unique indexes
+	for _, u := range cur.Uniques {
+		if t.Indexes[u.Index].Kind == schema.IndexDropped {
+			hidden = append(hidden, u.Hidden)
+		}
+	}
+	// The new entry replaces the table and its remaining hidden tables.
+	// A dropped unique index's hidden table keeps its entry (dih has no
+	// removal; without would place every table again, forgetting failed
+	// replicas): nothing reaches it, since TC maintains the unique indexes
+	// the base table lists, and its replicas are dropped below.
+	nd, err := d.WithTable(l, n.groups, len(cur.Replicas))
+	if err != nil {
+		return fmt.Errorf("node %d: %w", n.cfg.NodeID, err)
+	}
+	// Keep the replica chains as they are now: a failed node's replicas
+	// stay out (dih.WithoutNodes), where WithTable places them afresh.
+	if nt, ok := nd.Table(t.ID); ok {
+		nt.Replicas = cur.Replicas
+		for _, u := range nt.Uniques {
+			if ht, ok := nd.Table(u.Hidden); ok {
+				ht.Replicas = cur.Replicas
+			}
+		}
+	}
+	var changed, pending int
+	var aerr error
+	if err := n.WithLQH(ctx, func(q *lqh.LQH) { changed, aerr = q.AlterFragments(nd, t.ID) }); err != nil {
+		return fmt.Errorf("node %d: alter the fragments of table %s: %w", n.cfg.NodeID, t.Name, err)
+	}
+	if aerr != nil {
+		return aerr
+	}
+	n.dist.Store(nd)
+	if len(hidden) > 0 {
+		if err := n.WithLQH(ctx, func(q *lqh.LQH) {
+			q.DropFragments(hidden...)
+			pending = q.ReapDropped()
+		}); err != nil {
+			return fmt.Errorf("node %d: free the dropped unique indexes of table %s: %w", n.cfg.NodeID, t.Name, err)
+		}
+		if pending > 0 {
+			go n.reap()
+		}
+	}
+	n.log.Info("table altered", "table", t.Name, "id", t.ID, "version", t.Version,
+		"indexes_added", len(schema.IndexesAdded(old, t)), "indexes_dropped", len(schema.IndexesDropped(old, t)),
+		"replicas_here", changed, "distribution", nd.Version)
+	n.startBuilder()
+	return nil
+}
+
+// buildBatch is how many row slots one batch of an ordered index build
+// examines on LQH's thread: about an LCP tick's 2048 rows, so a build
+// delays signals no more than a checkpoint does.
+const buildBatch = 2048
+
+// builders holds the nodes whose index builder runs, so that a burst of
+// ALTERs starts one builder per node, not one each.
+var builders struct {
+	sync.Mutex
+	running map[*Node]bool
+}
+
+// startBuilder starts the node's index builder unless it runs.
+func (n *Node) startBuilder() {
+	builders.Lock()
+	defer builders.Unlock()
+	if builders.running[n] {
+		return
+	}
+	if builders.running == nil {
+		builders.running = map[*Node]bool{}
+	}
+	builders.running[n] = true
+	go n.buildIndexes()
+}
+
+// buildIndexes runs the builds of added ordered indexes to their end, a
+// batch per call on LQH's thread, and frees dropped ordered indexes once
+// no scan reads them; it returns when nothing is left or the node stops.
+func (n *Node) buildIndexes() {
+	start := time.Now()
+	batches := 0
+	for {
+		var building, retired int
+		err := n.WithLQH(context.Background(), func(q *lqh.LQH) {
+			building = q.BuildIndexes(n.Distribution(), buildBatch)
+			retired = q.ReapIndexes()
+		})
+		batches++
+		if err == nil && (building > 0 || retired > 0) {
+			if building == 0 { // only scans of dropped indexes left: poll
+				select {
+				case <-n.stopped:
+				case <-time.After(reapInterval):
+				}
+			}
+			continue
+		}
+		// Stop, unless an AlterTable added work after the last batch
+		// looked (it saw this builder running and started none).
+		builders.Lock()
+		more := err == nil && n.indexWorkLeft()
+		if !more {
+			delete(builders.running, n)
+		}
+		builders.Unlock()
+		if !more {
+			if err == nil {
+				n.log.Info("ordered index builds done", "batches", batches, "elapsed", time.Since(start))
+			}
+			return
+		}
+	}
+}
+
+// indexWorkLeft reports whether an index build or a dropped index waits.
+func (n *Node) indexWorkLeft() bool {
+	var left int
+	if err := n.WithLQH(context.Background(), func(q *lqh.LQH) {
+		left = len(q.IndexBuilds(n.Distribution())) + q.ReapIndexes()
+	}); err != nil {
+		return false
+	}
+	return left > 0
+}
+
+// IndexBuildsPending is how many of this node's replicas have added
+// ordered indexes still building.
+func (n *Node) IndexBuildsPending(ctx context.Context) (int, error) {
+	var left int
+	err := n.WithLQH(ctx, func(q *lqh.LQH) { left = len(q.IndexBuilds(n.Distribution())) })
+	return left, err
 }

@@ -17,7 +17,24 @@ type orderedIndex struct {
 	// Comparisons view two rows at once; a chained var part of the first
 	// is moved out of the fragment's scratch buffer into this one.
 	scratchA []byte
+
+	// building: the index was added to a fragment that had rows (Alter)
+	// and holds only the committed rows whose id is below built;
+	// BuildIndexes moves built up in row-id order. Commits keep that part
+	// exact (covers), and the build enters the rest as it reaches them,
+	// so the index is complete when built passes the last page. Scans are
+	// refused until then.
+	building bool
+	built    uint64
+	// retired: the table's new version dropped the index. It is kept in
+	// step, refusing new scans, until no running scan uses it
+	// (ReleaseRetired).
+	retired bool
 }
+
+// covers reports whether the index holds row r's entry when r is a
+// committed row: always, except above a build's position.
+func (o *orderedIndex) covers(r RowID) bool { return !o.building || uint64(r) < o.built }
 
 func newOrderedIndex(f *Fragment, number int) *orderedIndex {
 	o := &orderedIndex{f: f, number: number, cols: f.layout.Table.Indexes[number].Columns}
@@ -57,22 +74,31 @@ func (o *orderedIndex) appendKey(dst []byte, r RowID) []byte {
 	return dst
 }
 
+// ordInsert enters committed row r in the ordered indexes that cover it.
 func (f *Fragment) ordInsert(r RowID) {
 	for _, o := range f.ord {
-		o.tree.Insert(r)
+		if o.covers(r) {
+			o.tree.Insert(r)
+		}
 	}
 }
 
+// ordRemove takes row r out of the ordered indexes that cover it.
 func (f *Fragment) ordRemove(r RowID) {
 	for _, o := range f.ord {
-		o.tree.Delete(r)
+		if o.covers(r) {
+			o.tree.Delete(r)
+		}
 	}
 }
 
 // ordKeysDiffer reports whether row r and image img differ in any column of
-// any ordered index.
+// any ordered index that covers r.
 func (f *Fragment) ordKeysDiffer(r, img RowID) bool {
 	for _, o := range f.ord {
+		if !o.covers(r) {
+			continue
+		}
 		a := o.viewA(r)
 		b := f.view(img)
 		for _, c := range o.cols {

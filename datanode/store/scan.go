@@ -117,8 +117,16 @@ func (f *Fragment) OrderedScan(ix int, lo, hi Bound, descending bool, filter Row
 			o = c
 		}
 	}
-	if o == nil {
+	switch {
+	case o == nil && (ix < 0 || ix >= len(f.layout.Table.Indexes) || f.layout.Table.Indexes[ix].Kind == schema.IndexDropped):
+		// A request from a node that knows another version of the table.
+		return nil, fmt.Errorf("table %s version %d has no index %d: %w", f.layout.Table.Name, f.layout.Table.Version, ix, ndberr.ErrSchemaVersion)
+	case o == nil:
 		return nil, fmt.Errorf("index %d of %s is not an ordered index: %w", ix, f.layout.Table.Name, ndberr.ErrBadAttribute)
+	case o.retired:
+		return nil, fmt.Errorf("index %d of %s was dropped: %w", ix, f.layout.Table.Name, ndberr.ErrSchemaVersion)
+	case o.building:
+		return nil, fmt.Errorf("index %s of %s, fragment %d: %w", f.layout.Table.Indexes[ix].Name, f.layout.Table.Name, f.ID, ndberr.ErrIndexNotOnline)
 	}
 	for _, b := range []Bound{lo, hi} {
 		if b.Unbounded {

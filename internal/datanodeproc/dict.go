@@ -16,8 +16,9 @@ import (
 // The schema dictionary on a data node. The process follows the
 // dictionary with one table watch (client.Conn.WatchTables) for its whole
 // life: a runtime starts with every table of the dictionary (after the
-// watch's first snapshot), and tables created or dropped while it runs
-// are applied to it (node.AddTable, node.DropTable). Every data node does
+// watch's first snapshot), and tables created, altered (index changes) or
+// dropped while it runs are applied to it (node.AddTable, node.AlterTable,
+// node.DropTable). Every data node does
 // the same from the same events, each in its own time; see datanode/node's
 // ddl.go for what that means for transactions meanwhile.
 
@@ -90,8 +91,21 @@ func (p *Proc) applyDict(ev client.TableEvent) {
 		}
 	case client.TableAltered:
 		d.tables[ev.Table.ID] = ev.Table
-		p.log.Warn("data node: table altered in the dictionary; ALTER is not applied to a running node yet (used at the next start)",
-			"table", ev.Table.Name, "id", ev.Table.ID, "version", ev.Table.Version)
+		if rt == nil {
+			break
+		}
+		if !rt.HasTable(ev.Table.ID) {
+			if err := rt.AddTable(ctx, ev.Table); err != nil {
+				p.log.Error("data node: add altered table", "table", ev.Table.Name, "id", ev.Table.ID, "err", err)
+			}
+			break
+		}
+		// Index changes apply online (node.AlterTable); anything else is
+		// refused there and used at the next start.
+		if err := rt.AlterTable(ctx, ev.Table); err != nil {
+			p.log.Error("data node: alter table (the new version is used at the next start)",
+				"table", ev.Table.Name, "id", ev.Table.ID, "version", ev.Table.Version, "err", err)
+		}
 	case client.TableDropped:
 		delete(d.tables, ev.Table.ID)
 		if rt != nil && rt.HasTable(ev.Table.ID) {

@@ -41,6 +41,26 @@ func (c *Conn) DropTable(ctx context.Context, name string) error {
 	return err
 }
 
+// AlterTable stores t as the next version of the table named t.Name,
+// which must still be at version t.Version: mgmapi.ErrConflict when
+// another change came first (read the table again and redo the change),
+// mgmapi.ErrInvalid when t changes more than its indexes
+// (schema.CheckIndexChange). It returns the table as stored; t is not
+// changed.
+func (c *Conn) AlterTable(ctx context.Context, t *schema.Table) (*schema.Table, error) {
+	def, err := schemacodec.Encode(t)
+	if err != nil {
+		return nil, fmt.Errorf("alter table %s: %w", t.Name, err)
+	}
+	r, err := call(c, ctx, func(ctx context.Context, cl *mgmapi.Client) (*mgmapi.TableReply, error) {
+		return cl.AlterTable(ctx, &mgmapi.AlterTableRequest{Name: t.Name, Version: t.Version, Definition: def})
+	})
+	if err != nil {
+		return nil, err
+	}
+	return decodeInfo(&r.Table)
+}
+
 // Table returns the table named name.
 func (c *Conn) Table(ctx context.Context, name string) (*schema.Table, error) {
 	return c.getTable(ctx, &mgmapi.GetTableRequest{Name: name})

@@ -16,6 +16,7 @@ const DictionaryServiceName = "gondb.mgm.Dictionary"
 const (
 	MethodCreateTable = "CreateTable"
 	MethodDropTable   = "DropTable"
+	MethodAlterTable  = "AlterTable"
 	MethodGetTable    = "GetTable"
 	MethodListTables  = "ListTables"
 	MethodWatchTables = "WatchTables"
@@ -43,6 +44,18 @@ type CreateTableRequest struct {
 // DropTableRequest removes the table named Name.
 type DropTableRequest struct {
 	Name string `json:"name"`
+}
+
+// AlterTableRequest stores a new version of the table named Name.
+// Definition is schemacodec's encoding of the whole new definition; its id
+// and version are ignored. The table must still be at Version (else
+// CodeConflict: read it again and retry), and the new definition may only
+// add ordered indexes or drop indexes (schema.CheckIndexChange; else
+// CodeInvalid). The reply is the table as stored, at Version+1.
+type AlterTableRequest struct {
+	Name       string `json:"name"`
+	Version    uint32 `json:"version"`
+	Definition []byte `json:"definition"`
 }
 
 // GetTableRequest names a table by Name, or by ID when Name is empty.
@@ -100,6 +113,7 @@ type TableEvent struct {
 type DictionaryService interface {
 	CreateTable(context.Context, *CreateTableRequest) (*TableReply, error)
 	DropTable(context.Context, *DropTableRequest) (*TableReply, error)
+	AlterTable(context.Context, *AlterTableRequest) (*TableReply, error)
 	GetTable(context.Context, *GetTableRequest) (*TableReply, error)
 	ListTables(context.Context, *ListTablesRequest) (*ListTablesReply, error)
 	// WatchTables sends events on stream until stream.Context() ends,
@@ -123,6 +137,7 @@ var dictionaryDesc = grpc.ServiceDesc{
 	Methods: []grpc.MethodDesc{
 		unary(DictionaryServiceName, MethodCreateTable, DictionaryService.CreateTable),
 		unary(DictionaryServiceName, MethodDropTable, DictionaryService.DropTable),
+		unary(DictionaryServiceName, MethodAlterTable, DictionaryService.AlterTable),
 		unary(DictionaryServiceName, MethodGetTable, DictionaryService.GetTable),
 		unary(DictionaryServiceName, MethodListTables, DictionaryService.ListTables),
 	},
@@ -154,6 +169,10 @@ func (c *Client) CreateTable(ctx context.Context, r *CreateTableRequest, o ...gr
 
 func (c *Client) DropTable(ctx context.Context, r *DropTableRequest, o ...grpc.CallOption) (*TableReply, error) {
 	return invoke[DropTableRequest, TableReply](c, ctx, DictionaryServiceName, MethodDropTable, r, o)
+}
+
+func (c *Client) AlterTable(ctx context.Context, r *AlterTableRequest, o ...grpc.CallOption) (*TableReply, error) {
+	return invoke[AlterTableRequest, TableReply](c, ctx, DictionaryServiceName, MethodAlterTable, r, o)
 }
 
 func (c *Client) GetTable(ctx context.Context, r *GetTableRequest, o ...grpc.CallOption) (*TableReply, error) {

@@ -8,6 +8,7 @@ import (
 
 	"github.com/gondb/gondb/mgmnode/mgmapi"
 	"github.com/gondb/gondb/mgmnode/state"
+	"github.com/gondb/gondb/schema"
 	"github.com/gondb/gondb/schema/schemacodec"
 )
 
@@ -119,6 +120,52 @@ func (s *Server) DropTable(ctx context.Context, req *mgmapi.DropTableRequest) (*
 	if err != nil { // dropped all the same; say so without the definition
 		ti = mgmapi.TableInfo{ID: rec.ID, Name: rec.Name, Version: rec.Version, Revision: rec.Revision}
 	}
+	return &mgmapi.TableReply{Table: ti}, nil
+}
+
+// AlterTable stores a new version of a table: for now only index changes
+// (schema.CheckIndexChange), which data nodes apply online. The version
+// check and the write are one etcd transaction (state.AlterTable).
+func (s *Server) AlterTable(ctx context.Context, req *mgmapi.AlterTableRequest) (*mgmapi.TableReply, error) {
+	def, err := schemacodec.Decode(req.Definition)
+	if err != nil {
+		return nil, mgmapi.Errorf(mgmapi.CodeInvalid, "alter table %s: %v", req.Name, err)
+	}
+	rec, err := s.st.Table(ctx, req.Name)
+	if err != nil {
+		return nil, dictErr(err)
+	}
+	if rec.Version != req.Version {
+		return nil, mgmapi.Errorf(mgmapi.CodeConflict, "alter table %s: it is at version %d, not %d", req.Name, rec.Version, req.Version)
+	}
+	cur, err := schemacodec.Decode(rec.Definition)
+	if err != nil {
+		return nil, &mgmapi.Error{Code: mgmapi.CodeInternal, Msg: fmt.Sprintf("dictionary record of table %s (id %d): %v", rec.Name, rec.ID, err)}
+	}
+	cur.ID, cur.Version, cur.Name = rec.ID, rec.Version, rec.Name
+	def.ID, def.Version = rec.ID, rec.Version+1
+	if def.Name == "" {
+		def.Name = req.Name
+	}
+	if err := schema.CheckIndexChange(cur, def); err != nil {
+		return nil, mgmapi.Errorf(mgmapi.CodeInvalid, "alter table %s: %v", req.Name, err)
+	}
+	if err := validTable(def); err != nil {
+		return nil, mgmapi.Errorf(mgmapi.CodeInvalid, "alter table %s: %v", req.Name, err)
+	}
+	next, err := schemacodec.Encode(def)
+	if err != nil {
+		return nil, mgmapi.Errorf(mgmapi.CodeInvalid, "alter table %s: %v", req.Name, err)
+	}
+	if rec, err = s.st.AlterTable(ctx, rec.ID, req.Version, "", next); err != nil {
+		return nil, dictErr(err)
+	}
+	ti, err := tableInfo(rec)
+	if err != nil {
+		return nil, err
+	}
+	s.clog.add(mgmapi.SeverityInfo, "AlterTable", s.cfg.NodeID, "Table %s (id %d) altered to version %d: %d indexes added, %d dropped",
+		req.Name, rec.ID, rec.Version, len(schema.IndexesAdded(cur, def)), len(schema.IndexesDropped(cur, def)))
 	return &mgmapi.TableReply{Table: ti}, nil
 }
 

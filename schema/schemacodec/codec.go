@@ -11,13 +11,29 @@ import (
 )
 
 // Format versions, an ordered enum. A decoder reads every version from
-// MinSupported to Version.
+// MinSupported to Version. The encoder writes the lowest version that can
+// hold the table, so a build that reads only version 1 still reads every
+// table without a dropped index.
 //
 //	1: the first table definition format.
+//	2: the same layout; an index kind may be 3 (schema.IndexDropped, the
+//	   place of a dropped index: no name, no columns).
 const (
-	Version      = 1
-	MinSupported = 1
+	Version1     = 1
+	Version2     = 2
+	Version      = Version2
+	MinSupported = Version1
 )
+
+// versionFor is the lowest format version that holds t.
+func versionFor(t *schema.Table) byte {
+	for i := range t.Indexes {
+		if t.Indexes[i].Kind == schema.IndexDropped {
+			return Version2
+		}
+	}
+	return Version1
+}
 
 // Magic starts every encoded table definition.
 const Magic = "GTBL"
@@ -82,7 +98,7 @@ func Append(dst []byte, t *schema.Table) ([]byte, error) {
 	if t.FullyReplicated {
 		flags |= flagFullyReplicated
 	}
-	dst = append(dst, Version, flags, 0, 0)
+	dst = append(dst, versionFor(t), flags, 0, 0)
 	dst = binary.LittleEndian.AppendUint32(dst, t.ID)
 	dst = binary.LittleEndian.AppendUint32(dst, t.Version)
 	dst = appendName(dst, t.Name)
@@ -301,6 +317,7 @@ func Decode(b []byte) (*schema.Table, error) {
 	if want, got := binary.LittleEndian.Uint32(b[len(body):]), crc32.Checksum(body, castagnoli); want != got {
 		return nil, fmt.Errorf("%w: checksum %08x, computed %08x", ErrCorrupt, want, got)
 	}
+	version := b[4]
 	r := &reader{b: body, off: 5}
 	t := &schema.Table{}
 	flags := r.u8("table flags")
@@ -346,6 +363,9 @@ func Decode(b []byte) (*schema.Table, error) {
 			ix := &t.Indexes[i]
 			ix.Name = r.name("index")
 			ix.Kind = schema.IndexKind(r.u8("index kind"))
+			if ix.Kind == schema.IndexDropped && version < Version2 {
+				r.fail("index %d: a dropped index's place needs format version %d, the image is version %d", i, Version2, version)
+			}
 			ix.Columns = r.cols("index " + ix.Name)
 		}
 	}

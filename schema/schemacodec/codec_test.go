@@ -177,7 +177,7 @@ func TestDecodeRejects(t *testing.T) {
 		{"empty", nil, ErrCorrupt, "shorter than"},
 		{"magic", mod(func(b []byte) []byte { b[0] = 'X'; return b }), ErrCorrupt, "magic"},
 		{"version 0", mod(func(b []byte) []byte { b[4] = 0; return reseal(b) }), ErrVersion, "version 0"},
-		{"version 2", mod(func(b []byte) []byte { b[4] = 2; return reseal(b) }), ErrVersion, "version 2"},
+		{"version 3", mod(func(b []byte) []byte { b[4] = 3; return reseal(b) }), ErrVersion, "version 3"},
 		{"checksum", mod(func(b []byte) []byte { b[9] ^= 1; return b }), ErrCorrupt, "checksum"},
 		{"table flags", mod(func(b []byte) []byte { b[5] |= 0x80; return reseal(b) }), ErrCorrupt, "unknown table flags"},
 		{"reserved", mod(func(b []byte) []byte { b[6] = 1; return reseal(b) }), ErrCorrupt, "reserved"},

@@ -3,7 +3,7 @@
 // node keeps (opaque) in etcd and that data nodes, API nodes and SQL nodes
 // decode.
 //
-// # Layout (version 1)
+// # Layout (versions 1 and 2)
 //
 //	| magic "GTBL" (4B) | version (1B) | table flags (1B) | reserved 0 (2B) |
 //	| id (4B) | table version (4B) | name (2B length + bytes) |
@@ -16,7 +16,10 @@
 // A column is: name (2B length + bytes), type (1B), column flags (1B: bit 0
 // unsigned, bit 1 nullable), charset (1B), reserved 0 (1B), length (4B),
 // precision (2B), scale (2B). An index is: name (2B length + bytes), kind
-// (1B), column count (2B), column numbers (2B each). Table flags: bit 0
+// (1B: 1 ordered, 2 unique hash, and from version 2 on 3 for the place of
+// a dropped index), column count (2B), column numbers (2B each). The
+// encoder writes version 1 unless the table has a dropped index's place,
+// so images of tables that never lost an index are unchanged. Table flags: bit 0
 // ReadBackup, bit 1 FullyReplicated. Every integer is little-endian; names
 // are UTF-8 of at most MaxNameBytes. docs/formats.md ("Table definition")
 // has the same table.

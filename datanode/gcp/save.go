@@ -162,9 +162,14 @@ func (g *GCP) savedRep(env block.Env, s *signal.Signal) {
 
 // Master.
 
-func (g *GCP) saveConf(env block.Env, s *signal.Signal) {
+func (g *GCP) saveConf(env block.Env, s *signal.Signal) { g.saveAnswer(env, s, gsn.GCP_SAVEREQ) }
+
+func (g *GCP) copyGCIConf(env block.Env, s *signal.Signal) { g.saveAnswer(env, s, gsn.GCP_COPYGCIREQ) }
+
+// saveAnswer counts a node's answer to the save's phase.
+func (g *GCP) saveAnswer(env block.Env, s *signal.Signal, phase signal.Number) {
 	sv := &g.save
-	if gci, ok := gciOf(s); !ok || !sv.running || sv.phaseSig != gsn.GCP_SAVEREQ || gci != sv.gci {
+	if gci, ok := gciOf(s); !ok || !sv.running || sv.phaseSig != phase || gci != sv.gci {
 		return
 	}
 	if sv.answers.add(s) {
@@ -186,14 +191,4 @@ func (g *GCP) savePhaseDone(env block.Env) {
 	// A report, like COMPLETE_REP: a node that misses it learns from the
 	// next save.
 	g.toNodes(env, gsn.GCP_SAVED_REP, sv.gci, nil)
-}
-
-func (g *GCP) copyGCIConf(env block.Env, s *signal.Signal) {
-	sv := &g.save
-	if gci, ok := gciOf(s); !ok || !sv.running || sv.phaseSig != gsn.GCP_COPYGCIREQ || gci != sv.gci {
-		return
-	}
-	if sv.answers.add(s) {
-		g.savePhaseDone(env)
-	}
 }

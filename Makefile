@@ -43,13 +43,15 @@ test-bigendian: qemu
 
 # Installs what the tests need from Debian when it is missing:
 # qemu-user-static (big-endian runs), etcd-server (the management node's
-# tests against an external etcd) and mariadb-client (the SQL node's test
-# with the mariadb command-line client).
+# tests against an external etcd), mariadb-client (the SQL node's test
+# with the mariadb command-line client) and mariadb-server (the SQL node's
+# comparison suite runs a private mariadbd; docs/sql-compare.md).
 deps:
 	@missing=""; \
 	command -v qemu-ppc64-static >/dev/null 2>&1 || missing="$$missing qemu-user-static"; \
 	command -v etcd >/dev/null 2>&1 || missing="$$missing etcd-server"; \
 	command -v mariadb >/dev/null 2>&1 || missing="$$missing mariadb-client"; \
+	command -v mariadbd >/dev/null 2>&1 || [ -x /usr/sbin/mariadbd ] || missing="$$missing mariadb-server"; \
 	if [ -n "$$missing" ]; then \
 		echo "installing$$missing"; \
 		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \

@@ -100,7 +100,10 @@ func (e *editor) Insert(_ *sql.Context, row sql.Row) error {
 }
 
 // Update implements sql.RowUpdater: an update by primary key, or a delete
-// and an insert when the key changes.
+// and an insert when the key changes. With a unique index the delete is
+// sent before the insert is added: operations of one Execute run in no
+// set order, and the insert's unique-index entry would clash with the
+// old row's (NDB error 893) when it ran first.
 func (e *editor) Update(_ *sql.Context, old, new sql.Row) error {
 	if e.err != nil {
 		return e.err
@@ -116,6 +119,11 @@ func (e *editor) Update(_ *sql.Context, old, new sql.Row) error {
 	if !bytes.Equal(oldKey, img[:e.t.nt.Layout.KeySize]) {
 		if err := e.add(opDelete, oldKey); err != nil {
 			return err
+		}
+		if e.t.hasUniqueIndex() {
+			if err := e.flush(); err != nil {
+				return err
+			}
 		}
 		return e.add(opInsert, img)
 	}
@@ -188,10 +196,17 @@ func (e *editor) StatementBegin(*sql.Context) {}
 
 // DiscardChanges implements sql.EditOpenerCloser: operations not sent are
 // dropped; if some were sent, the NDB transaction is rolled back (it
-// cannot undo part of itself).
-func (e *editor) DiscardChanges(*sql.Context, error) error {
+// cannot undo part of itself). In autocommit mode the statement is the
+// transaction, and it is rolled back even when nothing was sent: its
+// locking reads hold locks (an UPDATE whose SET failed on the first
+// row), and the engine, seeing the error, neither commits it nor starts
+// a new one for the next statement.
+func (e *editor) DiscardChanges(ctx *sql.Context, _ error) error {
 	e.ops = nil
-	if e.sent {
+	if e.s == nil {
+		return nil
+	}
+	if e.sent || e.s.autocommitMode(ctx) {
 		e.s.mu.Lock()
 		e.s.abortTx()
 		e.s.mu.Unlock()
@@ -204,3 +219,14 @@ func (e *editor) StatementComplete(*sql.Context) error { return e.flush() }
 
 // Close implements sql.Closer.
 func (e *editor) Close(*sql.Context) error { return e.flush() }
+
+// hasUniqueIndex reports whether the table has a unique index besides
+// its primary key.
+func (t *Table) hasUniqueIndex() bool {
+	for _, x := range t.idx {
+		if x.unique && x.pos >= 0 {
+			return true
+		}
+	}
+	return false
+}

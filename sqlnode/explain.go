@@ -6,9 +6,11 @@ import (
 	"sync"
 
 	"github.com/dolthub/go-mysql-server/sql"
+	"github.com/dolthub/go-mysql-server/sql/expression"
 	"github.com/dolthub/go-mysql-server/sql/plan"
 	"github.com/dolthub/go-mysql-server/sql/rowexec"
 	"github.com/dolthub/go-mysql-server/sql/transform"
+	"github.com/dolthub/go-mysql-server/sql/types"
 )
 
 // execBuilder is the engine's priority exec builder: it sees every plan
@@ -22,7 +24,10 @@ import (
 //     row) and the rewritten subtree is built;
 //   - DescribeQuery (EXPLAIN, EXPLAIN PLAN, DESCRIBE): the described plan
 //     is the rewritten one; plain EXPLAIN prints MySQL's table, with the
-//     access type and the pushed condition of every table access.
+//     access type and the pushed condition of every table access;
+//   - UpdateSource (the SET of an UPDATE): in strict mode a number out of
+//     its column's range is error 1264, as MySQL gives it (the engine's
+//     SetField clamps it silently: 300 became 255 in a TINYINT UNSIGNED).
 //
 // Everything else is left to the engine (nil, nil).
 type execBuilder struct {
@@ -36,6 +41,12 @@ func (b *execBuilder) Build(ctx *sql.Context, n sql.Node, row sql.Row) (sql.RowI
 	switch n := n.(type) {
 	case *plan.Filter, *plan.Limit:
 		nn, changed, err := rewrite(ctx, n)
+		if err != nil || !changed {
+			return nil, err
+		}
+		return b.base.Build(ctx, nn, row)
+	case *plan.UpdateSource:
+		nn, changed, err := strictUpdate(ctx, n)
 		if err != nil || !changed {
 			return nil, err
 		}
@@ -64,6 +75,95 @@ func (b *execBuilder) Build(ctx *sql.Context, n sql.Node, row sql.Row) (sql.RowI
 		return sql.RowsToRowIter(explainRows(ctx, child)...), nil
 	}
 	return nil, nil
+}
+
+// strictUpdate wraps the value of every SET of a number column in a
+// strictValue, in strict mode and without IGNORE; changed is false when
+// there is nothing to wrap (or it is wrapped already).
+func strictUpdate(ctx *sql.Context, n *plan.UpdateSource) (sql.Node, bool, error) {
+	if n.Ignore || !sql.LoadSqlMode(ctx).Strict() {
+		return n, false, nil
+	}
+	exprs := n.Expressions()
+	out := make([]sql.Expression, len(exprs))
+	changed := false
+	for i, e := range exprs {
+		out[i] = e
+		sf, ok := e.(*expression.SetField)
+		if !ok {
+			continue
+		}
+		gf, ok := sf.LeftChild.(*expression.GetField)
+		if !ok || !types.IsNumber(gf.Type(ctx)) {
+			continue
+		}
+		if _, done := sf.RightChild.(*strictValue); done {
+			continue
+		}
+		ne, err := sf.WithChildren(ctx, sf.LeftChild, &strictValue{child: sf.RightChild, typ: gf.Type(ctx), col: gf.Name()})
+		if err != nil {
+			return nil, false, err
+		}
+		out[i], changed = ne, true
+	}
+	if !changed {
+		return n, false, nil
+	}
+	nn, err := n.WithExpressions(ctx, out...)
+	if err != nil {
+		return nil, false, err
+	}
+	return nn, true, nil
+}
+
+// strictValue is a SET value converted to its number column's type, or
+// error 1264 when the column cannot hold it. Values that do not convert
+// at all (a string that is no number) pass unchanged: SetField reports
+// them.
+type strictValue struct {
+	child sql.Expression
+	typ   sql.Type
+	col   string
+}
+
+var _ sql.Expression = (*strictValue)(nil)
+
+func (v *strictValue) Resolved() bool                      { return v.child.Resolved() }
+func (v *strictValue) String() string                      { return v.child.String() }
+func (v *strictValue) Type(*sql.Context) sql.Type          { return v.typ }
+func (v *strictValue) IsNullable(ctx *sql.Context) bool    { return v.child.IsNullable(ctx) }
+func (v *strictValue) Children() []sql.Expression          { return []sql.Expression{v.child} }
+func (v *strictValue) DebugString(ctx *sql.Context) string { return sql.DebugString(ctx, v.child) }
+
+func (v *strictValue) WithChildren(_ *sql.Context, children ...sql.Expression) (sql.Expression, error) {
+	if len(children) != 1 {
+		return nil, sql.ErrInvalidChildrenNumber.New(v, len(children), 1)
+	}
+	nv := *v
+	nv.child = children[0]
+	return &nv, nil
+}
+
+// Eval implements sql.Expression.
+func (v *strictValue) Eval(ctx *sql.Context, row sql.Row) (any, error) {
+	x, err := v.child.Eval(ctx, row)
+	if err != nil || x == nil {
+		return x, err
+	}
+	var cv any
+	var inRange sql.ConvertInRange
+	if rt, ok := v.typ.(sql.RoundingNumberType); ok {
+		cv, inRange, err = rt.ConvertRound(ctx, x)
+	} else {
+		cv, inRange, err = v.typ.Convert(ctx, x)
+	}
+	if err != nil {
+		return x, nil
+	}
+	if inRange != sql.InRange {
+		return nil, sqlErr(1264, "22003", "Out of range value for column '%s' at row 1", v.col)
+	}
+	return cv, nil
 }
 
 // pushdownPlan rewrites every Filter and Limit of n (rules.go).

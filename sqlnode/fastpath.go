@@ -997,6 +997,7 @@ func (fp *fastPath) exec(s *Session, pl *fastPlan, params []param, cb func(*sqlt
 	if r == nil {
 		return false, nil
 	}
+	s.dropStaleTx(ctx)
 	if pl.kind != fpSelect && !s.autocommit(ctx) {
 		return false, nil
 	}
@@ -1022,9 +1023,27 @@ func (fp *fastPath) exec(s *Session, pl *fastPlan, params []param, cb func(*sqlt
 	return true, cb(res)
 }
 
-// autocommit reports whether the session runs each statement as a
-// transaction of its own, none open now.
-func (s *Session) autocommit(ctx *sql.Context) bool {
+// dropStaleTx rolls back an NDB transaction that a failed statement left
+// open in autocommit mode: an UPDATE whose SET failed before it wrote
+// keeps the locks of its locking scan, and a key read through a unique
+// index would wait on them (1205). The engine rolls such a transaction
+// back when its next statement starts (StartTransaction); the fast path
+// runs without the engine. Within BEGIN..COMMIT the transaction is kept.
+func (s *Session) dropStaleTx(ctx *sql.Context) {
+	s.mu.Lock()
+	open := s.tx != nil
+	s.mu.Unlock()
+	if !open || !s.autocommitMode(ctx) {
+		return
+	}
+	s.mu.Lock()
+	s.abortTx()
+	s.mu.Unlock()
+}
+
+// autocommitMode reports whether the session runs each statement as a
+// transaction of its own (autocommit on, no BEGIN).
+func (s *Session) autocommitMode(ctx *sql.Context) bool {
 	if s.GetIgnoreAutoCommit() {
 		return false
 	}
@@ -1033,7 +1052,13 @@ func (s *Session) autocommit(ctx *sql.Context) bool {
 		return false
 	}
 	on, err := sql.ConvertToBool(ctx, v)
-	if err != nil || !on {
+	return err == nil && on
+}
+
+// autocommit reports whether the session runs each statement as a
+// transaction of its own, none open now.
+func (s *Session) autocommit(ctx *sql.Context) bool {
+	if !s.autocommitMode(ctx) {
 		return false
 	}
 	s.mu.Lock()

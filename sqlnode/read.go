@@ -123,6 +123,11 @@ const defaultScanBatch = 256
 type scanSpec struct {
 	index int
 	opts  ndbapi.ScanOptions
+	// inexact: the bounds take more than the range (a column after the
+	// bounded prefix is restricted, or a bound could not be encoded); the
+	// engine re-checks the conditions (PreciseMatch is false), but the
+	// scan may return rows of other ranges of the lookup too.
+	inexact bool
 }
 
 // rowIter returns a read's rows.
@@ -146,8 +151,12 @@ type rowIter struct {
 	specs    []scanSpec
 	next     int
 	cur      *ndbapi.Scan
+	curTx    *ndbapi.Transaction // the transaction cur runs in
 	own      *ndbapi.Transaction // the committed-read transaction
 	sortCols []int               // materialize and sort by these columns
+	// seen holds the primary keys returned so far when scans may overlap
+	// (several ranges, one of them inexact): a row is returned once.
+	seen map[string]struct{}
 }
 
 // planLookup turns an index lookup into key reads or scans.
@@ -162,6 +171,8 @@ func (t *Table) planLookup(ctx *sql.Context, s *Session, l *sql.IndexLookup, it 
 		it.specs = []scanSpec{{index: -1}}
 		return nil
 	}
+	// The ranges come in the order to return them: sql.NewIndexLookup
+	// has already reversed them for a descending lookup.
 	if x.unique && !it.lock.inTx {
 		keys := make([][]any, 0, len(ranges))
 		points := true
@@ -176,9 +187,6 @@ func (t *Table) planLookup(ctx *sql.Context, s *Session, l *sql.IndexLookup, it 
 			}
 		}
 		if points {
-			if l.IsReverse {
-				slices.Reverse(keys)
-			}
 			it.keyIx, it.keys = x, keys
 			return nil
 		}
@@ -188,6 +196,7 @@ func (t *Table) planLookup(ctx *sql.Context, s *Session, l *sql.IndexLookup, it 
 		it.sortCols = x.cols
 		return nil
 	}
+	overlap := false
 	for _, r := range ranges {
 		spec, err := t.boundSpec(ctx, x, r)
 		if err != nil {
@@ -195,9 +204,10 @@ func (t *Table) planLookup(ctx *sql.Context, s *Session, l *sql.IndexLookup, it 
 		}
 		spec.opts.Descending = l.IsReverse
 		it.specs = append(it.specs, spec)
+		overlap = overlap || spec.inexact
 	}
-	if l.IsReverse {
-		slices.Reverse(it.specs)
+	if overlap && len(it.specs) > 1 {
+		it.seen = make(map[string]struct{})
 	}
 	return nil
 }
@@ -269,20 +279,24 @@ func isIntType(v any) bool {
 
 // boundSpec is the ordered index scan of one range: the equal prefix of
 // the range's columns and the bounds of the next column. Columns after it
-// are left to the engine's filter.
+// are left to the engine's filter (the spec is then inexact).
 func (t *Table) boundSpec(ctx *sql.Context, x *Index, r sql.MySQLRange) (scanSpec, error) {
 	spec := scanSpec{index: x.ord, opts: ndbapi.ScanOptions{Ordered: true}}
 	ordCols := t.def.Indexes[x.ord].Columns
 	lowRB, highRB := t.nt.NewRowBuilder(), t.nt.NewRowBuilder()
 	nLow, nHigh := 0, 0
 	lowInc, highInc := true, true
-	for i := 0; i < len(r) && i < len(ordCols); i++ {
+	exact := true
+	i := 0
+	for ; i < len(r) && i < len(ordCols); i++ {
 		c := ordCols[i]
 		typ := t.sch[c].Type
+		nullable := t.def.Columns[c].Nullable
 		ce := r[i]
 		if isPointCut(ctx, ce) {
 			v, ex := exactValue(ctx, typ, sql.GetMySQLRangeCutKey(ce.LowerBound))
 			if !ex || setValue(lowRB, c, v) != nil || setValue(highRB, c, v) != nil {
+				exact = false
 				break
 			}
 			nLow, nHigh = nLow+1, nHigh+1
@@ -290,17 +304,21 @@ func (t *Table) boundSpec(ctx *sql.Context, x *Index, r sql.MySQLRange) (scanSpe
 		}
 		if _, null := ce.LowerBound.(sql.BelowNull); null {
 			if _, isNull := ce.UpperBound.(sql.AboveNull); isNull { // IS NULL
-				if t.def.Columns[c].Nullable {
+				if nullable {
 					lowRB.SetNull(c)
 					highRB.SetNull(c)
 					nLow, nHigh = nLow+1, nHigh+1
+				} else {
+					exact = false // matches nothing; the engine's filter drops all
 				}
+				i++
 				break
 			}
 		}
 		switch lb := ce.LowerBound.(type) {
+		case sql.BelowNull: // every value, NULL included: no bound
 		case sql.AboveNull:
-			if t.def.Columns[c].Nullable {
+			if nullable {
 				lowRB.SetNull(c)
 				nLow++
 				lowInc = false
@@ -308,26 +326,48 @@ func (t *Table) boundSpec(ctx *sql.Context, x *Index, r sql.MySQLRange) (scanSpe
 		case sql.Below:
 			if v, ex := exactValue(ctx, typ, lb.Key); ex && setValue(lowRB, c, v) == nil {
 				nLow++
+			} else {
+				exact = false
 			}
 		case sql.Above:
 			if v, ex := exactValue(ctx, typ, lb.Key); ex && setValue(lowRB, c, v) == nil {
 				nLow++
 				lowInc = false
+			} else {
+				exact = false
 			}
+		default:
+			exact = false
 		}
 		switch ub := ce.UpperBound.(type) {
+		case sql.AboveAll: // no bound
 		case sql.Above:
 			if v, ex := exactValue(ctx, typ, ub.Key); ex && setValue(highRB, c, v) == nil {
 				nHigh++
+			} else {
+				exact = false
 			}
 		case sql.Below:
 			if v, ex := exactValue(ctx, typ, ub.Key); ex && setValue(highRB, c, v) == nil {
 				nHigh++
 				highInc = false
+			} else {
+				exact = false
 			}
+		default:
+			exact = false
 		}
+		i++
 		break
 	}
+	if exact {
+		for _, ce := range r[min(i, len(r)):] {
+			if !fullRangeColumn(ce) {
+				exact = false
+			}
+		}
+	}
+	spec.inexact = !exact
 	var err error
 	if nLow > 0 {
 		if spec.opts.Low, err = t.nt.SearchKey(nil, x.ord, nLow, t.nt.Layout.RowOf(lowRB.AppendRow(nil))); err != nil {
@@ -341,6 +381,14 @@ func (t *Table) boundSpec(ctx *sql.Context, x *Index, r sql.MySQLRange) (scanSpe
 	}
 	spec.opts.LowInclusive, spec.opts.HighInclusive = lowInc, highInc
 	return spec, nil
+}
+
+// fullRangeColumn reports whether a range column takes every value, NULL
+// included.
+func fullRangeColumn(ce sql.MySQLRangeColumnExpr) bool {
+	_, lo := ce.LowerBound.(sql.BelowNull)
+	_, hi := ce.UpperBound.(sql.AboveAll)
+	return lo && hi
 }
 
 func isPointCut(ctx *sql.Context, ce sql.MySQLRangeColumnExpr) bool {
@@ -435,14 +483,23 @@ func (it *rowIter) nextScanRow() ([]byte, error) {
 				it.cur, err = tx.ScanIndex(it.t.nt, spec.index, spec.opts)
 			}
 			if err != nil {
+				it.cur = nil
 				return nil, it.fail(err)
 			}
+			it.curTx = tx
 		}
 		r, ok := it.cur.Next()
 		if ok {
 			it.t.p.stats.ScanRows.Add(1)
 			if it.local && !it.cond.match.Match(r) {
 				continue
+			}
+			if it.seen != nil {
+				k := string(it.t.nt.Layout.Key(r.Fixed))
+				if _, dup := it.seen[k]; dup {
+					continue
+				}
+				it.seen[k] = struct{}{}
 			}
 			img := r.Fixed
 			if len(r.Var) > 0 {
@@ -458,11 +515,18 @@ func (it *rowIter) nextScanRow() ([]byte, error) {
 	}
 }
 
-// closeScan closes the current scan and counts what it received.
+// closeScan closes the current scan and counts what it received. A
+// locking scan whose transaction the session rolled back meanwhile (a
+// failed statement: editor.DiscardChanges) is not closed: the rollback
+// closed it on the data nodes, and a close request would wait for an
+// answer that never comes (the API's TransactionTimeout). Called with
+// s.mu held.
 func (it *rowIter) closeScan() {
 	b, r := it.cur.Received()
-	it.cur.Close()
-	it.cur = nil
+	if !it.lock.inTx || it.s.tx == it.curTx {
+		it.cur.Close()
+	}
+	it.cur, it.curTx = nil, nil
 	st := &it.t.p.stats
 	st.ScanBatches.Add(b)
 	st.ScanRowsIn.Add(r)

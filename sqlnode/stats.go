@@ -24,7 +24,7 @@ type Stats struct {
 	PushedScans atomic.Uint64 // scans that sent a pushed condition (ndbinfo reads included)
 	FastPath    atomic.Uint64 // statements the fast path ran (fastpath.go)
 
-	InfoReads  atomic.Uint64 // ndbinfo table reads (Cluster.NdbInfo calls)
+	InfoReads  atomic.Uint64 // ndbinfo table reads (Cluster.NdbInfoScan calls)
 	InfoRowsIn atomic.Uint64 // rows the data nodes sent to them (after their filter)
 }
 

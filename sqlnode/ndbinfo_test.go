@@ -190,6 +190,18 @@ func TestNdbinfoSQL(t *testing.T) {
 		if err != nil || len(got) != 3 || got[0] != all[0] {
 			t.Errorf("LIMIT 3: %q, %v; want the first 3 of %q", got, err, all)
 		}
+		// The limit reaches the data nodes: each sends at most 3 rows.
+		s0 = infoStats(srv)
+		if _, err = query(ctx, conn, "SELECT node_id, counter_name FROM ndbinfo.counters LIMIT 3"); err != nil {
+			t.Fatal(err)
+		}
+		if d := infoStats(srv).sub(s0); d.rowsIn > uint64(3*dataNodes) {
+			t.Errorf("LIMIT 3: the data nodes sent %d rows, want at most %d", d.rowsIn, 3*dataNodes)
+		}
+		plan, err := query(ctx, conn, "EXPLAIN PLAN SELECT node_id FROM ndbinfo.counters LIMIT 3")
+		if err != nil || !strings.Contains(strings.Join(plan, "\n"), "reads at most: 3 rows") {
+			t.Errorf("EXPLAIN PLAN with LIMIT 3: %q %v", plan, err)
+		}
 	})
 
 	t.Run("catalog: SHOW TABLES, DESCRIBE, information_schema", func(t *testing.T) {

@@ -22,8 +22,8 @@ import (
 //     table copy's pushed condition; the Filter keeps the rest, or goes.
 //   - Limit [Offset] [Project] over such an access with nothing that drops
 //     rows in between: the access reads at most limit+offset rows (scans
-//     ask for batches of that size and stop there). Ordinary tables only:
-//     an ndbinfo read (Cluster.NdbInfo) returns whole tables.
+//     ask for batches of that size and stop there; an ndbinfo read asks
+//     each data node for at most that many rows).
 //
 // The rewrite is idempotent: run again it finds nothing more to push.
 
@@ -207,9 +207,6 @@ func pushLimit(ctx *sql.Context, l *plan.Limit) (sql.Node, transform.TreeIdentit
 	a, ok := accessOf(cur)
 	if !ok {
 		return l, transform.SameTree, nil
-	}
-	if _, ordinary := a.t.(*Table); !ordinary {
-		return l, transform.SameTree, nil // NdbInfo reads whole tables: no early stop
 	}
 	cond, limit := a.t.pushed()
 	if limit != 0 && limit <= n {

@@ -95,6 +95,9 @@ func TestCorruptFlip(t *testing.T) {
 				if info.ID != target.fallback {
 					t.Fatalf("%s: restore point %d, want %d", what, info.ID, target.fallback)
 				}
+				if info.OnlyTooNew() {
+					t.Fatalf("%s: a corrupt checkpoint counted as only too new", what)
+				}
 				sameModel(t, what, got, specs[target.fallback-1].after)
 				var found bool
 				for _, sk := range info.Skipped {

@@ -89,8 +89,8 @@ func TestMaxGCISelection(t *testing.T) {
 		sameModel(t, "maxGCI "+itoa(int(tc.maxGCI)), got, specs[tc.point-1].after)
 	}
 	_, info, err := restore(dir, 11)
-	if !errors.Is(err, ErrNoUsableLCP) || errors.Is(err, ErrCorruption) || len(info.Skipped) != 5 {
-		t.Fatalf("maxGCI 11: %v, skipped %d", err, len(info.Skipped))
+	if !errors.Is(err, ErrNoUsableLCP) || errors.Is(err, ErrCorruption) || len(info.Skipped) != 5 || !info.OnlyTooNew() {
+		t.Fatalf("maxGCI 11: %v, skipped %d, only too new %v", err, len(info.Skipped), info.OnlyTooNew())
 	}
 	if _, _, err := restore(t.TempDir(), 100); !errors.Is(err, ErrNoLCP) {
 		t.Fatalf("empty dir: %v", err)

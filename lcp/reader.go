@@ -33,6 +33,27 @@ type Skipped struct {
 	ID     uint64 // 0: a control file copy
 	Reason string
 	Err    error // the corruption or I/O error, if that was the reason
+	// TooNew: the LCP's stop GCI is after the restorable GCI (it finished
+	// after the last GCP save the restart trusts).
+	TooNew bool
+}
+
+// OnlyTooNew reports whether every checkpoint Restore skipped was too new:
+// none had become usable. A node never releases redo behind an LCP that
+// was not usable, so the fragment's redo log still holds everything since
+// the node's start, and a restore from the redo log alone is right.
+func (i Info) OnlyTooNew() bool {
+	n := 0
+	for _, sk := range i.Skipped {
+		if sk.ID == 0 {
+			continue // a control file copy
+		}
+		if !sk.TooNew {
+			return false
+		}
+		n++
+	}
+	return n > 0
 }
 
 // A scanner reads data files; its buffers are reused from file to file.
@@ -302,7 +323,7 @@ func Restore(dir string, table, fragment uint32, maxGCI uint64, fn func(kind Rec
 	for i := len(c.Entries) - 1; i >= 0; i-- {
 		e := c.Entries[i]
 		if e.StopGCI > maxGCI {
-			info.Skipped = append(info.Skipped, Skipped{ID: e.ID, Reason: "stop GCI " + strconv.FormatUint(e.StopGCI, 10) +
+			info.Skipped = append(info.Skipped, Skipped{ID: e.ID, TooNew: true, Reason: "stop GCI " + strconv.FormatUint(e.StopGCI, 10) +
 				" is after the restorable GCI " + strconv.FormatUint(maxGCI, 10)})
 			continue
 		}

@@ -236,6 +236,12 @@ func (n *Node) restore(d *durable, st *RestoreStats) error {
 		switch {
 		case errors.Is(err, lcp.ErrNoLCP):
 			continue // created after the last checkpoint: all in the redo log
+		case errors.Is(err, lcp.ErrNoUsableLCP) && info.OnlyTooNew():
+			// Its first checkpoints finished after the last save: the redo
+			// log was never released behind them, so it holds everything.
+			n.log.Info("system restart: no local checkpoint usable yet; replaying the whole redo log",
+				"table", table, "fragment", f.ID, "skipped", len(info.Skipped))
+			continue
 		case err != nil:
 			return fmt.Errorf("table %d fragment %d: %w", table, f.ID, err)
 		}

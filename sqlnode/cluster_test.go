@@ -32,7 +32,14 @@ func startCluster(t testing.TB) *testCluster {
 	if testing.Short() {
 		t.Skip("starts a management server, two data nodes and SQL nodes")
 	}
-	mc := mgmtest.Start(t, mgmtest.Options{APISlots: 4})
+	return launchCluster(t, 4)
+}
+
+// launchCluster starts a management server with apiSlots API slots and
+// its two data nodes, in -short too.
+func launchCluster(t testing.TB, apiSlots int) *testCluster {
+	t.Helper()
+	mc := mgmtest.Start(t, mgmtest.Options{APISlots: apiSlots})
 	for _, id := range mc.DataNodeIDs {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		p, err := datanodeproc.Join(ctx, datanodeproc.Options{

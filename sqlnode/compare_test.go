@@ -18,11 +18,6 @@ import (
 	"time"
 
 	"github.com/go-sql-driver/mysql"
-
-	"github.com/gondb/gondb/datanode/node"
-	"github.com/gondb/gondb/internal/datanodeproc"
-	"github.com/gondb/gondb/mgmnode/client"
-	"github.com/gondb/gondb/mgmnode/mgmtest"
 )
 
 // The comparison suite (docs/sql-compare.md): the statements of
@@ -534,25 +529,4 @@ func findBinary(names ...string) string {
 
 // startCompareCluster is startCluster without its -short skip: the
 // comparison suite runs in -short too (one cluster, a few seconds).
-func startCompareCluster(t *testing.T) *testCluster {
-	t.Helper()
-	mc := mgmtest.Start(t, mgmtest.Options{APISlots: 2})
-	for _, id := range mc.DataNodeIDs {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		p, err := datanodeproc.Join(ctx, datanodeproc.Options{
-			ConnectString: mc.ConnectString, NodeID: id, Version: "gondb-test", Logger: mgmtest.QuietLogger(),
-			Client:        client.Options{ConnectTimeout: time.Second, CallTimeout: 3 * time.Second},
-			StatsInterval: 50 * time.Millisecond,
-			Adjust:        func(c *node.Config) { c.TickInterval = time.Millisecond; c.Prefault = false },
-		})
-		cancel()
-		if err != nil {
-			t.Fatalf("data node %d: %v", id, err)
-		}
-		rctx, stop := context.WithCancel(context.Background())
-		done := make(chan error, 1)
-		go func() { done <- p.Run(rctx) }()
-		t.Cleanup(func() { stop(); <-done })
-	}
-	return &testCluster{mc: mc}
-}
+func startCompareCluster(t *testing.T) *testCluster { return launchCluster(t, 2) }

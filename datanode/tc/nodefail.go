@@ -73,12 +73,7 @@ func (t *TC) nodeFailRep(env block.Env, s *signal.Signal) {
 	t.president, t.qmgr = signal.NodeID(w[2]), s.Sender
 	t.Counters.NodeFailures += uint64(failed.Count())
 
-	ids := make([]uint64, 0, len(t.txs))
-	for id := range t.txs {
-		ids = append(ids, id)
-	}
-	slices.Sort(ids) // map order is random; the simulator needs a fixed one
-	for _, id := range ids {
+	for _, id := range t.txIDs(func(*tx) bool { return true }) {
 		if x := t.txs[id]; x != nil {
 			t.nodeFailedTx(env, id, x, failed)
 		}
@@ -367,15 +362,22 @@ func (t *TC) apiFailReq(env block.Env, s *signal.Signal) {
 	}
 	t.self = env.Self()
 	api := signal.NodeID(s.Words[0])
+	for _, id := range t.txIDs(func(x *tx) bool { return x.api.Node == api && x.state == txPreparing }) {
+		t.abortTx(env, id, t.txs[id], ndberr.ErrNodeFailAbort.Code, -1)
+	}
+	t.send(env, gsn.API_FAILCONF, s.Sender, 0, []uint32{uint32(api)}, nil)
+}
+
+// txIDs lists the open transactions keep selects, in ascending order: map
+// order is random, and the simulator needs the same signals in the same
+// order for a seed.
+func (t *TC) txIDs(keep func(*tx) bool) []uint64 {
 	ids := make([]uint64, 0, len(t.txs))
 	for id, x := range t.txs {
-		if x.api.Node == api && x.state == txPreparing {
+		if keep(x) {
 			ids = append(ids, id)
 		}
 	}
 	slices.Sort(ids)
-	for _, id := range ids {
-		t.abortTx(env, id, t.txs[id], ndberr.ErrNodeFailAbort.Code, -1)
-	}
-	t.send(env, gsn.API_FAILCONF, s.Sender, 0, []uint32{uint32(api)}, nil)
+	return ids
 }

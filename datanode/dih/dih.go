@@ -15,6 +15,14 @@ type Table struct {
 	Layout   *schema.Layout
 	HashMap  *partition.HashMap
 	Replicas [][]signal.NodeID // per fragment: the replica chain, primary first
+	// Placement is, per fragment, the chain the table was created with:
+	// every node that holds a replica, in primary-first order. Replicas
+	// is Placement less the failed nodes, with starting nodes moved to the
+	// tail (WithMembers).
+	Placement [][]signal.NodeID
+	// tails counts, per fragment, the starting replicas at the end of the
+	// chain (nil: none). They take every write but serve no reads.
+	tails []uint8
 	// Uniques are the table's unique hash indexes, each kept in a hidden
 	// table of the same distribution (see schema.UniqueIndexTable).
 	Uniques []Unique
@@ -37,7 +45,14 @@ func HiddenTableID(base uint32, ix int) uint32 { return 1<<31 | base<<8 | uint32
 type Distribution struct {
 	Version uint64
 	tables  map[uint32]*Table
+	// starting are the nodes whose replicas are being filled by a node
+	// restart (WithMembers): they serve no reads and run no transactions.
+	starting []signal.NodeID
 }
+
+// IsStarting reports whether node n's replicas are being filled by a node
+// restart.
+func (d *Distribution) IsStarting(n signal.NodeID) bool { return slices.Contains(d.starting, n) }
 
 // New returns an empty distribution.
 func New() *Distribution { return &Distribution{tables: map[uint32]*Table{}} }
@@ -54,6 +69,7 @@ func (d *Distribution) WithTable(l *schema.Layout, groups []partition.NodeGroup,
 		return nil, fmt.Errorf("table %s: %w", l.Table.Name, err)
 	}
 	t := &Table{Layout: l, HashMap: hm, Replicas: make([][]signal.NodeID, fragments)}
+	t.Placement = t.Replicas
 	if l.Table.FullyReplicated {
 		// Every node holds every fragment: the chain is all data nodes, the
 		// primary rotating with the fragment so primaries spread evenly.
@@ -79,7 +95,7 @@ func (d *Distribution) WithTable(l *schema.Layout, groups []partition.NodeGroup,
 			}
 		}
 	}
-	nd := &Distribution{Version: d.Version + 1, tables: make(map[uint32]*Table, len(d.tables)+1)}
+	nd := &Distribution{Version: d.Version + 1, tables: make(map[uint32]*Table, len(d.tables)+1), starting: d.starting}
 	for id, tt := range d.tables {
 		nd.tables[id] = tt
 	}
@@ -101,7 +117,7 @@ func (d *Distribution) WithTable(l *schema.Layout, groups []partition.NodeGroup,
 		if err != nil {
 			return nil, fmt.Errorf("table %s: unique index %s: %w", l.Table.Name, l.Table.Indexes[i].Name, err)
 		}
-		hidden := &Table{Layout: hl, HashMap: hm, Replicas: t.Replicas, Base: l.Table.ID}
+		hidden := &Table{Layout: hl, HashMap: hm, Replicas: t.Replicas, Placement: t.Placement, Base: l.Table.ID}
 		nd.tables[id] = hidden
 		t.Uniques = append(t.Uniques, Unique{Index: i, Hidden: id})
 	}
@@ -115,7 +131,7 @@ func (d *Distribution) WithTable(l *schema.Layout, groups []partition.NodeGroup,
 func (t *Table) ReadReplica(frag uint32, self signal.NodeID) signal.NodeID {
 	chain := t.Replicas[frag]
 	if t.Layout.Table.ReadBackup || t.Layout.Table.FullyReplicated {
-		for _, n := range chain {
+		for _, n := range chain[:len(chain)-t.StartingTail(frag)] {
 			if n == self {
 				return n
 			}
@@ -139,6 +155,16 @@ func (d *Distribution) Table(id uint32) (*Table, bool) {
 func (t *Table) Locate(h uint64) (frag uint32, chain []signal.NodeID) {
 	frag = t.HashMap.Fragment(h)
 	return frag, t.Replicas[frag]
+}
+
+// StartingTail is the number of starting replicas at the end of fragment
+// frag's chain: they take writes, but a read must not use them, and the
+// row images a unique index needs come from the last replica before them.
+func (t *Table) StartingTail(frag uint32) int {
+	if t.tails == nil {
+		return 0
+	}
+	return int(t.tails[frag])
 }
 
 // FragmentsOn lists the fragments of which node holds a replica.
@@ -172,6 +198,11 @@ func (d *Distribution) TableIDs() []uint32 {
 // Tables whose chains do not change are shared with d.
 func (d *Distribution) WithoutNodes(failed func(signal.NodeID) bool) *Distribution {
 	nd := &Distribution{Version: d.Version + 1, tables: make(map[uint32]*Table, len(d.tables))}
+	for _, n := range d.starting {
+		if !failed(n) {
+			nd.starting = append(nd.starting, n)
+		}
+	}
 	// Hidden unique index tables share their base table's chains; keep
 	// them sharing the new ones.
 	done := map[*[]signal.NodeID][][]signal.NodeID{}
@@ -192,6 +223,79 @@ func (d *Distribution) WithoutNodes(failed func(signal.NodeID) bool) *Distributi
 		}
 		nt := *t
 		nt.Replicas = reps
+		if t.tails != nil {
+			// The failed starting replicas leave the tails.
+			nt.tails = make([]uint8, len(t.tails))
+			for f, n := range t.tails {
+				old := t.Replicas[f]
+				for _, node := range old[len(old)-int(n):] {
+					if !failed(node) {
+						nt.tails[f]++
+					}
+				}
+			}
+		}
+		nd.tables[id] = &nt
+	}
+	return nd
+}
+
+// WithMembers returns a new Distribution whose chains are each table's
+// placement with only the members: first the full replicas (live, in
+// placement order, so a restarted node takes back the primaries it was
+// placed with), then the starting ones. A chain with no live full
+// replica keeps its current nodes (that node group is gone; QMGR stops
+// the node). Every node that applies the same members computes the same
+// chains.
+func (d *Distribution) WithMembers(live, starting func(signal.NodeID) bool) *Distribution {
+	nd := &Distribution{Version: d.Version + 1, tables: make(map[uint32]*Table, len(d.tables))}
+	for n := signal.NodeID(1); n < signal.MaxNodeID; n++ {
+		if starting(n) {
+			nd.starting = append(nd.starting, n)
+		}
+	}
+	type chains struct {
+		reps  [][]signal.NodeID
+		tails []uint8
+	}
+	done := map[*[]signal.NodeID]chains{} // hidden tables share their base's
+	for id, t := range d.tables {
+		if len(t.Placement) == 0 {
+			nd.tables[id] = t
+			continue
+		}
+		key := &t.Placement[0]
+		c, ok := done[key]
+		if !ok {
+			c.reps = make([][]signal.NodeID, len(t.Placement))
+			for f, place := range t.Placement {
+				chain := make([]signal.NodeID, 0, len(place))
+				for _, n := range place {
+					if live(n) && !starting(n) {
+						chain = append(chain, n)
+					}
+				}
+				full := len(chain)
+				for _, n := range place {
+					if starting(n) {
+						chain = append(chain, n)
+					}
+				}
+				switch {
+				case full == 0:
+					chain = t.Replicas[f]
+				case len(chain) > full:
+					if c.tails == nil {
+						c.tails = make([]uint8, len(t.Placement))
+					}
+					c.tails[f] = uint8(len(chain) - full)
+				}
+				c.reps[f] = chain
+			}
+			done[key] = c
+		}
+		nt := *t
+		nt.Replicas, nt.tails = c.reps, c.tails
 		nd.tables[id] = &nt
 	}
 	return nd

@@ -32,6 +32,10 @@ type Config struct {
 	// InitialSaved is the epoch a restarted node restored (the GCI in its
 	// sysfile): already durable.
 	InitialSaved uint64
+	// Joining: the node joins a running cluster (a node restart). It is
+	// no master until QMGR names the president, and follows the rounds
+	// once the master includes it (GCP_INCLUDEREQ).
+	Joining bool
 }
 
 // phase is where this node is in the current round.
@@ -94,8 +98,17 @@ type GCP struct {
 	// completion waits for it.
 	takeover     qmgr.NodeSet
 	heldComplete bool
+	// includes are starting nodes to include once the round is over;
+	// confirm those included, answered once a round included them.
+	includes, confirm []include
 
 	out signal.Signal
+}
+
+// include is a starting node to include in the rounds, and who asked.
+type include struct {
+	node  signal.NodeID
+	asker signal.Address
 }
 
 // answers counts the nodes' answers to one phase, each node once.
@@ -140,6 +153,9 @@ func New(cfg Config) *GCP {
 			g.master = n
 		}
 	}
+	if cfg.Joining {
+		g.master = 0
+	}
 	g.stats.Current = cfg.InitialGCI
 	g.stats.Completed = cfg.InitialGCI - 1
 	g.stats.Saved, g.stats.Synced, g.stats.Written = cfg.InitialSaved, cfg.InitialSaved, cfg.InitialSaved
@@ -153,6 +169,8 @@ func New(cfg Config) *GCP {
 	g.On(gsn.NODE_FAILREP, g.nodeFailRep)
 	g.On(gsn.NODE_INCLREP, g.nodeInclRep)
 	g.On(gsn.TAKE_OVERTCCONF, g.takeOverTCConf)
+	g.On(gsn.GCP_INCLUDEREQ, g.includeReq)
+	g.On(gsn.GCP_SYNC, g.sync)
 	g.registerSave()
 	g.registerWait()
 	return g
@@ -374,4 +392,5 @@ func (g *GCP) completeRound(env block.Env) {
 	// COMPLETE_REP is a report: a node that misses it learns of
 	// completion from the next one.
 	g.toNodes(env, gsn.GCP_COMPLETE_REP, g.round-1, nil)
+	g.includePending(env)
 }

@@ -1,6 +1,8 @@
 package gcp
 
 import (
+	"slices"
+
 	"github.com/gondb/gondb/block"
 	"github.com/gondb/gondb/datanode/qmgr"
 	"github.com/gondb/gondb/signal"
@@ -105,4 +107,70 @@ func (a *answers) drop(n signal.NodeID) bool {
 	a.answered[n] = true
 	a.waiting--
 	return a.waiting == 0
+}
+
+// Node restarts. A starting node takes part in the rounds once its GCP
+// follows the master's: the president's RESTART block asks every node's
+// GCP to include it (GCP_INCLUDEREQ, w0 the node). Each adds it to its
+// nodes (the one that becomes master later needs it); the master does so
+// between rounds, so a round never counts an answer it did not ask for,
+// tells the node's GCP the epochs (GCP_SYNC), and answers the asker
+// (GCP_INCLUDECONF) once a whole round included the node: its TCs took
+// the epoch from that round's GCP_NOMORETRANS, so they may commit.
+
+func (g *GCP) includeReq(env block.Env, s *signal.Signal) {
+	if s.NumWords < 1 {
+		return
+	}
+	n := signal.NodeID(s.Words[0])
+	if g.IsMaster() && g.running {
+		g.includes = append(g.includes, include{node: n, asker: s.Sender})
+		return
+	}
+	g.include(env, n, s.Sender)
+}
+
+// include adds node n to the rounds; the master syncs it and answers asker.
+func (g *GCP) include(env block.Env, n signal.NodeID, asker signal.Address) {
+	if !slices.Contains(g.cfg.Nodes, n) {
+		g.cfg.Nodes = append(g.cfg.Nodes, n)
+	}
+	if !g.IsMaster() {
+		return
+	}
+	st := &g.stats
+	g.send(env, gsn.GCP_SYNC, signal.Address{Node: n, Block: gsn.BlockDIH}, st.Current,
+		uint32(st.Completed), uint32(st.Completed>>32), uint32(st.Saved), uint32(st.Saved>>32))
+	g.confirm = append(g.confirm, include{node: n, asker: asker})
+}
+
+// includePending answers the nodes included before the round just over
+// (their TCs took the epoch from it, so they may commit now), then
+// includes those that asked during it.
+func (g *GCP) includePending(env block.Env) {
+	for _, in := range g.confirm {
+		if slices.Contains(g.cfg.Nodes, in.node) { // not failed meanwhile
+			g.send(env, gsn.GCP_INCLUDECONF, in.asker, uint64(in.node), uint32(g.stats.Current), uint32(g.stats.Current>>32))
+		}
+	}
+	g.confirm = g.confirm[:0]
+	for _, in := range g.includes {
+		g.include(env, in.node, in.asker)
+	}
+	g.includes = g.includes[:0]
+}
+
+// sync (GCP_SYNC) adopts the master's epochs on a starting node.
+func (g *GCP) sync(env block.Env, s *signal.Signal) {
+	if s.NumWords < 6 {
+		return
+	}
+	cur, _ := gciOf(s)
+	st := &g.stats
+	st.Current = cur
+	st.Completed = uint64(s.Words[2]) | uint64(s.Words[3])<<32
+	if saved := uint64(s.Words[4]) | uint64(s.Words[5])<<32; saved > st.Saved {
+		st.Saved = saved
+	}
+	g.phase, g.acks, g.finished = idle, 0, cur-1
 }

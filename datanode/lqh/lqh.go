@@ -82,6 +82,7 @@ type waiter struct {
 	buf  []byte
 	key  opKey
 	scan *scanRec // a locking scan waiting for a row, instead of sig
+	copy *copyRec // a node restart's copy waiting for a row (copyfrag.go)
 }
 
 type waitKey struct {
@@ -105,11 +106,19 @@ type LQH struct {
 	waiting map[opKey]waitKey
 	scans   map[opKey]*scanRec
 	freed   []waitKey // rows released by the signal being handled
+
+	// Node restarts (copyfrag.go): copies this node runs as a fragment's
+	// primary, and the replicas it is filling as a starting node.
+	copies  map[opKey]*copyRec
+	filling map[*store.Fragment]bool
+	emptied bool // NR_EMPTYREQ emptied the replicas (once per start)
+	Copy    CopyStats
 	// Free lists of records, so the steady state allocates nothing.
 	freeOps  []*opRec
 	freeRows []*rowOp
 	dkey     []byte // scratch for distribution keys
 	before   []byte // a write's before image, for unique index maintenance
+	imgs     []byte // before and after images passed on to starting replicas
 	row      []byte
 	out      signal.Signal
 
@@ -131,7 +140,8 @@ type LQH struct {
 // fragment of every table in d that the node holds.
 func New(node signal.NodeID, d *dih.Distribution, pool *mem.Pool) *LQH {
 	l := &LQH{node: node, pool: pool, frags: map[fragKey]*store.Fragment{}, ops: map[opKey]*opRec{}, rows: map[rowKey]*rowOp{},
-		waits: map[waitKey][]*waiter{}, waiting: map[opKey]waitKey{}, scans: map[opKey]*scanRec{}}
+		waits: map[waitKey][]*waiter{}, waiting: map[opKey]waitKey{}, scans: map[opKey]*scanRec{},
+		copies: map[opKey]*copyRec{}, filling: map[*store.Fragment]bool{}}
 	for _, id := range d.TableIDs() {
 		t, _ := d.Table(id)
 		for _, f := range t.FragmentsOn(node) {
@@ -145,6 +155,11 @@ func New(node signal.NodeID, d *dih.Distribution, pool *mem.Pool) *LQH {
 	l.On(gsn.LQH_TRANSREQ, l.lqhTransReq)
 	l.On(gsn.SCAN_FRAGREQ, l.scanFragReq)
 	l.On(gsn.SCAN_FRAGNEXT, l.scanFragNext)
+	l.On(gsn.NR_EMPTYREQ, l.emptyReq)
+	l.On(gsn.COPY_FRAGREQ, l.copyFragReq)
+	l.On(gsn.COPY_ROWS, l.copyRows)
+	l.On(gsn.COPY_ROWSCONF, l.copyRowsConf)
+	l.On(gsn.NODE_FAILREP, l.nodeFailRep)
 	return l
 }
 
@@ -248,8 +263,12 @@ func (l *LQH) execKeyReq(env block.Env, s *signal.Signal, w *waiter) {
 	tx := store.TxID(s.TransID)
 	data := s.Section(0)
 	// TC keeps unique indexes in step from the row's images before and
-	// after the operation, which the last replica returns.
-	images := r.flags&gsn.LqhImages != 0 && r.pos+1 == r.n && gsn.IsWrite(r.op)
+	// after the operation, which the last replica returns. When the chain
+	// ends in starting replicas (a node restart fills them), the last
+	// replica before them takes the images and passes them on.
+	tail := int(r.flags>>gsn.LqhTailShift) & gsn.LqhTailMask
+	images := r.flags&gsn.LqhImages != 0 && r.pos+1+tail == r.n && gsn.IsWrite(r.op)
+	passed := r.flags&gsn.LqhImages != 0 && tail > 0 && r.pos+1 == r.n && gsn.IsWrite(r.op)
 	if images {
 		k := data
 		if len(k) > f.Layout().KeySize {
@@ -301,26 +320,26 @@ func (l *LQH) execKeyReq(env block.Env, s *signal.Signal, w *waiter) {
 		l.park(s, w, key, waitKey{f, uint64(f.LastConflict())})
 		return
 	}
+	noop := false
+	if err != nil && len(l.filling) > 0 && l.filling[f] {
+		var ok bool
+		ref, ok, err = l.lenient(f, tx, r.op, r.hash, data, err)
+		noop = err == nil && !ok
+	}
 	if err != nil {
 		fo.Refs++
 		l.ref(env, r.tc, s.TransID, r.idx, err)
 		return
 	}
 	o := l.newOpRec()
-	o.row = l.joinRow(f, ref)
+	if !noop {
+		o.row = l.joinRow(f, ref)
+	}
 	o.op = uint8(r.op)
 	l.ops[key] = o
 	if !gsn.IsWrite(r.op) {
 		fo.KeyBytes += uint64(len(l.row))
 		l.conf(env, r.tc, s.TransID, r.idx, l.row)
-		return
-	}
-	if r.pos+1 < r.n {
-		// Forward to the next replica: same signal, next position.
-		l.out = *s
-		l.out.Receiver = signal.Address{Node: r.chain[r.pos+1], Block: gsn.BlockLQH}
-		l.out.Words[6] = uint32(r.pos + 1)
-		env.Send(&l.out)
 		return
 	}
 	if images {
@@ -329,10 +348,45 @@ func (l *LQH) execKeyReq(env block.Env, s *signal.Signal, w *waiter) {
 			k = k[:f.Layout().KeySize]
 		}
 		l.row, _ = f.ReadTx(tx, r.hash, k, l.row[:0]) // none: deleted
+	}
+	if r.pos+1 < r.n {
+		// Forward to the next replica: same signal, next position.
+		l.out = *s
+		l.out.Receiver = signal.Address{Node: r.chain[r.pos+1], Block: gsn.BlockLQH}
+		l.out.Words[6] = uint32(r.pos + 1)
+		if images {
+			// For the starting replicas' last one to answer with.
+			if l.out.NumSects < 2 {
+				l.out.Sections[1], l.out.NumSects = nil, 2
+			}
+			l.imgs = binary.LittleEndian.AppendUint32(l.imgs[:0], uint32(len(l.before)))
+			l.imgs = append(append(l.imgs, l.before...), l.row...)
+			l.out.Sections[2], l.out.NumSects = l.imgs, 3
+		}
+		env.Send(&l.out)
+		return
+	}
+	if passed {
+		l.confPassedImages(env, r, s)
+		return
+	}
+	if images {
 		l.confImages(env, r.tc, s.TransID, r.idx, l.before, l.row)
 		return
 	}
 	l.conf(env, r.tc, s.TransID, r.idx, nil)
+}
+
+// confPassedImages answers a write at the last replica, a starting one,
+// with the images the last full replica passed on in section 2.
+func (l *LQH) confPassedImages(env block.Env, r keyReq, s *signal.Signal) {
+	b := s.Section(2)
+	if len(b) < 4 || int(binary.LittleEndian.Uint32(b)) > len(b)-4 {
+		l.confImages(env, r.tc, s.TransID, r.idx, nil, nil)
+		return
+	}
+	n := int(binary.LittleEndian.Uint32(b))
+	l.confImages(env, r.tc, s.TransID, r.idx, b[4:4+n], b[4+n:])
 }
 
 // confImages answers a write with the row's images before and after it
@@ -441,6 +495,11 @@ func (l *LQH) wake(env block.Env, k waitKey) {
 		delete(l.waiting, w.key)
 		if w.scan != nil {
 			l.runScan(env, w.scan)
+			continue
+		}
+		if w.copy != nil {
+			w.copy.parked = false
+			l.runCopy(env, w.copy)
 			continue
 		}
 		l.execKeyReq(env, &w.sig, w)

@@ -74,6 +74,48 @@ func (f *Fragment) ScanNext(pos *ScanPos, filter RowFilter, out []RowID, maxExam
 	return n
 }
 
+// ScanNextRows is ScanNext without a filter that also returns rows whose
+// insert is prepared but not committed (IsPendingInsert): a node
+// restart's copy waits for those, where a committed-read scan skips them.
+func (f *Fragment) ScanNextRows(pos *ScanPos, out []RowID, maxExamine int) int {
+	if pos.done {
+		return 0
+	}
+	n := 0
+	region := f.rows.region
+	for pi := int(pos.next >> slotBits); pi < len(f.rows.pages); pi++ {
+		p := &f.rows.pages[pi]
+		slot := 0
+		if pi == int(pos.next>>slotBits) {
+			slot = int(pos.next & slotMask)
+		}
+		if !p.live {
+			continue
+		}
+		base := int(p.gid) * mem.PageSize
+		for ; slot < int(p.bump); slot++ {
+			if n == len(out) || maxExamine == 0 {
+				pos.next = RowID(pi)<<slotBits | RowID(slot)
+				return n
+			}
+			maxExamine--
+			if region[base+slot*f.slot+hdrFlags]&(flagLive|flagCopy) != flagLive {
+				continue
+			}
+			out[n] = RowID(pi)<<slotBits | RowID(slot)
+			n++
+		}
+	}
+	pos.done = true
+	return n
+}
+
+// IsPendingInsert reports whether r is a row whose insert is prepared and
+// not yet committed (or aborted).
+func (f *Fragment) IsPendingInsert(r RowID) bool {
+	return f.rows.valid(r) && f.rows.slot(r)[hdrFlags]&(flagLive|flagCopy|flagUncommitted) == flagLive|flagUncommitted
+}
+
 // ReadRow appends committed row r's image to dst: for rows a scan returned.
 func (f *Fragment) ReadRow(r RowID, dst []byte) []byte {
 	return f.appendRow(dst, r)

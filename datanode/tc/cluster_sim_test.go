@@ -15,6 +15,7 @@ import (
 	"github.com/gondb/gondb/datanode/lqh"
 	"github.com/gondb/gondb/datanode/mem"
 	"github.com/gondb/gondb/datanode/qmgr"
+	"github.com/gondb/gondb/datanode/restart"
 	"github.com/gondb/gondb/datanode/store"
 	"github.com/gondb/gondb/datanode/tc"
 	"github.com/gondb/gondb/partition"
@@ -91,7 +92,11 @@ type cluster struct {
 	tcs    map[signal.NodeID]*tc.TC
 	gcps   map[signal.NodeID]*gcp.GCP
 	qmgrs  map[signal.NodeID]*qmgr.QMGR
-	pools  []*mem.Pool
+	// restarts are the nodes' RESTART blocks (with qmgr): a node started
+	// again after a crash runs a node restart.
+	restarts map[signal.NodeID]*restart.RESTART
+	starts   map[signal.NodeID]int
+	pools    []*mem.Pool
 	// views counts the view changes QMGRs reported, over all nodes.
 	views int
 }
@@ -140,7 +145,7 @@ func newSimCluster(t testing.TB, cfg clusterConfig) *cluster {
 	simCfg.KeepTrace = simFlags.Trace != ""
 	c := &cluster{s: sim.New(simCfg), seed: cfg.seed, nodes: all, tables: map[uint32]*schema.Layout{},
 		lqhs: map[signal.NodeID]*lqh.LQH{}, tcs: map[signal.NodeID]*tc.TC{}, gcps: map[signal.NodeID]*gcp.GCP{},
-		qmgrs: map[signal.NodeID]*qmgr.QMGR{}}
+		qmgrs: map[signal.NodeID]*qmgr.QMGR{}, restarts: map[signal.NodeID]*restart.RESTART{}, starts: map[signal.NodeID]int{}}
 	for _, st := range cfg.tables {
 		frags := st.fragments
 		if frags == 0 {
@@ -171,12 +176,14 @@ func newSimCluster(t testing.TB, cfg clusterConfig) *cluster {
 			tcb := tc.New(tc.Config{Node: node, Distribution: func() *dih.Distribution { return nodeDist },
 				DeadlockTimeout: cfg.deadlockTimeout})
 			g := gcp.New(gcp.Config{Node: node, Nodes: all, TCs: []signal.Address{{Node: node, Block: gsn.BlockTC}},
-				Interval: cfg.epochInterval})
+				Interval: cfg.epochInterval, Joining: c.starts[node] > 0})
 			c.lqhs[node], c.tcs[node], c.gcps[node] = lq, tcb, g
 			placed := []sim.Placed{{ID: gsn.BlockLQH, Block: lq}, {ID: gsn.BlockTC, Block: tcb}, {ID: gsn.BlockDIH, Block: g}}
 			if cfg.qmgr {
+				c.starts[node]++
+				restarted := c.starts[node] > 1
 				qc := qmgr.DefaultTestConfig()
-				qc.Node, qc.StartID, qc.DataNodes, qc.Founder = node, uint64(node), all, node == 1
+				qc.Node, qc.StartID, qc.DataNodes, qc.Founder = node, uint64(node)+1000*uint64(c.starts[node]), all, node == 1 && !restarted
 				for _, gr := range groups {
 					var ns []signal.NodeID
 					for _, n := range gr.Nodes {
@@ -184,9 +191,18 @@ func newSimCluster(t testing.TB, cfg clusterConfig) *cluster {
 					}
 					qc.NodeGroups = append(qc.NodeGroups, ns)
 				}
+				rs := restart.New(restart.Config{Node: node, DataNodes: all, NodeGroups: qc.NodeGroups, Starting: restarted,
+					StartID: qc.StartID, Distribution: func() *dih.Distribution { return nodeDist },
+					SetMembers: func(live, starting qmgr.NodeSet) { nodeDist = d.WithMembers(live.Has, starting.Has) },
+					OnFailed:   func(reason string) { panic(fmt.Sprintf("node %d: %s", node, reason)) }})
+				live, starting := rs.Members()
+				nodeDist = d.WithMembers(live.Has, starting.Has)
+				c.restarts[node] = rs
+				placed = append(placed, sim.Placed{ID: gsn.BlockRESTART, Block: rs})
 				qc.Arbitrator = arbitrator
 				qc.Local = []qmgr.Local{{Addr: signal.Address{Node: node, Block: gsn.BlockTC}, Acks: true},
-					{Addr: signal.Address{Node: node, Block: gsn.BlockLQH}}, {Addr: signal.Address{Node: node, Block: gsn.BlockDIH}}}
+					{Addr: signal.Address{Node: node, Block: gsn.BlockLQH}}, {Addr: signal.Address{Node: node, Block: gsn.BlockDIH}},
+					{Addr: signal.Address{Node: node, Block: gsn.BlockRESTART}}}
 				qc.OnEvent = func(e qmgr.Event) {
 					if e.Kind == qmgr.EventView {
 						c.views++
@@ -258,6 +274,13 @@ func (c *cluster) fail(t testing.TB, err error) {
 // layout returns a table's layout.
 func (c *cluster) layout(table uint32) *schema.Layout { return c.tables[table] }
 
+// started reports whether node is a full replica: not running a node
+// restart.
+func (c *cluster) started(node signal.NodeID) bool {
+	r := c.restarts[node]
+	return r == nil || r.Started()
+}
+
 // checkQuiet verifies that no transaction is open in any TC and no
 // operation record (or parked request) in any LQH.
 func (c *cluster) checkQuiet() error {
@@ -284,8 +307,8 @@ func (c *cluster) checkReplicas() error {
 			var first [][]byte
 			var primary signal.NodeID
 			for _, node := range chain {
-				if !c.s.Up(node) {
-					continue // crashed: its replica is out of the chain
+				if !c.s.Up(node) || !c.started(node) {
+					continue // crashed or restarting: its replica is out of the chain
 				}
 				f, ok := c.lqhs[node].Fragment(id, uint32(frag))
 				if !ok {
@@ -312,7 +335,7 @@ func (c *cluster) checkReplicas() error {
 func (c *cluster) checkEpochs(min uint64) error {
 	var cur uint64
 	for _, n := range c.nodes {
-		if !c.s.Up(n) {
+		if !c.s.Up(n) || !c.started(n) {
 			continue
 		}
 		st := c.gcps[n].Stats()
@@ -361,7 +384,7 @@ func (c *cluster) primaryRow(table uint32, key []byte) ([]byte, error) {
 	h := keyHash(l, key)
 	frag, chain := tbl.Locate(h)
 	for _, n := range chain {
-		if c.s.Up(n) { // the first live replica: the primary after failures
+		if c.s.Up(n) && c.started(n) { // the first live replica: the primary after failures
 			f, _ := c.lqhs[n].Fragment(table, frag)
 			return f.Read(h, key, nil)
 		}

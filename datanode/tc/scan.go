@@ -36,6 +36,10 @@ func (t *TC) scanTabReq(env block.Env, s *signal.Signal) {
 	}
 	w := s.Words[:s.NumWords]
 	x := t.txs[s.TransID]
+	if x == nil && t.cfg.Distribution().IsStarting(t.cfg.Node) {
+		t.send(env, gsn.SCAN_TABREF, s.Sender, s.TransID, []uint32{w[1], uint32(ndberr.ErrNodeStarting.Code)}, nil)
+		return
+	}
 	if x == nil {
 		x = t.newTx(s.Sender, t.now(env))
 		t.txs[s.TransID] = x

@@ -130,6 +130,11 @@ type TC struct {
 	gcp       signal.Address
 
 	selfChain []signal.NodeID // this node alone: local reads of read-backup tables
+	// refused are the last transactions refused because the node was
+	// starting: their later operations are refused too, even once it has
+	// started, since the API took the transaction for aborted.
+	refused    [16]uint64
+	refusedPos int
 	uniques   map[uint32]*schema.UniqueIndex
 	freeTxs   []*tx
 
@@ -180,7 +185,33 @@ func New(cfg Config) *TC {
 	t.On(gsn.NODE_INCLREP, t.nodeInclRep)
 	t.On(gsn.LQH_TRANSCONF, t.lqhTransConf)
 	t.On(gsn.API_FAILREQ, t.apiFailReq)
+	t.On(gsn.DIST_SWITCHREQ, t.distSwitchReq)
 	return t
+}
+
+// wasRefused reports whether transaction trans was refused lately because
+// the node was starting.
+func (t *TC) wasRefused(trans uint64) bool {
+	if t.refusedPos == 0 {
+		return false
+	}
+	for _, r := range t.refused {
+		if r == trans {
+			return true
+		}
+	}
+	return false
+}
+
+// distSwitchReq: this node's RESTART block swapped the distribution; the
+// TC answers the president's RESTART block that every signal it handles
+// from now on routes by the new one. w0-w2 the switch, w3 the president.
+func (t *TC) distSwitchReq(env block.Env, s *signal.Signal) {
+	if s.NumWords < 4 {
+		return
+	}
+	to := signal.Address{Node: signal.NodeID(s.Words[3]), Block: gsn.BlockRESTART}
+	t.send(env, gsn.DIST_SWITCHCONF, to, 0, []uint32{s.Words[0], s.Words[1], s.Words[2], uint32(t.cfg.Node)}, nil)
 }
 
 // Handle implements block.Block.
@@ -241,6 +272,12 @@ func (t *TC) tcKeyReq(env block.Env, s *signal.Signal) {
 	if x == nil {
 		x = t.newTx(s.Sender, t.now(env))
 		t.txs[s.TransID] = x
+		if t.cfg.Distribution().IsStarting(t.cfg.Node) || t.wasRefused(s.TransID) {
+			t.refused[t.refusedPos%len(t.refused)] = s.TransID
+			t.refusedPos++
+			t.abortTx(env, s.TransID, x, ndberr.ErrNodeStarting.Code, int64(apiID))
+			return
+		}
 	}
 	x.progress = t.now(env)
 	refuse := func(code int) {
@@ -287,6 +324,7 @@ func (t *TC) sendKeyOp(env block.Env, trans uint64, x *tx, o txOp, tbl *dih.Tabl
 	word0 := op
 	if gsn.IsWrite(op) && len(tbl.Uniques) > 0 {
 		word0 |= gsn.LqhImages << 16 // to keep the unique indexes in step
+		word0 |= uint32(tbl.StartingTail(frag)) << (16 + gsn.LqhTailShift)
 		o.uniques = true
 	}
 	o.state, o.chain, o.holds, o.table = opSent, chain, op != gsn.OpRead, tbl.Layout.Table.ID
@@ -623,10 +661,12 @@ func (t *TC) gcpNoMoreTrans(env block.Env, s *signal.Signal) {
 	if s.NumWords < 2 {
 		return
 	}
-	prev := t.gci
 	t.gci = uint64(s.Words[0]) | uint64(s.Words[1])<<32
 	t.holding = false
-	t.finishGCI, t.gcp = prev, s.Sender
+	// The epoch being closed is the one before: this TC's own previous
+	// one, except on a node restart's first round (GCP_SYNC moved the
+	// node's epochs on; the TC was still at its start).
+	t.finishGCI, t.gcp = t.gci-1, s.Sender
 	held := t.held
 	t.held = t.held[:0]
 	for _, trans := range held {

@@ -232,6 +232,12 @@ const (
 	// LqhImages: the last replica answers with the row's images before and
 	// after the write (unique index maintenance).
 	LqhImages = 1 << 0
+	// LqhTailShift: flags bits 8-11 count the starting replicas at the
+	// chain's end (a node restart's; dih.Table.StartingTail). The row
+	// images come from the last replica before them, which passes them on
+	// in sections 2 and 3 for the last replica to answer with.
+	LqhTailShift = 8
+	LqhTailMask  = 0xF
 )
 
 // IsWrite reports whether op changes data (and so runs on every replica).
@@ -401,3 +407,79 @@ const (
 	TransCommitted = 1 << 0
 	TransLast      = 1 << 1
 )
+
+// BlockRESTART coordinates node restarts (the node-restart part of NDB's
+// DIH: START_MEREQ, COPY_FRAGREQ, the distribution switches): on the
+// president it runs a starting node's restart, on every node it applies
+// the distribution's membership changes (datanode/restart).
+const BlockRESTART signal.BlockID = 8
+
+// Node restart signals. A starting node's replicas are emptied, made the
+// tail of their fragments' chains (they receive every write from then on
+// but serve no reads), filled by copying each fragment from its primary
+// under short-lived shared row locks, and then made full replicas again:
+// the chains return to their placement order, so the node takes back its
+// primaries. Node sets are 8 words as in the membership signals; runs are
+// 64-bit, low word first.
+const (
+	// NR_STARTREQ, starting node's RESTART -> the president's RESTART,
+	// resent until answered: restart me. w0-w1 the starting node's start
+	// id (a later start of the same node replaces an earlier one).
+	NR_STARTREQ signal.Number = 93
+	// NR_STARTREF, RESTART -> starting node: not now. w0 reason (1: not
+	// the president, 2: another node's restart runs, 3: not a member of
+	// the view yet), w1 the president (0: unknown).
+	NR_STARTREF signal.Number = 94
+	// NR_STARTCONF, president's RESTART -> starting node: the node is a
+	// full replica again. w0-w1 the run, w2 fragments copied, w3-w4 rows
+	// copied.
+	NR_STARTCONF signal.Number = 95
+	// NR_EMPTYREQ, president's RESTART -> starting node's RESTART, which
+	// passes it to its LQH: empty every replica the node holds and apply
+	// writes to them leniently until each one's copy ends (see COPY_ROWS).
+	// w0-w1 the run. Answered by NR_EMPTYCONF (w0-w1 the run) from LQH.
+	NR_EMPTYREQ  signal.Number = 96
+	NR_EMPTYCONF signal.Number = 97
+	// DIST_SWITCHREQ, president's RESTART -> every member's RESTART: use
+	// the distribution of these members. w0-w1 the run, w2 a sequence
+	// number, w3-w10 the full replicas' nodes, w11-w18 the starting nodes.
+	// The receiver swaps its distribution and sends DIST_SWITCHREQ on to
+	// its TC, which answers the president with DIST_SWITCHCONF (w0-w1 the
+	// run, w2 the sequence, w3 the node): after it, that TC routes by the
+	// new distribution.
+	DIST_SWITCHREQ  signal.Number = 98
+	DIST_SWITCHCONF signal.Number = 99
+	// COPY_FRAGREQ, president's RESTART -> a fragment's primary LQH: copy
+	// the fragment to the starting node. w0 table, w1 fragment, w2 the
+	// starting node, w3-w4 the run. Answered by COPY_FRAGCONF (w0 table, w1
+	// fragment, w2 the starting node, w3-w4 the run, w5-w6 rows copied) or
+	// COPY_FRAGREF (w0-w4 the same, w5 an ndberr code).
+	COPY_FRAGREQ  signal.Number = 100
+	COPY_FRAGCONF signal.Number = 101
+	COPY_FRAGREF  signal.Number = 102
+	// COPY_ROWS, primary LQH -> starting node's LQH: a batch of committed
+	// rows, read under shared locks the primary holds until COPY_ROWSCONF.
+	// TransID the copy, w0 table, w1 fragment, w2 rows, w3 flags (CopyLast:
+	// the fragment's copy is complete). s0 the rows, each a little-endian
+	// uint32 length, the row's GCI (8 bytes) and its image. Answered by
+	// COPY_ROWSCONF (TransID, w0 table, w1 fragment).
+	COPY_ROWS     signal.Number = 103
+	COPY_ROWSCONF signal.Number = 104
+	// GCP_INCLUDEREQ, president's RESTART -> its GCP (the master): include
+	// the starting node w0 in the epoch rounds from the next one; saves
+	// leave it out while w1 is 1. GCP_INCLUDECONF (w0 the node, w1-w2 the
+	// epoch it starts in) answers once the node's GCP follows. GCP_SYNC,
+	// master GCP -> starting node's GCP: w0-w1 the current epoch, w2-w3
+	// the last complete one, w4-w5 the last saved one; adopt them.
+	GCP_INCLUDEREQ  signal.Number = 105
+	GCP_INCLUDECONF signal.Number = 106
+	GCP_SYNC        signal.Number = 107
+)
+
+// COPY_ROWS flags.
+const CopyLast = 1 << 0
+
+// NR_PROGRESSREP, president's RESTART -> starting node's RESTART, after
+// each fragment copied: w0-w1 the run, w2 fragments copied, w3 fragments
+// in all, w4-w5 rows copied.
+const NR_PROGRESSREP signal.Number = 108

@@ -35,6 +35,7 @@ type testCluster struct {
 	c     *ndbapi.Cluster
 	t     *ndbapi.Table
 	nodes []*node.Node
+	cfgs  []node.Config // each node's configuration, to start it again
 }
 
 // startInproc starts n data nodes on an in-process network and connects
@@ -69,6 +70,7 @@ func startInproc(t testing.TB, n int, tweak func(*node.Config)) *testCluster {
 		}
 		t.Cleanup(nd.Stop)
 		tc.nodes = append(tc.nodes, nd)
+		tc.cfgs = append(tc.cfgs, c)
 	}
 	o := ndbapi.DefaultTestOptions()
 	o.NodeID, o.DataNodes, o.Network, o.NoOfReplicas = apiID, api, net, replicas

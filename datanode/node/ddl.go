@@ -71,7 +71,13 @@ func (n *Node) AddTable(ctx context.Context, t *schema.Table) error {
 	if err := n.WithLQH(ctx, func(q *lqh.LQH) { created = q.AddFragments(nd, t.ID) }); err != nil {
 		return fmt.Errorf("node %d: create the fragments of table %s: %w", n.cfg.NodeID, t.Name, err)
 	}
-	n.dist.Store(nd)
+	// Placed again on the distribution of now, restricted to its members
+	// (a failure or a node restart may have changed them meanwhile).
+	if nd, err = n.publish(func(d *dih.Distribution) (*dih.Distribution, error) {
+		return d.WithTable(l, n.groups, n.cfg.PartitionsPerNode*len(n.cfg.DataNodes))
+	}); err != nil {
+		return fmt.Errorf("node %d: %w", n.cfg.NodeID, err)
+	}
 	n.log.Info("table added", "table", t.Name, "id", t.ID, "version", t.Version, "replicas_here", created,
 		"distribution", nd.Version)
 	return nil
@@ -90,7 +96,7 @@ func (n *Node) DropTable(ctx context.Context, id uint32) error {
 	if !ok || t.Base != 0 {
 		return fmt.Errorf("%w: node %d has no table %d", ErrNoSuchTable, n.cfg.NodeID, id)
 	}
-	nd, err := n.without(d, id)
+	nd, err := n.publish(func(d *dih.Distribution) (*dih.Distribution, error) { return n.without(d, id) })
 	if err != nil {
 		return err
 	}
@@ -98,7 +104,6 @@ func (n *Node) DropTable(ctx context.Context, id uint32) error {
 	for _, u := range t.Uniques {
 		ids = append(ids, u.Hidden)
 	}
-	n.dist.Store(nd)
 	var removed, pending int
 	if err := n.WithLQH(ctx, func(q *lqh.LQH) {
 		removed = q.DropFragments(ids...)
@@ -117,7 +122,7 @@ func (n *Node) DropTable(ctx context.Context, id uint32) error {
 // without returns d less table id and its hidden tables. dih has no
 // removal yet, so the other tables are placed again: placement depends
 // only on the node groups and the fragment count, so they come out the
-// same.
+// same, and publish restricts the chains to the members again.
 func (n *Node) without(d *dih.Distribution, id uint32) (*dih.Distribution, error) {
 	nd := dih.New()
 	for _, tid := range d.TableIDs() {
@@ -202,16 +207,6 @@ func (n *Node) AlterTable(ctx context.Context, t *schema.Table) error {
 	if err != nil {
 		return fmt.Errorf("node %d: %w", n.cfg.NodeID, err)
 	}
-	// Keep the replica chains as they are now: a failed node's replicas
-	// stay out (dih.WithoutNodes), where WithTable places them afresh.
-	if nt, ok := nd.Table(t.ID); ok {
-		nt.Replicas = cur.Replicas
-		for _, u := range nt.Uniques {
-			if ht, ok := nd.Table(u.Hidden); ok {
-				ht.Replicas = cur.Replicas
-			}
-		}
-	}
 	var changed, pending int
 	var aerr error
 	if err := n.WithLQH(ctx, func(q *lqh.LQH) { changed, aerr = q.AlterFragments(nd, t.ID) }); err != nil {
@@ -220,7 +215,11 @@ func (n *Node) AlterTable(ctx context.Context, t *schema.Table) error {
 	if aerr != nil {
 		return aerr
 	}
-	n.dist.Store(nd)
+	if nd, err = n.publish(func(d *dih.Distribution) (*dih.Distribution, error) {
+		return d.WithTable(l, n.groups, len(cur.Replicas))
+	}); err != nil {
+		return fmt.Errorf("node %d: %w", n.cfg.NodeID, err)
+	}
 	if len(hidden) > 0 {
 		if err := n.WithLQH(ctx, func(q *lqh.LQH) {
 			q.DropFragments(hidden...)

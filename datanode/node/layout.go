@@ -57,6 +57,7 @@ func (n *Node) blockPlacements(tcfg thread.ThreadConfig) ([]placement, error) {
 			return nil, fmt.Errorf("%w: %v", ErrConfig, err)
 		}
 		ps = append(ps, placement{gcpKind, 0, sched.BlockSpec{ID: gsn.BlockQMGR, Instance: 0, Block: q}})
+		ps = append(ps, placement{gcpKind, 0, sched.BlockSpec{ID: gsn.BlockRESTART, Instance: 0, Block: n.restart}})
 	}
 	for _, e := range n.cfg.ExtraBlocks {
 		b, err := e.New(n)

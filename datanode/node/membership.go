@@ -6,7 +6,9 @@ import (
 	"time"
 
 	"github.com/gondb/gondb/block"
+	"github.com/gondb/gondb/datanode/dih"
 	"github.com/gondb/gondb/datanode/qmgr"
+	"github.com/gondb/gondb/datanode/restart"
 	"github.com/gondb/gondb/partition"
 	"github.com/gondb/gondb/signal"
 	"github.com/gondb/gondb/signal/gsn"
@@ -43,6 +45,15 @@ type Membership struct {
 	// it was excluded from the cluster, or its side of a partition lost.
 	// The process must stop the node; nil: the node stops itself.
 	OnShutdown func(reason string)
+	// Starting: this start is a node restart: the cluster runs without
+	// this node, which joins it, has its replicas copied from the live
+	// ones (package restart) and takes transactions only once that is
+	// done. OnStarted is then called (on its own goroutine); OnProgress
+	// is told of the copy's progress (on the node's main thread: it must
+	// not block). Both may be nil.
+	Starting   bool
+	OnStarted  func()
+	OnProgress func(restart.Progress)
 }
 
 // newQMGR builds the node's QMGR, which reports failures to TC, LQH and
@@ -52,10 +63,7 @@ func (n *Node) newQMGR(groups []partition.NodeGroup) (*qmgr.QMGR, error) {
 	m := n.cfg.Membership
 	qc := qmgr.DefaultConfig()
 	qc.Node = n.cfg.NodeID
-	qc.StartID = m.StartID
-	if qc.StartID == 0 {
-		qc.StartID = uint64(time.Now().UnixNano())
-	}
+	qc.StartID = n.startID
 	lowest := n.cfg.NodeID
 	for _, d := range n.cfg.DataNodes {
 		qc.DataNodes = append(qc.DataNodes, d.ID)
@@ -64,6 +72,9 @@ func (n *Node) newQMGR(groups []partition.NodeGroup) (*qmgr.QMGR, error) {
 	qc.Founder = lowest == n.cfg.NodeID
 	if m.Founder != nil {
 		qc.Founder = *m.Founder
+	}
+	if m.Starting {
+		qc.Founder = false // the cluster runs: join it
 	}
 	for _, g := range groups {
 		var ns []signal.NodeID
@@ -90,6 +101,7 @@ func (n *Node) newQMGR(groups []partition.NodeGroup) (*qmgr.QMGR, error) {
 		{Addr: signal.Address{Node: self, Block: gsn.BlockTC}, Acks: true},
 		{Addr: signal.Address{Node: self, Block: gsn.BlockLQH}},
 		{Addr: signal.Address{Node: self, Block: gsn.BlockDIH}},
+		{Addr: signal.Address{Node: self, Block: gsn.BlockRESTART}},
 	}
 	qc.OnEvent = n.onMembership
 	return qmgr.New(qc)
@@ -103,7 +115,14 @@ func (n *Node) onMembership(e qmgr.Event) {
 			// Before QMGR's NODE_FAILREP reaches TC (this callback runs in
 			// the handler that sends it): new operations go to live
 			// replicas from now on.
-			n.dist.Store(n.dist.Load().WithoutNodes(e.Failed.Has))
+			n.distMu.Lock()
+			if m := n.members; m != nil {
+				n.members = &memberSets{live: m.live.Minus(e.Failed), starting: m.starting.Minus(e.Failed)}
+			}
+			n.distMu.Unlock()
+			n.publish(func(d *dih.Distribution) (*dih.Distribution, error) {
+				return d.WithoutNodes(e.Failed.Has), nil
+			})
 			n.log.Warn("data nodes failed", "view", e.FailNo, "failed", e.Failed.String(), "president", e.President,
 				"members", len(e.Members))
 		} else {
@@ -135,3 +154,67 @@ func (n *Node) MembershipState(ctx context.Context) (qmgr.State, error) {
 	err := n.Do(ctx, gsn.BlockQMGR, 0, func(b block.Block) { st = b.(*qmgr.QMGR).State() })
 	return st, err
 }
+
+// memberSets are the distribution's full and starting replicas.
+type memberSets struct{ live, starting qmgr.NodeSet }
+
+// newRestart builds the node's RESTART block and restricts the first
+// distribution to its members (a starting node is a starting replica of
+// its own fragments, so its TC takes no transactions yet).
+func (n *Node) newRestart(groups []partition.NodeGroup) *restart.RESTART {
+	m := n.cfg.Membership
+	rc := restart.Config{Node: n.cfg.NodeID, Starting: m.Starting, StartID: n.startID,
+		Distribution: n.Distribution, SetMembers: n.setMembers, OnProgress: m.OnProgress,
+		OnStarted: func() {
+			n.log.Info("node restart done: the node is a full replica again")
+			if m.OnStarted != nil {
+				go m.OnStarted()
+			}
+		},
+		OnFailed: func(reason string) {
+			n.onMembership(qmgr.Event{Kind: qmgr.EventShutdown, Reason: reason})
+		}}
+	for _, d := range n.cfg.DataNodes {
+		rc.DataNodes = append(rc.DataNodes, d.ID)
+	}
+	for _, g := range groups {
+		var ns []signal.NodeID
+		for _, id := range g.Nodes {
+			ns = append(ns, signal.NodeID(id))
+		}
+		rc.NodeGroups = append(rc.NodeGroups, ns)
+	}
+	r := restart.New(rc)
+	live, starting := r.Members()
+	n.setMembers(live, starting)
+	return r
+}
+
+// setMembers publishes the distribution restricted to these members
+// (RESTART's SetMembers, on the main thread).
+func (n *Node) setMembers(live, starting qmgr.NodeSet) {
+	n.distMu.Lock()
+	n.members = &memberSets{live: live, starting: starting}
+	n.distMu.Unlock()
+	n.publish(func(d *dih.Distribution) (*dih.Distribution, error) { return d, nil })
+}
+
+// publish changes the distribution with f and restricts the result to the
+// members, as one step against other changes.
+func (n *Node) publish(f func(*dih.Distribution) (*dih.Distribution, error)) (*dih.Distribution, error) {
+	n.distMu.Lock()
+	defer n.distMu.Unlock()
+	nd, err := f(n.dist.Load())
+	if err != nil {
+		return nil, err
+	}
+	if m := n.members; m != nil {
+		nd = nd.WithMembers(m.live.Has, m.starting.Has)
+	}
+	n.dist.Store(nd)
+	return nd, nil
+}
+
+// Restarting reports whether the node is still having its replicas
+// copied by a node restart.
+func (n *Node) Restarting() bool { return n.Distribution().IsStarting(n.cfg.NodeID) }

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/gondb/gondb/block"
 	"github.com/gondb/gondb/datanode/dih"
@@ -14,6 +15,7 @@ import (
 	"github.com/gondb/gondb/datanode/lqh"
 	"github.com/gondb/gondb/datanode/mem"
 	"github.com/gondb/gondb/datanode/redo"
+	"github.com/gondb/gondb/datanode/restart"
 	"github.com/gondb/gondb/datanode/sched"
 	"github.com/gondb/gondb/datanode/store"
 	"github.com/gondb/gondb/datanode/tc"
@@ -52,6 +54,13 @@ type Node struct {
 	stopped  chan struct{} // closed once the threads have stopped
 
 	ddl sync.Mutex // orders AddTable and DropTable (ddl.go)
+	// distMu orders the distribution's read-change-publish steps (DDL,
+	// failures, node restarts); members are the full and starting
+	// replicas every published distribution is restricted to (restart.go).
+	distMu  sync.Mutex
+	members *memberSets
+	restart *restart.RESTART
+	startID uint64 // this start's id (Membership.StartID)
 
 	dur          *durable // nil: diskless (durable.go)
 	restoreStats RestoreStats
@@ -113,6 +122,13 @@ func Start(cfg Config) (*Node, error) {
 		}
 	}
 	n.dist.Store(d)
+	if cfg.Membership.Enabled {
+		n.startID = cfg.Membership.StartID
+		if n.startID == 0 {
+			n.startID = uint64(time.Now().UnixNano())
+		}
+		n.restart = n.newRestart(n.groups)
+	}
 
 	if n.pool, err = mem.NewPool(cfg.DataMemory); err != nil {
 		return nil, fmt.Errorf("node %d: %w", cfg.NodeID, err)
@@ -136,7 +152,7 @@ func Start(cfg Config) (*Node, error) {
 	}
 	gcfg := gcp.Config{Node: cfg.NodeID, Nodes: dataNodes, Interval: cfg.EpochInterval,
 		TCs:        []signal.Address{{Node: cfg.NodeID, Block: gsn.BlockTC}},
-		InitialGCI: restored + 1, InitialSaved: restored}
+		InitialGCI: restored + 1, InitialSaved: restored, Joining: cfg.Membership.Enabled && cfg.Membership.Starting}
 	if n.dur != nil {
 		gcfg.SaveInterval, gcfg.FS = cfg.SaveInterval, signal.Address{Node: cfg.NodeID, Block: gsn.BlockFS}
 	}

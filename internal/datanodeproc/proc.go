@@ -15,6 +15,7 @@ import (
 
 	"github.com/gondb/gondb/datanode/mem"
 	"github.com/gondb/gondb/datanode/node"
+	"github.com/gondb/gondb/datanode/restart"
 	"github.com/gondb/gondb/datanode/tc"
 	"github.com/gondb/gondb/datanode/thread"
 	"github.com/gondb/gondb/internal/nodeconfig"
@@ -92,6 +93,7 @@ type Proc struct {
 	// restorable is added while the node starts (restart.go).
 	hb         client.HeartbeatInfo
 	restorable *uint64
+	nr         restart.Progress // the last node restart progress (restartProgress)
 
 	dict dictState // the tables of the dictionary (dict.go)
 
@@ -391,10 +393,18 @@ func (p *Proc) start(ctx context.Context, initial bool) (err error) {
 	if err != nil {
 		return err
 	}
-	if ncfg.RestoreGCI, err = p.agreeRestorable(ctx, cfg, own, began); err != nil {
+	var nodeRestart bool
+	if ncfg.RestoreGCI, nodeRestart, err = p.agreeRestorable(ctx, cfg, own, began); err != nil {
 		return err
 	}
 	p.membership(&ncfg)
+	var copied chan struct{} // closed once a node restart's copy is done
+	if nodeRestart && ncfg.Membership.Enabled {
+		copied = make(chan struct{})
+		ncfg.Membership.Starting = true
+		ncfg.Membership.OnStarted = func() { close(copied) }
+		ncfg.Membership.OnProgress = p.restartProgress
+	}
 	rt, err := p.startWithDict(ctx, ncfg)
 	if err != nil {
 		return err
@@ -418,6 +428,17 @@ func (p *Proc) start(ctx context.Context, initial bool) (err error) {
 		return err
 	}
 	p.report(mgmapi.StatusStarting, 3)
+	if copied != nil {
+		// Node restart: the president copies this node's replicas from
+		// the live ones while traffic goes on (datanode/restart).
+		p.log.Info("data node: node restart: waiting for the copy of this node's replicas")
+		select {
+		case <-copied:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+		p.restartProgress(restart.Progress{Step: restart.StepDone})
+	}
 
 	if err := p.sample(ctx); err != nil {
 		return err
@@ -827,4 +848,14 @@ func everyGroup(groups []partition.NodeGroup, up map[signal.NodeID]bool) bool {
 		}
 	}
 	return true
+}
+
+// restartProgress logs a node restart's progress (on the node's main
+// thread: it must not block) and keeps it for the heartbeats.
+func (p *Proc) restartProgress(pr restart.Progress) {
+	p.log.Info("data node: node restart", "step", pr.Step.String(), "fragments_copied", pr.FragmentsCopied,
+		"fragments", pr.Of, "rows_copied", pr.RowsCopied)
+	p.mu.Lock()
+	p.nr = pr
+	p.mu.Unlock()
 }

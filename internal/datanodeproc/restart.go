@@ -28,13 +28,13 @@ import (
 //
 // A node with nothing to restore (own 0: no sysfile) reports 0 and does not
 // wait: the agreement cannot give it data.
-func (p *Proc) agreeRestorable(ctx context.Context, cfg *config.Config, own uint64, began time.Time) (uint64, error) {
+func (p *Proc) agreeRestorable(ctx context.Context, cfg *config.Config, own uint64, began time.Time) (gci uint64, nodeRestart bool, err error) {
 	p.setRestorable(&own)
 	if err := p.heartbeatNow(ctx); err != nil {
 		p.log.Warn("data node: reporting the restorable GCI", "err", err)
 	}
 	if own == 0 {
-		return 0, nil
+		return 0, p.anyStarted(ctx), nil
 	}
 	partial := cfg.Cluster.StartPartialTimeout
 	seen := map[uint32]time.Time{} // STARTED nodes' last heartbeat, to tell a live one from a killed one
@@ -48,15 +48,15 @@ func (p *Proc) agreeRestorable(ctx context.Context, cfg *config.Config, own uint
 			switch {
 			case running != 0:
 				p.log.Info("data node: data node running: a node restart restores this node's own GCI", "running", running, "gci", own)
-				return own, nil
+				return own, true, nil
 			case len(missing) == 0:
 				p.logAgreed(own, gci, reported)
-				return gci, nil
+				return gci, false, nil
 			case partial > 0 && time.Since(began) >= partial && coversGroups(cfg, reported):
 				p.log.Warn("data node: StartPartialTimeout passed; restoring without the data nodes that did not report (every node group did)",
 					"missing", missing, "timeout", partial)
 				p.logAgreed(own, gci, reported)
-				return gci, nil
+				return gci, false, nil
 			}
 			if time.Since(lastLog) >= 5*time.Second {
 				if !lastLog.IsZero() {
@@ -69,10 +69,27 @@ func (p *Proc) agreeRestorable(ctx context.Context, cfg *config.Config, own uint
 		}
 		select {
 		case <-ctx.Done():
-			return 0, ctx.Err()
+			return 0, false, ctx.Err()
 		case <-time.After(200 * time.Millisecond):
 		}
 	}
+}
+
+// anyStarted reports whether another data node is STARTED: a node with
+// nothing on disk joins that cluster by a node restart.
+func (p *Proc) anyStarted(ctx context.Context) bool {
+	sctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	st, err := p.mgm.Conn().Status(sctx)
+	cancel()
+	if err != nil {
+		return false
+	}
+	for _, n := range st.Nodes {
+		if n.Type == mgmapi.TypeData && n.NodeID != uint32(p.id) && n.Status == mgmapi.StatusStarted {
+			return true
+		}
+	}
+	return false
 }
 
 func (p *Proc) logAgreed(own, gci uint64, reported map[uint32]uint64) {

@@ -166,3 +166,80 @@ func TestWithoutNodes(t *testing.T) {
 		})
 	}
 }
+
+// TestWithMembers: chains are the placement restricted to the members,
+// full replicas first in placement order (a restarted node gets its
+// primaries back), starting ones at the tail, counted by StartingTail;
+// reads never pick a starting replica; starting nodes are reported.
+func TestWithMembers(t *testing.T) {
+	l, err := schema.NewLayout(&schema.Table{ID: 1, Name: "t", Version: 1, PrimaryKey: []int{0}, ReadBackup: true,
+		Columns: []schema.Column{{Name: "k", Type: schema.TypeBigInt}, {Name: "u", Type: schema.TypeBigInt}},
+		Indexes: []schema.Index{{Name: "u", Kind: schema.IndexUniqueHash, Columns: []int{1}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	groups, err := partition.FormNodeGroups([]partition.NodeID{1, 2, 3, 4}, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := New().WithTable(l, groups, 8)
+	if err != nil {
+		t.Fatal(err)
+	}
+	set := func(ns ...signal.NodeID) func(signal.NodeID) bool {
+		return func(n signal.NodeID) bool { return slices.Contains(ns, n) }
+	}
+	tests := []struct {
+		name           string
+		live, starting []signal.NodeID
+	}{
+		{"all full", []signal.NodeID{1, 2, 3, 4}, nil},
+		{"one failed", []signal.NodeID{2, 3, 4}, nil},
+		{"one starting", []signal.NodeID{2, 3, 4}, []signal.NodeID{1}},
+		{"one starting per group", []signal.NodeID{2, 4}, []signal.NodeID{1, 3}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			// Apply over a distribution that lost node 1 first: the result
+			// depends only on the placement and the members.
+			nd := d.WithoutNodes(set(1)).WithMembers(set(tt.live...), set(tt.starting...))
+			base, _ := nd.Table(1)
+			orig, _ := d.Table(1)
+			for f, place := range orig.Placement {
+				var want []signal.NodeID
+				for _, n := range place {
+					if slices.Contains(tt.live, n) && !slices.Contains(tt.starting, n) {
+						want = append(want, n)
+					}
+				}
+				tail := 0
+				for _, n := range place {
+					if slices.Contains(tt.starting, n) {
+						want = append(want, n)
+						tail++
+					}
+				}
+				if !slices.Equal(base.Replicas[f], want) {
+					t.Errorf("fragment %d: chain %v, want %v", f, base.Replicas[f], want)
+				}
+				if got := base.StartingTail(uint32(f)); got != tail {
+					t.Errorf("fragment %d: StartingTail %d, want %d", f, got, tail)
+				}
+				for _, self := range []signal.NodeID{1, 2, 3, 4} {
+					if r := base.ReadReplica(uint32(f), self); slices.Contains(tt.starting, r) {
+						t.Errorf("fragment %d: node %d reads from starting replica %d", f, self, r)
+					}
+				}
+			}
+			for _, n := range []signal.NodeID{1, 2, 3, 4} {
+				if nd.IsStarting(n) != slices.Contains(tt.starting, n) {
+					t.Errorf("IsStarting(%d) = %v", n, nd.IsStarting(n))
+				}
+			}
+			hidden, ok := nd.Table(HiddenTableID(1, 0))
+			if !ok || &hidden.Replicas[0] != &base.Replicas[0] || hidden.StartingTail(0) != base.StartingTail(0) {
+				t.Errorf("the unique index's hidden table does not share the base table's chains")
+			}
+		})
+	}
+}

@@ -98,6 +98,9 @@ type GCP struct {
 	// completion waits for it.
 	takeover     qmgr.NodeSet
 	heldComplete bool
+	// synced: a joining node follows the master's epochs (GCP_SYNC, or
+	// adopt).
+	synced bool
 	// includes are starting nodes to include once the round is over;
 	// confirm those included, answered once a round included them.
 	includes, confirm []include
@@ -267,6 +270,7 @@ func (g *GCP) prepare(env block.Env, s *signal.Signal) {
 	if !ok {
 		return
 	}
+	g.adopt(gci - 1)
 	if g.phase == preparing && gci == g.next {
 		g.reply = s.Sender
 		g.maybeAnswer(env) // a resend: answer again if the TCs already did
@@ -297,6 +301,9 @@ func (g *GCP) commit(env block.Env, s *signal.Signal) {
 	gci, ok := gciOf(s)
 	if !ok {
 		return
+	}
+	if g.adopt(gci - 1) {
+		g.phase, g.next, g.acks = preparing, gci, 0 // as if prepared: its TCs start in gci
 	}
 	switch {
 	case g.phase == committing && gci == g.next:

@@ -160,6 +160,22 @@ func (g *GCP) includePending(env block.Env) {
 	g.includes = g.includes[:0]
 }
 
+// adopt makes a joining node that has not followed a master yet take
+// epoch cur for its current one, from the first round signal it gets: a
+// master that took over from the one that included it (and may have
+// died before GCP_SYNC) counts it in its rounds already. It reports
+// whether it adopted.
+func (g *GCP) adopt(cur uint64) bool {
+	if !g.cfg.Joining || g.synced || cur <= g.stats.Current {
+		return false
+	}
+	g.synced = true
+	st := &g.stats
+	st.Current, st.Completed = cur, cur-1
+	g.phase, g.acks, g.finished = idle, 0, cur-1
+	return true
+}
+
 // sync (GCP_SYNC) adopts the master's epochs on a starting node.
 func (g *GCP) sync(env block.Env, s *signal.Signal) {
 	if s.NumWords < 6 {
@@ -167,10 +183,14 @@ func (g *GCP) sync(env block.Env, s *signal.Signal) {
 	}
 	cur, _ := gciOf(s)
 	st := &g.stats
+	if g.synced && cur <= st.Current {
+		return // following the rounds already (adopt, or an earlier sync)
+	}
 	st.Current = cur
 	st.Completed = uint64(s.Words[2]) | uint64(s.Words[3])<<32
 	if saved := uint64(s.Words[4]) | uint64(s.Words[5])<<32; saved > st.Saved {
 		st.Saved = saved
 	}
 	g.phase, g.acks, g.finished = idle, 0, cur-1
+	g.synced = true
 }

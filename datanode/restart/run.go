@@ -27,8 +27,11 @@ func (r *RESTART) startReq(env block.Env, s *signal.Signal) {
 		return
 	}
 	startID := uint64(s.Words[0]) | uint64(s.Words[1])<<32
-	if r.finished[from] == startID {
-		// Done: a request resent before NR_STARTCONF arrived.
+	if r.finished[from] == startID || (r.run == nil && r.live.Has(from) && !r.starting.Has(from)) {
+		// Done, and the request resent before NR_STARTCONF arrived; or
+		// done by an earlier president that failed before answering (the
+		// node is a full replica: a node's failure would have removed it
+		// before it could rejoin).
 		r.send(env, gsn.NR_STARTCONF, signal.Address{Node: from, Block: gsn.BlockRESTART}, 0, 0, 0, 0, 0)
 		return
 	}

@@ -135,8 +135,8 @@ type TC struct {
 	// started, since the API took the transaction for aborted.
 	refused    [16]uint64
 	refusedPos int
-	uniques   map[uint32]*schema.UniqueIndex
-	freeTxs   []*tx
+	uniques    map[uint32]*schema.UniqueIndex
+	freeTxs    []*tx
 
 	// Counters (ndbinfo, metrics); Counters has the rest (info.go).
 	Commits, Aborts uint64

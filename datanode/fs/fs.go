@@ -35,6 +35,7 @@ type FS struct {
 
 	mu   sync.Mutex
 	done []signal.Signal // answers to send at the next Tick
+	wg   sync.WaitGroup  // disk work in flight (Wait)
 
 	syncs, writes, errs atomic.Uint64
 	synced, written     atomic.Uint64
@@ -64,6 +65,10 @@ func (f *FS) Tick(env block.Env) {
 		env.Send(&done[i])
 	}
 }
+
+// Wait waits for the disk work in flight: a stopping node calls it
+// before closing the redo log, so no sysfile write outlives it.
+func (f *FS) Wait() { f.wg.Wait() }
 
 // Stats returns the counters.
 func (f *FS) Stats() Stats {
@@ -96,7 +101,9 @@ func (f *FS) syncRedoReq(env block.Env, s *signal.Signal) {
 		return
 	}
 	req, gci := *s, gciOf(s)
+	f.wg.Add(1)
 	go func() {
+		defer f.wg.Done()
 		errs := make([]error, len(f.cfg.Redo))
 		var wg sync.WaitGroup
 		for i, l := range f.cfg.Redo {
@@ -119,9 +126,15 @@ func (f *FS) writeSysfileReq(env block.Env, s *signal.Signal) {
 		return
 	}
 	req, gci := *s, gciOf(s)
+	var nodes [8]uint32 // the nodes that synced gci (w2-w9), when sent
+	if s.NumWords >= 10 {
+		copy(nodes[:], s.Words[2:10])
+	}
+	f.wg.Add(1)
 	go func() {
+		defer f.wg.Done()
 		sf, _ := f.cfg.Sysfile.Current()
-		sf.LastCompletedGCI = gci
+		sf.LastCompletedGCI, sf.Nodes = gci, nodes
 		err := f.cfg.Sysfile.Save(sf)
 		if err != nil {
 			f.log.Error("fs: sysfile write failed: the epoch is not recorded as restorable", "gci", gci, "err", err)

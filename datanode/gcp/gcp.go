@@ -98,6 +98,12 @@ type GCP struct {
 	// completion waits for it.
 	takeover     qmgr.NodeSet
 	heldComplete bool
+	// notDurable are nodes included by a node restart whose disks cannot
+	// restore the cluster's data yet (until GCP_DURABLEREP): saves leave
+	// them out. announce: this node is such a node and has become durable
+	// (AnnounceDurable); Tick tells every node.
+	notDurable qmgr.NodeSet
+	announce   bool
 	// synced: a joining node follows the master's epochs (GCP_SYNC, or
 	// adopt).
 	synced bool
@@ -174,6 +180,7 @@ func New(cfg Config) *GCP {
 	g.On(gsn.TAKE_OVERTCCONF, g.takeOverTCConf)
 	g.On(gsn.GCP_INCLUDEREQ, g.includeReq)
 	g.On(gsn.GCP_SYNC, g.sync)
+	g.On(gsn.GCP_DURABLEREP, g.durableRep)
 	g.registerSave()
 	g.registerWait()
 	return g
@@ -193,6 +200,12 @@ func (g *GCP) IsMaster() bool { return g.master == g.cfg.Node }
 // interval (a node still connecting, a lost signal): every participant
 // answers a repeated signal again, so resending is always safe.
 func (g *GCP) Tick(env block.Env) {
+	if g.announce {
+		g.announce = false
+		for _, n := range g.cfg.Nodes {
+			g.send(env, gsn.GCP_DURABLEREP, signal.Address{Node: n, Block: gsn.BlockDIH}, uint64(g.cfg.Node))
+		}
+	}
 	if !g.IsMaster() {
 		return
 	}

@@ -135,6 +135,7 @@ func (g *GCP) include(env block.Env, n signal.NodeID, asker signal.Address) {
 	if !slices.Contains(g.cfg.Nodes, n) {
 		g.cfg.Nodes = append(g.cfg.Nodes, n)
 	}
+	g.notDurable.Add(n)
 	if !g.IsMaster() {
 		return
 	}
@@ -193,4 +194,18 @@ func (g *GCP) sync(env block.Env, s *signal.Signal) {
 	}
 	g.phase, g.acks, g.finished = idle, 0, cur-1
 	g.synced = true
+}
+
+// AnnounceDurable tells every node that this node, included by a node
+// restart, now restores the cluster's data from its own disk (its first
+// local checkpoint after the copy is complete): saves take it in again.
+// Call it on the block's thread.
+func (g *GCP) AnnounceDurable() { g.announce = true }
+
+// durableRep (GCP_DURABLEREP, w0 the node): that node takes part in saves
+// again.
+func (g *GCP) durableRep(env block.Env, s *signal.Signal) {
+	if s.NumWords >= 1 {
+		g.notDurable.Remove(signal.NodeID(s.Words[0]))
+	}
 }

@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"github.com/gondb/gondb/block"
+	"github.com/gondb/gondb/datanode/qmgr"
 	"github.com/gondb/gondb/signal"
 	"github.com/gondb/gondb/signal/gsn"
 )
@@ -35,6 +36,11 @@ type saveState struct {
 	answers  answers
 	started  time.Duration
 	lastSend time.Duration
+	// nodes take part in the save: the durable ones (see notDurable) at
+	// its start; synced are those that answered its sync, whose disks
+	// then restore gci (the sysfiles record them).
+	nodes  []signal.NodeID
+	synced qmgr.NodeSet
 
 	// Participant: the sync or sysfile write in progress (0: none) and
 	// who asked for it.
@@ -63,7 +69,7 @@ func (g *GCP) tickSave(env block.Env) {
 	if sv.running {
 		if now-sv.lastSend >= g.cfg.Interval {
 			sv.lastSend = now
-			g.toNodes(env, sv.phaseSig, sv.gci, &sv.answers)
+			g.toSaveNodes(env, true)
 		}
 		return
 	}
@@ -71,14 +77,37 @@ func (g *GCP) tickSave(env block.Env) {
 		return
 	}
 	sv.running, sv.gci, sv.started = true, g.stats.Completed, now
+	sv.nodes, sv.synced = sv.nodes[:0], qmgr.NodeSet{}
+	for _, n := range g.cfg.Nodes {
+		if !g.notDurable.Has(n) {
+			sv.nodes = append(sv.nodes, n)
+		}
+	}
 	g.savePhase(env, gsn.GCP_SAVEREQ)
 }
 
 func (g *GCP) savePhase(env block.Env, n signal.Number) {
 	sv := &g.save
 	sv.phaseSig, sv.lastSend = n, env.Now()
-	sv.answers.reset(len(g.cfg.Nodes))
-	g.toNodes(env, n, sv.gci, nil)
+	sv.answers.reset(len(sv.nodes))
+	g.toSaveNodes(env, false)
+}
+
+// toSaveNodes sends the save's phase signal to its nodes (with resend,
+// those that have not answered); the sysfile write carries the nodes
+// that synced.
+func (g *GCP) toSaveNodes(env block.Env, resend bool) {
+	sv := &g.save
+	var extra []uint32
+	if sv.phaseSig == gsn.GCP_COPYGCIREQ {
+		extra = sv.synced[:]
+	}
+	for _, n := range sv.nodes {
+		if resend && sv.answers.answered[n] {
+			continue
+		}
+		g.send(env, sv.phaseSig, signal.Address{Node: n, Block: gsn.BlockDIH}, sv.gci, extra...)
+	}
 }
 
 // Participant.
@@ -134,7 +163,7 @@ func (g *GCP) copyGCIReq(env block.Env, s *signal.Signal) {
 		}
 	default:
 		sv.writing, sv.copyReply = gci, s.Sender
-		g.send(env, gsn.FS_WRITESYSFILEREQ, g.cfg.FS, gci)
+		g.send(env, gsn.FS_WRITESYSFILEREQ, g.cfg.FS, gci, s.Words[2:s.NumWords]...)
 	}
 }
 
@@ -162,7 +191,13 @@ func (g *GCP) savedRep(env block.Env, s *signal.Signal) {
 
 // Master.
 
-func (g *GCP) saveConf(env block.Env, s *signal.Signal) { g.saveAnswer(env, s, gsn.GCP_SAVEREQ) }
+func (g *GCP) saveConf(env block.Env, s *signal.Signal) {
+	sv := &g.save
+	if gci, ok := gciOf(s); ok && sv.running && sv.phaseSig == gsn.GCP_SAVEREQ && gci == sv.gci && s.NumWords >= 3 {
+		sv.synced.Add(signal.NodeID(s.Words[2]))
+	}
+	g.saveAnswer(env, s, gsn.GCP_SAVEREQ)
+}
 
 func (g *GCP) copyGCIConf(env block.Env, s *signal.Signal) { g.saveAnswer(env, s, gsn.GCP_COPYGCIREQ) }
 

@@ -67,6 +67,17 @@ func (f *stubFS) Tick(env block.Env) {
 					f.violation = fmt.Sprintf("sysfile records %d while node %d synced only %d", gci, n, o.synced)
 				}
 			}
+			// The nodes the sysfile records as restoring gci (w2-w9) are
+			// every node, each of which synced it.
+			if s.NumWords < 10 {
+				f.violation = fmt.Sprintf("sysfile write of %d names no nodes", gci)
+			} else {
+				for n := range f.all {
+					if s.Words[2+n/32]&(1<<(n%32)) == 0 {
+						f.violation = fmt.Sprintf("sysfile write of %d leaves out node %d", gci, n)
+					}
+				}
+			}
 			f.written = max(f.written, gci)
 			f.writes++
 		}

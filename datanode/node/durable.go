@@ -63,6 +63,9 @@ func (d *durable) close() {
 	if d == nil {
 		return
 	}
+	if d.fs != nil {
+		d.fs.Wait()
+	}
 	for _, l := range d.redo {
 		l.Close()
 	}
@@ -165,17 +168,25 @@ func (n *Node) openDurable() (*durable, error) {
 // last completed GCI, 0 when it has none (a fresh or diskless node, or
 // initial). A corrupt sysfile is an error, as at the start.
 func DiskGCI(c Config) (uint64, error) {
+	g, _, err := DiskState(c)
+	return g, err
+}
+
+// DiskState is DiskGCI with the data nodes whose disks restore that GCI
+// (sysfile.Sysfile.Nodes: those that synced its save; all zero: not
+// recorded, every node).
+func DiskState(c Config) (gci uint64, nodes [8]uint32, err error) {
 	if c.FileSystem == "" || c.Initial {
-		return 0, nil
+		return 0, nodes, nil
 	}
 	sf, err := sysfile.Read(c.FileSystem)
 	switch {
 	case errors.Is(err, sysfile.ErrNotFound), errors.Is(err, os.ErrNotExist):
-		return 0, nil
+		return 0, nodes, nil
 	case err != nil:
-		return 0, fmt.Errorf("node %d: %w", c.NodeID, err)
+		return 0, nodes, fmt.Errorf("node %d: %w", c.NodeID, err)
 	}
-	return sf.LastCompletedGCI, nil
+	return sf.LastCompletedGCI, sf.Nodes, nil
 }
 
 // restore loads every fragment from its local checkpoint, then replays the

@@ -7,6 +7,8 @@ import (
 
 	"github.com/gondb/gondb/block"
 	"github.com/gondb/gondb/datanode/dih"
+	"github.com/gondb/gondb/datanode/gcp"
+	"github.com/gondb/gondb/datanode/lqh"
 	"github.com/gondb/gondb/datanode/qmgr"
 	"github.com/gondb/gondb/datanode/restart"
 	"github.com/gondb/gondb/partition"
@@ -170,6 +172,7 @@ func (n *Node) newRestart(groups []partition.NodeGroup) *restart.RESTART {
 			if m.OnStarted != nil {
 				go m.OnStarted()
 			}
+			go n.announceDurable()
 		},
 		OnFailed: func(reason string) {
 			n.onMembership(qmgr.Event{Kind: qmgr.EventShutdown, Reason: reason})
@@ -218,3 +221,45 @@ func (n *Node) publish(f func(*dih.Distribution) (*dih.Distribution, error)) (*d
 // Restarting reports whether the node is still having its replicas
 // copied by a node restart.
 func (n *Node) Restarting() bool { return n.Distribution().IsStarting(n.cfg.NodeID) }
+
+// announceDurable waits, after a node restart, until a local checkpoint
+// round that began after the copy has finished, so that the node's disk
+// restores its replicas, then has GCP tell every node: saves take the
+// node in again, and its sysfile records it as restoring the saved GCI.
+// Until then a system restart does not trust this node's disk (package
+// sysfile: Nodes). A diskless node has nothing to wait for.
+func (n *Node) announceDurable() {
+	ctx := context.Background()
+	if n.dur != nil {
+		if !n.cfg.OnlineLCP {
+			n.log.Warn("node restart: without online local checkpoints this node's disk cannot restore the copied replicas; a system restart will copy them again")
+			return
+		}
+		var need uint64
+		if err := n.WithLQH(ctx, func(q *lqh.LQH) {
+			st := q.LCPStats()
+			need = st.Rounds + 1
+			if st.Active {
+				need++ // the round running began before the copy ended
+			}
+		}); err != nil {
+			return
+		}
+		t := time.NewTicker(200 * time.Millisecond)
+		defer t.Stop()
+		for done := false; !done; {
+			select {
+			case <-n.stopped:
+				return
+			case <-t.C:
+			}
+			if err := n.WithLQH(ctx, func(q *lqh.LQH) { done = q.LCPStats().Rounds >= need }); err != nil {
+				return
+			}
+		}
+	}
+	if err := n.Do(ctx, gsn.BlockDIH, 0, func(b block.Block) { b.(*gcp.GCP).AnnounceDurable() }); err != nil {
+		return
+	}
+	n.log.Info("node restart: a local checkpoint after the copy is complete; the node takes part in GCP saves again")
+}

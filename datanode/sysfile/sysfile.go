@@ -16,11 +16,15 @@ import (
 
 // Format versions; a reader accepts MinSupportedVersion..CurrentVersion.
 const (
-	Version1            uint8 = 1 // the first layout
-	CurrentVersion            = Version1
+	Version1 uint8 = 1 // the first layout
+	// Version2 adds Nodes: the data nodes that took part in the save of
+	// LastCompletedGCI.
+	Version2            uint8 = 2
+	CurrentVersion            = Version2
 	MinSupportedVersion       = Version1
 
-	size = 52
+	size1 = 52 // a Version1 copy
+	size  = 84 // a Version2 copy
 )
 
 // Flags. They are disk values: never renumber or reuse.
@@ -49,6 +53,20 @@ type Sysfile struct {
 	OldestRestorableGCI uint64
 	// LastLCPID is the id of the last local checkpoint completed.
 	LastLCPID uint64
+	// Nodes are the data nodes whose disks restore LastCompletedGCI: the
+	// ones that synced their redo log for its save (node n at bit n%32 of
+	// word n/32). A node left out (failed, or still being filled by a node
+	// restart) must not restore this GCI from its own disk. All zero: not
+	// recorded (a Version1 copy), taken as every node.
+	Nodes [8]uint32
+}
+
+// Covers reports whether node n's disk restores LastCompletedGCI.
+func (s *Sysfile) Covers(n uint32) bool {
+	if s.Nodes == [8]uint32{} {
+		return true
+	}
+	return n < 256 && s.Nodes[n/32]&(1<<(n%32)) != 0
 }
 
 var (
@@ -73,7 +91,10 @@ func (s *Sysfile) Marshal() []byte {
 	le.PutUint64(b[24:], s.LastCompletedGCI)
 	le.PutUint64(b[32:], s.OldestRestorableGCI)
 	le.PutUint64(b[40:], s.LastLCPID)
-	le.PutUint32(b[48:], crc32.Checksum(b[:48], castagnoli))
+	for i, w := range s.Nodes {
+		le.PutUint32(b[48+4*i:], w)
+	}
+	le.PutUint32(b[80:], crc32.Checksum(b[:80], castagnoli))
 	return b
 }
 
@@ -81,17 +102,27 @@ func (s *Sysfile) Marshal() []byte {
 func Unmarshal(b []byte) (Sysfile, error) {
 	var s Sysfile
 	le := binary.LittleEndian
-	switch {
-	case len(b) != size:
-		return s, fmt.Errorf("length %d, want %d", len(b), size)
-	case string(b[:4]) != "gSYS":
+	if len(b) < 5 || string(b[:4]) != "gSYS" {
 		return s, errors.New("bad magic")
-	case crc32.Checksum(b[:48], castagnoli) != le.Uint32(b[48:]):
-		return s, errors.New("checksum mismatch")
+	}
+	want := size
+	if b[4] == Version1 {
+		want = size1
+	}
+	switch {
 	case b[4] < MinSupportedVersion || b[4] > CurrentVersion:
 		return s, fmt.Errorf("unsupported version %d", b[4])
+	case len(b) != want:
+		return s, fmt.Errorf("length %d, want %d", len(b), want)
+	case crc32.Checksum(b[:want-4], castagnoli) != le.Uint32(b[want-4:]):
+		return s, errors.New("checksum mismatch")
 	case b[5] != 0 || b[6] != 0 || b[7] != 0:
 		return s, errors.New("reserved bytes not zero")
+	}
+	if b[4] >= Version2 {
+		for i := range s.Nodes {
+			s.Nodes[i] = le.Uint32(b[48+4*i:])
+		}
 	}
 	s.Version = b[4]
 	s.Seq = le.Uint64(b[8:])

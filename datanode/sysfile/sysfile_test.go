@@ -58,21 +58,37 @@ func TestRoundTrip(t *testing.T) {
 	}
 }
 
-// TestGolden pins version 1's bytes.
+// TestGolden pins each version's bytes: version 2 as written, version 1
+// as still read (its Nodes unknown: every node covered).
 func TestGolden(t *testing.T) {
 	s := sample(100)
 	s.Seq = 2
-	const want = "6753595301000000020000000000000003000000020000006400000000000000" +
-		"5f000000000000000700000000000000139afa1a"
+	s.Nodes[0] = 1<<2 | 1<<3
+	const want2 = "6753595302000000020000000000000003000000020000006400000000000000" +
+		"5f000000000000000700000000000000" + "0c000000" + "00000000000000000000000000000000000000000000000000000000"
 	got := hex.EncodeToString(s.Marshal())
-	if got != want {
-		t.Fatalf("encoding changed:\n got %s\nwant %s", got, want)
+	if got[:len(want2)] != want2 || len(got) != 2*size {
+		t.Fatalf("encoding changed:\n got %s\nwant %s........", got, want2)
 	}
-	b, _ := hex.DecodeString(want)
-	d, err := Unmarshal(b)
-	s.Version = Version1
+	d, err := Unmarshal(s.Marshal())
+	s.Version = Version2
 	if err != nil || d != s {
-		t.Fatalf("decode golden: %+v %v", d, err)
+		t.Fatalf("decode version 2: %+v %v", d, err)
+	}
+	if !d.Covers(2) || !d.Covers(3) || d.Covers(1) || d.Covers(300) {
+		t.Fatalf("Covers: %+v", d.Nodes)
+	}
+
+	const want1 = "6753595301000000020000000000000003000000020000006400000000000000" +
+		"5f000000000000000700000000000000139afa1a"
+	b, _ := hex.DecodeString(want1)
+	d1, err := Unmarshal(b)
+	s.Version, s.Nodes = Version1, [8]uint32{}
+	if err != nil || d1 != s {
+		t.Fatalf("decode golden version 1: %+v %v", d1, err)
+	}
+	if !d1.Covers(1) || !d1.Covers(7) {
+		t.Fatal("a version 1 sysfile must cover every node")
 	}
 }
 

@@ -483,3 +483,9 @@ const CopyLast = 1 << 0
 // each fragment copied: w0-w1 the run, w2 fragments copied, w3 fragments
 // in all, w4-w5 rows copied.
 const NR_PROGRESSREP signal.Number = 108
+
+// GCP_DURABLEREP, a restarted node's GCP -> every node's GCP: w0 the node
+// restores the cluster's data from its own disk again (its first local
+// checkpoint after the node restart's copy is complete); GCP saves, which
+// left it out since GCP_INCLUDEREQ, take it in again.
+const GCP_DURABLEREP signal.Number = 109

@@ -38,6 +38,8 @@ func (g *GCP) nodeFailRep(env block.Env, s *signal.Signal) {
 		}
 	}
 	g.cfg.Nodes = left
+	g.save.nodes = slices.DeleteFunc(g.save.nodes, failed.Has)
+	g.notDurable = g.notDurable.Minus(failed)
 	g.setMaster(env, signal.NodeID(s.Words[2]))
 	for _, n := range failed.Nodes() {
 		if g.running && g.answers.drop(n) {

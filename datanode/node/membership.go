@@ -3,6 +3,7 @@ package node
 import (
 	"context"
 	"errors"
+	"slices"
 	"time"
 
 	"github.com/gondb/gondb/block"
@@ -56,6 +57,11 @@ type Membership struct {
 	Starting   bool
 	OnStarted  func()
 	OnProgress func(restart.Progress)
+	// Members are the data nodes of a system start whose disks restore
+	// the GCI it restores (nil: every data node). The others join by node
+	// restarts: until then they are no replicas, no GCP participants, and
+	// the founder is the lowest member.
+	Members []signal.NodeID
 }
 
 // newQMGR builds the node's QMGR, which reports failures to TC, LQH and
@@ -69,7 +75,9 @@ func (n *Node) newQMGR(groups []partition.NodeGroup) (*qmgr.QMGR, error) {
 	lowest := n.cfg.NodeID
 	for _, d := range n.cfg.DataNodes {
 		qc.DataNodes = append(qc.DataNodes, d.ID)
-		lowest = min(lowest, d.ID)
+		if m.Members == nil || slices.Contains(m.Members, d.ID) {
+			lowest = min(lowest, d.ID)
+		}
 	}
 	qc.Founder = lowest == n.cfg.NodeID
 	if m.Founder != nil {
@@ -165,7 +173,7 @@ type memberSets struct{ live, starting qmgr.NodeSet }
 // its own fragments, so its TC takes no transactions yet).
 func (n *Node) newRestart(groups []partition.NodeGroup) *restart.RESTART {
 	m := n.cfg.Membership
-	rc := restart.Config{Node: n.cfg.NodeID, Starting: m.Starting, StartID: n.startID,
+	rc := restart.Config{Node: n.cfg.NodeID, Starting: m.Starting, StartID: n.startID, Members: m.Members,
 		Distribution: n.Distribution, SetMembers: n.setMembers, OnProgress: m.OnProgress,
 		OnStarted: func() {
 			n.log.Info("node restart done: the node is a full replica again")

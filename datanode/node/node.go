@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -146,9 +147,11 @@ func Start(cfg Config) (*Node, error) {
 	}
 	n.tc = tc.New(tc.Config{Node: cfg.NodeID, Distribution: n.Distribution, InitialGCI: restored + 1,
 		DeadlockTimeout: cfg.DeadlockTimeout, InactiveTimeout: cfg.InactiveTimeout, MaxOperations: cfg.MaxOperations})
-	dataNodes := make([]signal.NodeID, len(cfg.DataNodes))
-	for i, d := range cfg.DataNodes {
-		dataNodes[i] = d.ID
+	var dataNodes []signal.NodeID // the GCP rounds' nodes
+	for _, d := range cfg.DataNodes {
+		if m := cfg.Membership; !m.Enabled || m.Starting || m.Members == nil || slices.Contains(m.Members, d.ID) {
+			dataNodes = append(dataNodes, d.ID)
+		}
 	}
 	gcfg := gcp.Config{Node: cfg.NodeID, Nodes: dataNodes, Interval: cfg.EpochInterval,
 		TCs:        []signal.Address{{Node: cfg.NodeID, Block: gsn.BlockTC}},

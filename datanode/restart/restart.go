@@ -2,6 +2,7 @@ package restart
 
 import (
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/gondb/gondb/block"
@@ -22,6 +23,9 @@ type Config struct {
 	// Starting: this start is a node restart (the cluster runs without
 	// this node): the block asks the president to copy its replicas.
 	Starting bool
+	// Members are the full replicas a system start begins with (nil:
+	// every data node); the others join by node restarts.
+	Members []signal.NodeID
 	// StartID tells this start from the node's earlier ones.
 	StartID uint64
 	// Distribution is this node's current distribution; SetMembers swaps
@@ -160,9 +164,10 @@ func New(cfg Config) *RESTART {
 	}
 	r := &RESTART{cfg: cfg, asking: cfg.Starting, finished: map[signal.NodeID]uint64{}}
 	for _, n := range cfg.DataNodes {
-		if cfg.Starting && n == cfg.Node {
+		switch {
+		case cfg.Starting && n == cfg.Node:
 			r.starting.Add(n)
-		} else {
+		case cfg.Members == nil || cfg.Starting || slices.Contains(cfg.Members, n):
 			r.live.Add(n)
 		}
 	}

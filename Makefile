@@ -86,8 +86,10 @@ clean:
 # replays it exactly. `make soak SEEDS=N` sets the count (default 2000: a few minutes
 # on a 2-core machine; every workload over at least 1000 seeds).
 # Then the durability crash test (issue 7): 20 rounds of kill -9 of every
-# data node and restart, for each cluster variant (about 10 minutes).
+# data node and restart, for each cluster variant (about 10 minutes), and
+# the network partition test 5 times (two network namespaces; needs root).
 SEEDS ?= 2000
 soak:
 	$(GO) test -count=1 -timeout 60m ./sim/... ./datanode/tc/ ./datanode/gcp/ ./datanode/qmgr/ -sim.seeds=$(SEEDS)
 	$(GO) test -count=1 -timeout 30m -run '^TestCrashRestart$$' ./cmd/gondb/ -crash.rounds=20
+	$(GO) test -count=5 -timeout 20m -run '^TestNetworkPartition$$' ./cmd/gondb/

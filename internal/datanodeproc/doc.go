@@ -26,6 +26,9 @@
 // every data node of the configuration, and after StartPartialTimeout for
 // at least one node of every node group; in a node restart (another data
 // node is STARTED) only for the data nodes that are STARTING or STARTED.
+// With NodeFailover, a node restart then waits, still in phase 3, until
+// the president has copied the node's replicas from the live ones
+// (datanode/restart); its progress is logged and sent in the heartbeats.
 //
 // Commands: STOP reports STOPPING, stops the runtime (its memory is freed)
 // and reports NOT_STARTED while the process stays joined, as NDB's angel
@@ -50,7 +53,7 @@
 //
 // # Imports
 //
-// datanodeproc imports datanode/node, datanode/qmgr, datanode/tc and datanode/thread, mgmnode/client,
+// datanodeproc imports datanode/node, datanode/qmgr, datanode/restart, datanode/tc and datanode/thread, mgmnode/client,
 // mgmnode/config and mgmnode/mgmapi, internal/nodeconfig, internal/nodehttp
 // and transport. It lives under internal/ because datanode/ must not import
 // mgmnode/ (internal/lint). Nothing under datanode/ or mgmnode/ imports it.

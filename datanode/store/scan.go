@@ -33,10 +33,26 @@ func (p *ScanPos) Done() bool { return p.done }
 // many. Read the rows with ReadRow before anything else changes the
 // fragment. filter may be nil.
 func (f *Fragment) ScanNext(pos *ScanPos, filter RowFilter, out []RowID, maxExamine int) int {
+	return f.scanNext(pos, filter, out, maxExamine, flagLive|flagCopy|flagUncommitted, true)
+}
+
+// ScanNextRows is ScanNext without a filter that also returns rows whose
+// insert is prepared but not committed (IsPendingInsert): a node
+// restart's copy waits for those, where a committed-read scan skips them.
+// It does not count in the fragment's scan statistics.
+func (f *Fragment) ScanNextRows(pos *ScanPos, out []RowID, maxExamine int) int {
+	return f.scanNext(pos, nil, out, maxExamine, flagLive|flagCopy, false)
+}
+
+// scanNext walks the slots from pos, returning those whose flags under
+// mask are exactly flagLive and that pass filter.
+func (f *Fragment) scanNext(pos *ScanPos, filter RowFilter, out []RowID, maxExamine int, mask byte, count bool) int {
 	if pos.done {
 		return 0
 	}
-	f.stats.Scans++
+	if count {
+		f.stats.Scans++
+	}
 	n := 0
 	region := f.rows.region
 	for pi := int(pos.next >> slotBits); pi < len(f.rows.pages); pi++ {
@@ -52,16 +68,19 @@ func (f *Fragment) ScanNext(pos *ScanPos, filter RowFilter, out []RowID, maxExam
 		for ; slot < int(p.bump); slot++ {
 			if n == len(out) || maxExamine == 0 {
 				pos.next = RowID(pi)<<slotBits | RowID(slot)
-				f.stats.ScanRowsReturned += uint64(n)
+				if count {
+					f.stats.ScanRowsReturned += uint64(n)
+				}
 				return n
 			}
 			maxExamine--
-			fl := region[base+slot*f.slot+hdrFlags]
-			if fl&(flagLive|flagCopy|flagUncommitted) != flagLive {
+			if region[base+slot*f.slot+hdrFlags]&mask != flagLive {
 				continue
 			}
-			f.stats.ScanRowsExamined++
 			r := RowID(pi)<<slotBits | RowID(slot)
+			if count {
+				f.stats.ScanRowsExamined++
+			}
 			if filter != nil && !filter.Match(f.view(r)) {
 				continue
 			}
@@ -70,43 +89,9 @@ func (f *Fragment) ScanNext(pos *ScanPos, filter RowFilter, out []RowID, maxExam
 		}
 	}
 	pos.done = true
-	f.stats.ScanRowsReturned += uint64(n)
-	return n
-}
-
-// ScanNextRows is ScanNext without a filter that also returns rows whose
-// insert is prepared but not committed (IsPendingInsert): a node
-// restart's copy waits for those, where a committed-read scan skips them.
-func (f *Fragment) ScanNextRows(pos *ScanPos, out []RowID, maxExamine int) int {
-	if pos.done {
-		return 0
+	if count {
+		f.stats.ScanRowsReturned += uint64(n)
 	}
-	n := 0
-	region := f.rows.region
-	for pi := int(pos.next >> slotBits); pi < len(f.rows.pages); pi++ {
-		p := &f.rows.pages[pi]
-		slot := 0
-		if pi == int(pos.next>>slotBits) {
-			slot = int(pos.next & slotMask)
-		}
-		if !p.live {
-			continue
-		}
-		base := int(p.gid) * mem.PageSize
-		for ; slot < int(p.bump); slot++ {
-			if n == len(out) || maxExamine == 0 {
-				pos.next = RowID(pi)<<slotBits | RowID(slot)
-				return n
-			}
-			maxExamine--
-			if region[base+slot*f.slot+hdrFlags]&(flagLive|flagCopy) != flagLive {
-				continue
-			}
-			out[n] = RowID(pi)<<slotBits | RowID(slot)
-			n++
-		}
-	}
-	pos.done = true
 	return n
 }
 

@@ -646,12 +646,25 @@ func heartbeatMemory(rows []node.MemoryUse) []mgmapi.MemoryUsage {
 	return out
 }
 
-// heartbeatInfo is what the heartbeats carry now.
+// heartbeatInfo is what the heartbeats carry now. A node restart's
+// progress (p.nr, this node's own) goes along while the node is STARTING
+// with a runtime and the copy is not done; a progress left from an
+// earlier start (done, or stopped half way) is dropped when the node is
+// no longer starting or starts anew (no runtime yet).
 func (p *Proc) heartbeatInfo() client.HeartbeatInfo {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	h := p.hb
 	h.RestorableGCI = p.restorable
+	status, _ := p.State()
+	switch {
+	case p.nr.Node != signal.NodeID(p.id): // none (or another node's run, seen as president)
+	case status != mgmapi.StatusStarting || p.rt == nil || p.nr.Step == restart.StepDone:
+		p.nr = restart.Progress{}
+	default:
+		h.NodeRestart = &mgmapi.NodeRestartProgress{Step: p.nr.Step.String(), FragmentsCopied: p.nr.FragmentsCopied,
+			Fragments: p.nr.Of, RowsCopied: p.nr.RowsCopied}
+	}
 	return h
 }
 
@@ -851,11 +864,21 @@ func everyGroup(groups []partition.NodeGroup, up map[signal.NodeID]bool) bool {
 }
 
 // restartProgress logs a node restart's progress (on the node's main
-// thread: it must not block) and keeps it for the heartbeats.
+// thread: it must not block) and, for this node's own restart, keeps it
+// for the heartbeats and hands it to the management client at once (two
+// short mutexes; the next heartbeat sends it). A node that is president
+// hears of other nodes' restarts too: those are only logged. StepDone
+// (start reports it before STARTED) clears it.
 func (p *Proc) restartProgress(pr restart.Progress) {
-	p.log.Info("data node: node restart", "step", pr.Step.String(), "fragments_copied", pr.FragmentsCopied,
+	p.log.Info("data node: node restart", "node_restarting", int(pr.Node), "step", pr.Step.String(), "fragments_copied", pr.FragmentsCopied,
 		"fragments", pr.Of, "rows_copied", pr.RowsCopied)
+	if pr.Node != signal.NodeID(p.id) {
+		return
+	}
 	p.mu.Lock()
 	p.nr = pr
 	p.mu.Unlock()
+	if p.mgm != nil {
+		p.mgm.SetHeartbeatInfo(p.heartbeatInfo())
+	}
 }

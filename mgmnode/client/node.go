@@ -62,6 +62,8 @@ type HeartbeatInfo struct {
 	Port   uint16
 	// RestorableGCI: see mgmapi.HeartbeatRequest (nil: not reported).
 	RestorableGCI *uint64
+	// NodeRestart: see mgmapi.HeartbeatRequest (nil: not restarting).
+	NodeRestart *mgmapi.NodeRestartProgress
 }
 
 // Node is a data, SQL or API node joined to the cluster: it holds a node
@@ -211,9 +213,19 @@ func (n *Node) sendState(ctx context.Context, ref mgmapi.NodeRef, s mgmapi.NodeS
 }
 
 // SetHeartbeatInfo sets what the next heartbeats carry (memory usage,
-// president flag, transporter port). The slice is copied.
+// president flag, transporter port, node restart progress). The slice and
+// what the pointers point to are copied. It never blocks for long (one
+// mutex), so a data node's threads may call it.
 func (n *Node) SetHeartbeatInfo(h HeartbeatInfo) {
 	h.Memory = append([]mgmapi.MemoryUsage(nil), h.Memory...)
+	if h.NodeRestart != nil {
+		nr := *h.NodeRestart
+		h.NodeRestart = &nr
+	}
+	if h.RestorableGCI != nil {
+		g := *h.RestorableGCI
+		h.RestorableGCI = &g
+	}
 	n.mu.Lock()
 	n.hb = h
 	n.mu.Unlock()
@@ -328,7 +340,7 @@ func (n *Node) heartbeatLoop() {
 func (n *Node) Heartbeat(ctx context.Context) error {
 	n.mu.Lock()
 	req := &mgmapi.HeartbeatRequest{Node: n.ref, Memory: n.hb.Memory, Master: n.hb.Master, Port: n.hb.Port,
-		RestorableGCI: n.hb.RestorableGCI}
+		RestorableGCI: n.hb.RestorableGCI, NodeRestart: n.hb.NodeRestart}
 	gen := n.gen
 	n.mu.Unlock()
 	// A heartbeat must not wait on one server for long: the lease runs.

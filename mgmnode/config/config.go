@@ -27,9 +27,9 @@ type Cluster struct {
 	ArbitrationTimeout           time.Duration
 	StartPartialTimeout          time.Duration // 0: wait for all data nodes
 	// NodeFailover: the data nodes run QMGR and go on without failed
-	// nodes (takeover, failover, arbitration). Off until a failed node can
-	// rejoin by copying from the survivors; off, the cluster waits for a
-	// failed node to come back.
+	// nodes (takeover, failover, arbitration), a restarted node rejoins by
+	// a node restart, and ALL RESTART is a rolling restart. Off by
+	// default; off, the cluster waits for a failed node to come back.
 	NodeFailover bool
 }
 

@@ -107,6 +107,20 @@ type HeartbeatRequest struct {
 	// disk can restore (its sysfile's; 0: none). The data nodes of a
 	// cluster restart read each other's here and all restore the highest.
 	RestorableGCI *uint64 `json:"restorableGci,omitempty"`
+	// NodeRestart is set by a data node while a node restart copies its
+	// replicas from the live ones (absent otherwise).
+	NodeRestart *NodeRestartProgress `json:"nodeRestart,omitempty"`
+}
+
+// NodeRestartProgress is how far a data node's node restart got: the
+// step (datanode/restart's names: "asking", "emptying", "including",
+// "joining", "copying", "finishing") and, from "copying" on, the
+// fragments copied of those to copy and the rows copied.
+type NodeRestartProgress struct {
+	Step            string `json:"step"`
+	FragmentsCopied int    `json:"fragmentsCopied,omitempty"`
+	Fragments       int    `json:"fragments,omitempty"`
+	RowsCopied      uint64 `json:"rowsCopied,omitempty"`
 }
 
 // HeartbeatReply answers a heartbeat.
@@ -159,6 +173,9 @@ type StatusReply struct {
 	// MgmNodeID is the answering server's node id.
 	MgmNodeID uint32     `json:"mgmNodeId"`
 	Nodes     []NodeInfo `json:"nodes"`
+	// Rolling is the latest rolling restart any management server ran or
+	// runs (absent when none has since it started).
+	Rolling *RollingRestart `json:"rolling,omitempty"`
 }
 
 // NodeInfo is one configured node in a StatusReply, in node id order.
@@ -184,6 +201,9 @@ type NodeInfo struct {
 	Port   uint16        `json:"port,omitempty"`
 	// RestorableGCI is HeartbeatRequest.RestorableGCI.
 	RestorableGCI *uint64 `json:"restorableGci,omitempty"`
+	// NodeRestart is HeartbeatRequest.NodeRestart, while the node is
+	// STARTING.
+	NodeRestart *NodeRestartProgress `json:"nodeRestart,omitempty"`
 	// LastHeartbeat is when a management server last heard from the node.
 	LastHeartbeat time.Time `json:"lastHeartbeat,omitzero"`
 }
@@ -201,12 +221,74 @@ type CommandRequest struct {
 	// Forwarded: sent by another management server; deliver only to nodes
 	// subscribed here, never forward again.
 	Forwarded bool `json:"forwarded,omitempty"`
+	// Follow: when the command becomes a rolling restart (RESTART of every
+	// data node with NodeFailover on), answer as soon as it began, with
+	// CommandReply.Rolling; the caller follows it through
+	// StatusReply.Rolling. Without Follow the answer waits for the whole
+	// rolling restart (each node bounded by WaitMillis).
+	Follow bool `json:"follow,omitempty"`
 }
 
 // CommandReply has one result per target, in the order asked.
 type CommandReply struct {
 	Results []CommandResult `json:"results"`
+	// Rolling is set when the command is a rolling restart: its state
+	// when the server answered.
+	Rolling *RollingRestart `json:"rolling,omitempty"`
+	// Note says how the server carried the command out when that is not
+	// obvious (RESTART of every data node as a system restart, and why).
+	Note string `json:"note,omitempty"`
 }
+
+// RollingRestart is a rolling restart run by a management server: the
+// data nodes are restarted one at a time, each only once every other node
+// of its node group is STARTED, and the next only once it is STARTED
+// again (its node restart copied its replicas), so that no node group is
+// ever without a live node.
+type RollingRestart struct {
+	// ID tells one rolling restart from another of the same server (the
+	// time it began, in Unix nanoseconds).
+	ID uint64 `json:"id"`
+	// MgmNodeID is the management server running it.
+	MgmNodeID uint32 `json:"mgmNodeId"`
+	// Command is what each node is sent (RESTART, with -i or -a).
+	Command Command   `json:"command"`
+	Began   time.Time `json:"began"`
+	// Ended is zero while it runs.
+	Ended time.Time `json:"ended,omitzero"`
+	// Nodes are the data nodes in the order they are restarted.
+	Nodes []RollingNode `json:"nodes"`
+	// Error says why it stopped before the end ("" when it did not).
+	Error string `json:"error,omitempty"`
+}
+
+// Running reports whether the rolling restart has not ended.
+func (r *RollingRestart) Running() bool { return r.Ended.IsZero() }
+
+// RollingNode is one data node of a rolling restart.
+type RollingNode struct {
+	NodeID    uint32       `json:"nodeId"`
+	NodeGroup int          `json:"nodeGroup"`
+	State     RollingState `json:"state"`
+	// Began and Ended bound its restart (from the RESTART sent to
+	// STARTED again); zero until then.
+	Began time.Time `json:"began,omitzero"`
+	Ended time.Time `json:"ended,omitzero"`
+	// Note says why a node was skipped or failed.
+	Note string `json:"note,omitempty"`
+}
+
+// RollingState is where a node is in a rolling restart. It travels as
+// its text; a reader keeps a state it does not know as it is.
+type RollingState string
+
+const (
+	RollingWaiting    RollingState = "waiting"    // not yet restarted
+	RollingRestarting RollingState = "restarting" // RESTART sent, not STARTED again yet
+	RollingStarted    RollingState = "started"    // restarted and STARTED again
+	RollingSkipped    RollingState = "skipped"    // not restarted: not connected or not started
+	RollingFailed     RollingState = "failed"     // did not get back to STARTED in time, or was not reached
+)
 
 // CommandResult is what became of a command for one node.
 type CommandResult struct {

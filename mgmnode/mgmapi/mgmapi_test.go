@@ -242,3 +242,38 @@ func TestErrorMapping(t *testing.T) {
 		t.Error("nil error mapped")
 	}
 }
+
+// The wire names of a rolling restart and of a node restart's progress.
+func TestCodecRolling(t *testing.T) {
+	c := jsonCodec{}
+	at := time.Date(2025, 1, 2, 3, 4, 5, 0, time.UTC)
+	in := &StatusReply{ConfigGeneration: 1, MgmNodeID: 1, Nodes: []NodeInfo{{NodeID: 3, Type: TypeData, Status: StatusStarting, StartPhase: 3,
+		NodeRestart: &NodeRestartProgress{Step: "copying", FragmentsCopied: 5, Fragments: 12, RowsCopied: 1 << 40}}},
+		Rolling: &RollingRestart{ID: 7, MgmNodeID: 1, Command: Command{Name: CmdRestart, Initial: true}, Began: at, Nodes: []RollingNode{
+			{NodeID: 3, State: RollingRestarting, Began: at},
+			{NodeID: 2, State: RollingWaiting},
+			{NodeID: 4, NodeGroup: 1, State: RollingSkipped, Note: "not connected"}}}}
+	b, err := c.Marshal(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := `{"configGeneration":1,"mgmNodeId":1,"nodes":[{"nodeId":3,"type":"data","status":"STARTING","startPhase":3,"nodeGroup":0,` +
+		`"nodeRestart":{"step":"copying","fragmentsCopied":5,"fragments":12,"rowsCopied":1099511627776}}],` +
+		`"rolling":{"id":7,"mgmNodeId":1,"command":{"name":"RESTART","initial":true},"began":"2025-01-02T03:04:05Z","nodes":[` +
+		`{"nodeId":3,"nodeGroup":0,"state":"restarting","began":"2025-01-02T03:04:05Z"},{"nodeId":2,"nodeGroup":0,"state":"waiting"},` +
+		`{"nodeId":4,"nodeGroup":1,"state":"skipped","note":"not connected"}]}}`
+	if got := string(b.Materialize()); got != want {
+		t.Fatalf("wire form\n got %s\nwant %s", got, want)
+	}
+	out := new(StatusReply)
+	if err := c.Unmarshal(b, out); err != nil || !reflect.DeepEqual(in, out) {
+		t.Fatalf("round trip: %+v, %v", out, err)
+	}
+	if !out.Rolling.Running() {
+		t.Error("a rolling restart without an end is not running")
+	}
+	rep, err := c.Marshal(&CommandReply{Results: []CommandResult{{NodeID: 2, Delivered: true}}, Note: "NodeFailover is off"})
+	if err != nil || string(rep.Materialize()) != `{"results":[{"nodeId":2,"delivered":true}],"note":"NodeFailover is off"}` {
+		t.Fatalf("CommandReply: %s, %v", rep.Materialize(), err)
+	}
+}

@@ -5,8 +5,10 @@
 // unchanged.
 //
 // The formatting functions (WriteShow, WriteStatus, WriteMemoryUsage,
-// WriteClusterLog) take plain mgmapi values, so they are tested without a
-// server.
+// WriteClusterLog, and the rolling restart's progress lines) take plain
+// mgmapi values, so they are tested without a server. ALL RESTART of a
+// cluster with NodeFailover is a rolling restart that the management
+// server runs; the client follows it by polling Status (rolling.go).
 //
 // Threading: an Interpreter runs one command at a time.
 //

@@ -71,6 +71,12 @@ func showLine(n mgmapi.NodeInfo) string {
 		if n.Status != mgmapi.StatusStarted {
 			b.WriteString(", " + n.Status.Words())
 		}
+		if n.Status == mgmapi.StatusStarting && n.NodeRestart != nil {
+			b.WriteString(", node restart: " + n.NodeRestart.Step)
+			if f := n.NodeRestart.Fragments; f > 0 {
+				fmt.Fprintf(&b, " %d%%", n.NodeRestart.FragmentsCopied*100/f)
+			}
+		}
 		if n.NodeGroup >= 0 {
 			fmt.Fprintf(&b, ", Nodegroup: %d", n.NodeGroup)
 		} else {
@@ -91,10 +97,12 @@ func version(n mgmapi.NodeInfo) string {
 	return n.Version
 }
 
-// WriteStatus prints one node's status as ndb_mgm's STATUS does:
+// WriteStatus prints one node's status as ndb_mgm's STATUS does, with a
+// node restart's progress while it copies:
 //
 //	Node 2: started (gondb-dev)
 //	Node 3: starting (Last completed phase 4) (gondb-dev)
+//	Node 3: starting (Last completed phase 3) (node restart: copying, 5 of 12 fragments, 41%, 20480 rows) (gondb-dev)
 //	Node 4: not connected
 func WriteStatus(w io.Writer, n mgmapi.NodeInfo) {
 	switch {
@@ -102,11 +110,30 @@ func WriteStatus(w io.Writer, n mgmapi.NodeInfo) {
 		fmt.Fprintf(w, "Node %d: not connected\n", n.NodeID)
 	case n.Type != mgmapi.TypeData:
 		fmt.Fprintf(w, "Node %d: connected (%s)\n", n.NodeID, version(n))
-	case n.Status == mgmapi.StatusStarting:
-		fmt.Fprintf(w, "Node %d: starting (Last completed phase %d) (%s)\n", n.NodeID, n.StartPhase, version(n))
 	default:
-		fmt.Fprintf(w, "Node %d: %s (%s)\n", n.NodeID, n.Status.Words(), version(n))
+		fmt.Fprintf(w, "Node %d: %s (%s)\n", n.NodeID, statusWords(n), version(n))
 	}
+}
+
+// statusWords is a data node's status as STATUS prints it, without the
+// node id and the version: "starting (Last completed phase 3) (node
+// restart: copying, 5 of 12 fragments, 41%)".
+func statusWords(n mgmapi.NodeInfo) string {
+	if n.Status != mgmapi.StatusStarting {
+		return n.Status.Words()
+	}
+	s := fmt.Sprintf("starting (Last completed phase %d)", n.StartPhase)
+	if p := n.NodeRestart; p != nil {
+		s += " (node restart: " + p.Step
+		if p.Fragments > 0 {
+			s += fmt.Sprintf(", %d of %d fragments, %d%%", p.FragmentsCopied, p.Fragments, p.FragmentsCopied*100/p.Fragments)
+		}
+		if p.RowsCopied > 0 {
+			s += fmt.Sprintf(", %d rows", p.RowsCopied)
+		}
+		s += ")"
+	}
+	return s
 }
 
 // WriteMemoryUsage prints what a data node reported, as ndb_mgm's REPORT

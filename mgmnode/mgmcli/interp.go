@@ -42,11 +42,12 @@ CLUSTERLOG [<n>]                       Print the last n events of the cluster lo
 <id> START                             Start a data node stopped with STOP or RESTART -n (or ALL)
 <id> RESTART [-n] [-i] [-a]            Restart data node <id> (or ALL)
                                        -n: stay not started; -i: initial (discard the node's files)
+                                       ALL with NodeFailover on: a rolling restart, one node at a time
 QUIT, EXIT                             Leave the management client
 
 <id> = ALL | any node id of the configuration (ALL: every data node)
 Commands are case-insensitive. STOP, START, RESTART and SHUTDOWN wait for the
-nodes to get there (gondb mgm --wait).
+nodes to get there (gondb mgm --wait; in a rolling restart, for each node).
 `
 
 // Execute runs one command line (several may be given separated by ';').
@@ -260,9 +261,19 @@ func (in *Interpreter) command(ctx context.Context, c mgmapi.Command, ids []uint
 	}
 	wctx, cancel := in.waitCtx(ctx)
 	defer cancel()
-	rep, err := in.Conn.Command(wctx, &mgmapi.CommandRequest{Command: c, NodeIDs: ids, WaitMillis: uint32(in.Wait.Milliseconds())})
+	// ALL RESTART is a rolling restart when the cluster runs with
+	// NodeFailover: the server answers at once and this client follows
+	// it (rolling.go); --wait then bounds each node's restart.
+	rep, err := in.Conn.Command(wctx, &mgmapi.CommandRequest{Command: c, NodeIDs: ids, WaitMillis: uint32(in.Wait.Milliseconds()),
+		Follow: all && c.Name == mgmapi.CmdRestart})
 	if err != nil {
 		return err
+	}
+	if rep.Rolling != nil {
+		return in.followRolling(ctx, rep.Rolling)
+	}
+	if rep.Note != "" {
+		fmt.Fprintf(in.Out, "(%s.)\n", strings.TrimSuffix(rep.Note, "."))
 	}
 	var errs []error
 	acted := 0

@@ -145,6 +145,8 @@ type Options struct {
 	Server func(*server.Config)
 	// Logger for servers and stores (QuietLogger).
 	Logger *slog.Logger
+	// DataNodeDefaults are more lines of [ndbd default] ("NodeFailover=true").
+	DataNodeDefaults string
 }
 
 // Cluster is a running set of management servers.
@@ -204,7 +206,11 @@ func Start(t testing.TB, o Options) *Cluster {
 	c.ConnectString = strings.Join(c.Addrs, ",")
 	dir := t.TempDir()
 	var b strings.Builder
-	fmt.Fprintf(&b, "[ndbd default]\nNoOfReplicas=%d\nDataMemory=16M\nDataDir=%s\nNoOfFragmentLogFiles=3\nFragmentLogFileSize=4M\n\n", o.NoOfReplicas, dir)
+	fmt.Fprintf(&b, "[ndbd default]\nNoOfReplicas=%d\nDataMemory=16M\nDataDir=%s\nNoOfFragmentLogFiles=3\nFragmentLogFileSize=4M\n", o.NoOfReplicas, dir)
+	if o.DataNodeDefaults != "" {
+		b.WriteString(strings.TrimSuffix(o.DataNodeDefaults, "\n") + "\n")
+	}
+	b.WriteString("\n")
 	id := 1
 	for _, a := range c.Addrs {
 		_, port, _ := net.SplitHostPort(a)
@@ -273,14 +279,39 @@ func (c *Cluster) StopServer(i int) {
 // RESTART: both, unless NoStart).
 type DataNode struct {
 	*client.Node
+	opts     DataNodeOptions
 	mu       sync.Mutex
 	commands []mgmapi.Command
+	downs    []Interval
 	done     chan struct{}
 }
+
+// DataNodeOptions shape a fake data node's starts.
+type DataNodeOptions struct {
+	// Start: report STARTED at once after joining.
+	Start bool
+	// StartTime is how long a start after a command takes, spread over
+	// its phases (0: none).
+	StartTime time.Duration
+	// NodeRestart: a start after a command reports a node restart's
+	// progress in its heartbeats while in phase 3 (4 fragments copied
+	// one by one).
+	NodeRestart bool
+}
+
+// Interval is a time the node was not STARTED: from the command that
+// stopped it to its STARTED report (To is zero while it is down).
+type Interval struct{ From, To time.Time }
 
 // StartDataNode joins data node id through connect and, if start, reports
 // it STARTED. It is closed (its id released) when the test ends.
 func StartDataNode(t testing.TB, connect string, id uint32, start bool) *DataNode {
+	t.Helper()
+	return StartDataNodeWith(t, connect, id, DataNodeOptions{Start: start})
+}
+
+// StartDataNodeWith is StartDataNode with options.
+func StartDataNodeWith(t testing.TB, connect string, id uint32, o DataNodeOptions) *DataNode {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
@@ -290,15 +321,13 @@ func StartDataNode(t testing.TB, connect string, id uint32, start bool) *DataNod
 	if err != nil {
 		t.Fatalf("data node %d: join: %v", id, err)
 	}
-	d := &DataNode{Node: n, done: make(chan struct{})}
-	n.SetHeartbeatInfo(client.HeartbeatInfo{Memory: []mgmapi.MemoryUsage{
-		{Resource: "Data", Used: 177, Total: 3200, PageSize: 32768},
-		{Resource: "Index", Used: 108, Total: 12832, PageSize: 8192}}})
+	d := &DataNode{Node: n, opts: o, done: make(chan struct{})}
+	n.SetHeartbeatInfo(client.HeartbeatInfo{Memory: memoryFigures})
 	if err := n.Heartbeat(ctx); err != nil {
 		t.Fatalf("data node %d: heartbeat: %v", id, err)
 	}
-	if start {
-		if err := d.start(ctx); err != nil {
+	if o.Start {
+		if err := d.start(ctx, false); err != nil {
 			t.Fatalf("data node %d: start: %v", id, err)
 		}
 	}
@@ -307,16 +336,60 @@ func StartDataNode(t testing.TB, connect string, id uint32, start bool) *DataNod
 	return d
 }
 
-func (d *DataNode) start(ctx context.Context) error {
+var memoryFigures = []mgmapi.MemoryUsage{
+	{Resource: "Data", Used: 177, Total: 3200, PageSize: 32768},
+	{Resource: "Index", Used: 108, Total: 12832, PageSize: 8192}}
+
+// start reports the start phases and STARTED; slow: as DataNodeOptions
+// say (a start after a command).
+func (d *DataNode) start(ctx context.Context, slow bool) error {
+	step := time.Duration(0)
+	if slow {
+		step = d.opts.StartTime / 4
+	}
 	for phase := 1; phase <= 3; phase++ {
 		if err := d.ReportState(ctx, mgmapi.StatusStarting, phase); err != nil {
 			return err
 		}
+		time.Sleep(step)
 	}
+	if slow && d.opts.NodeRestart {
+		const frags = 4
+		for i := 0; i <= frags; i++ {
+			d.SetHeartbeatInfo(client.HeartbeatInfo{Memory: memoryFigures,
+				NodeRestart: &mgmapi.NodeRestartProgress{Step: "copying", FragmentsCopied: i, Fragments: frags, RowsCopied: uint64(100 * i)}})
+			if err := d.Heartbeat(ctx); err != nil {
+				return err
+			}
+			time.Sleep(step / frags)
+		}
+		d.SetHeartbeatInfo(client.HeartbeatInfo{Memory: memoryFigures})
+	} else {
+		time.Sleep(step)
+	}
+	// The interval ends just before the report: whoever waits for it
+	// acts after it.
+	d.mu.Lock()
+	if n := len(d.downs); n > 0 && d.downs[n-1].To.IsZero() {
+		d.downs[n-1].To = time.Now()
+	}
+	d.mu.Unlock()
 	return d.ReportState(ctx, mgmapi.StatusStarted, 0)
 }
 
+// Downs returns the times the node was down after a command.
+func (d *DataNode) Downs() []Interval {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return append([]Interval(nil), d.downs...)
+}
+
 func (d *DataNode) stop(ctx context.Context) error {
+	d.mu.Lock()
+	if n := len(d.downs); n == 0 || !d.downs[n-1].To.IsZero() {
+		d.downs = append(d.downs, Interval{From: time.Now()})
+	}
+	d.mu.Unlock()
 	if err := d.ReportState(ctx, mgmapi.StatusStopping, 0); err != nil {
 		return err
 	}
@@ -332,15 +405,15 @@ func (d *DataNode) run() {
 		d.mu.Lock()
 		d.commands = append(d.commands, ev.Command)
 		d.mu.Unlock()
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second+d.opts.StartTime)
 		switch ev.Command.Name {
 		case mgmapi.CmdStop:
 			d.stop(ctx)
 		case mgmapi.CmdStart:
-			d.start(ctx)
+			d.start(ctx, true)
 		case mgmapi.CmdRestart:
 			if d.stop(ctx) == nil && !ev.Command.NoStart {
-				d.start(ctx)
+				d.start(ctx, true)
 			}
 		}
 		cancel()

@@ -54,7 +54,8 @@ func (g *goal) observe(st state.NodeState) {
 
 // Command routes STOP, START and RESTART to data nodes (and STOP to
 // management servers), and with WaitMillis follows the registry until
-// each target reached the command's goal.
+// each target reached the command's goal. RESTART of every data node is a
+// rolling restart when the cluster runs with NodeFailover (rolling.go).
 func (s *Server) Command(ctx context.Context, req *mgmapi.CommandRequest) (*mgmapi.CommandReply, error) {
 	if err := s.live(); err != nil {
 		return nil, err
@@ -65,6 +66,12 @@ func (s *Server) Command(ctx context.Context, req *mgmapi.CommandRequest) (*mgma
 	}
 	if cmd.From == "" {
 		cmd.From = peerHost(ctx)
+	}
+	var note string
+	if cmd.Name == mgmapi.CmdRestart && len(req.NodeIDs) == 0 && !req.Forwarded {
+		if note = whyNotRolling(s.conf.Load().Config); note == "" {
+			return s.rollingCommand(ctx, req, cmd)
+		}
 	}
 	nodes := nodesOf(s.conf.Load().Config)
 	ids := slices.Clone(req.NodeIDs)
@@ -162,7 +169,7 @@ func (s *Server) Command(ctx context.Context, req *mgmapi.CommandRequest) (*mgma
 			r.Status, r.StartPhase = now[j].Status, now[j].StartPhase
 		}
 	}
-	return &mgmapi.CommandReply{Results: results}, nil
+	return &mgmapi.CommandReply{Results: results, Note: note}, nil
 }
 
 func describe(c mgmapi.Command) string {

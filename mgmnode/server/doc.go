@@ -19,7 +19,10 @@
 //   - Commands: STOP, START and RESTART go to the node's subscription,
 //     on this server or, forwarded, on another management server of the
 //     config; with a wait, the server follows the registry until the node
-//     reached the command's goal.
+//     reached the command's goal. RESTART of every data node with
+//     NodeFailover on is a rolling restart (rolling.go), which the server
+//     runs on a goroutine of its own, one node at a time, and reports in
+//     Status.
 //   - The cluster log: a ring of recent events (node status changes,
 //     connects and disconnects, commands, configuration generations,
 //     arbitration), built on every server from the etcd watches, so two
@@ -48,7 +51,8 @@
 //
 // A Server is safe for concurrent use; gRPC calls run on gRPC's
 // goroutines. It runs three goroutines of its own (liveness, registry
-// watch, configuration watch), ended by Stop. The Store is the caller's:
+// watch, configuration watch), and one while a rolling restart runs, all
+// ended by Stop. The Store is the caller's:
 // open it before Start, close it after Stop.
 //
 // # Imports

@@ -144,6 +144,8 @@ type Server struct {
 	stopOnce sync.Once
 	shutOnce sync.Once
 
+	roll rolling // the rolling restart (rolling.go)
+
 	mu       sync.Mutex
 	sessions map[uint32]*session
 	// known is the held ids (id -> lease) as this server last saw them,

@@ -18,7 +18,8 @@ func (s *Server) Status(ctx context.Context, req *mgmapi.StatusRequest) (*mgmapi
 	}
 	conf := s.conf.Load()
 	if req.Local {
-		return &mgmapi.StatusReply{ConfigGeneration: conf.Generation, MgmNodeID: s.cfg.NodeID, Nodes: s.localFigures()}, nil
+		return &mgmapi.StatusReply{ConfigGeneration: conf.Generation, MgmNodeID: s.cfg.NodeID, Nodes: s.localFigures(),
+			Rolling: s.rollingState()}, nil
 	}
 	regs, _, err := s.st.ListNodes(ctx)
 	if err != nil {
@@ -37,6 +38,7 @@ func (s *Server) Status(ctx context.Context, req *mgmapi.StatusRequest) (*mgmapi
 		}
 	}
 	merge(s.localFigures())
+	rolling := s.rollingState()
 	var mu sync.Mutex
 	s.peers.each(ctx, heldSet(held), func(ctx context.Context, p peer) {
 		r, err := p.cl.Status(ctx, &mgmapi.StatusRequest{Local: true})
@@ -46,10 +48,30 @@ func (s *Server) Status(ctx context.Context, req *mgmapi.StatusRequest) (*mgmapi
 		}
 		mu.Lock()
 		merge(r.Nodes)
+		rolling = latestRolling(rolling, r.Rolling)
 		mu.Unlock()
 	})
 	return &mgmapi.StatusReply{ConfigGeneration: conf.Generation, MgmNodeID: s.cfg.NodeID,
-		Nodes: buildStatus(nodesOf(conf.Config), regs, held, figures)}, nil
+		Nodes: buildStatus(nodesOf(conf.Config), regs, held, figures), Rolling: rolling}, nil
+}
+
+// latestRolling is the one of two rolling restarts that began last (a
+// running one first).
+func latestRolling(a, b *mgmapi.RollingRestart) *mgmapi.RollingRestart {
+	switch {
+	case a == nil:
+		return b
+	case b == nil:
+		return a
+	case a.Running() != b.Running():
+		if a.Running() {
+			return a
+		}
+		return b
+	case b.Began.After(a.Began):
+		return b
+	}
+	return a
 }
 
 func heldSet(held []state.NodeLease) map[uint32]bool {
@@ -92,6 +114,9 @@ func buildStatus(cfg map[uint32]configNode, regs []state.NodeInfo, held []state.
 			}
 			if f, ok := figures[id]; ok {
 				n.Master, n.Memory, n.Port, n.LastHeartbeat, n.RestorableGCI = f.Master, f.Memory, f.Port, f.LastHeartbeat, f.RestorableGCI
+				if n.Status == mgmapi.StatusStarting {
+					n.NodeRestart = f.NodeRestart // a node restart's figures mean nothing once it ended
+				}
 			}
 		}
 		if isReg && n.LastHeartbeat.IsZero() {
@@ -113,7 +138,7 @@ func (s *Server) localFigures() []mgmapi.NodeInfo {
 			continue
 		}
 		out = append(out, mgmapi.NodeInfo{NodeID: id, Type: typeOf(ses.lease.Kind), Status: mgmapi.StatusNotStarted,
-			Master: ses.hb.Master, Memory: ses.hb.Memory, Port: ses.hb.Port, RestorableGCI: ses.hb.RestorableGCI,
+			Master: ses.hb.Master, Memory: ses.hb.Memory, Port: ses.hb.Port, RestorableGCI: ses.hb.RestorableGCI, NodeRestart: ses.hb.NodeRestart,
 			LastHeartbeat: ses.hbAt, NodeGroup: -1})
 	}
 	return out

@@ -29,6 +29,9 @@ var (
 	// Node failures: temporary; the API retries on the surviving nodes.
 	ErrNodeFailAbort = def(4025, ClassNodeRecovery, "Node failure caused abort of transaction")
 	ErrNodeFailScan  = def(4028, ClassNodeRecovery, "Node failure caused abort of transaction (a scan on the failed node)")
+	// A planned stop: the node's TC takes no new transactions while it
+	// lets those it runs finish.
+	ErrNodeShutdown = def(270, ClassNodeShutdown, "Transaction aborted due to node shutdown")
 	// A node restart (gondb's own code): the node's replicas are still
 	// being copied, so its TC takes no transactions yet.
 	ErrNodeStarting = def(9021, ClassNodeRecovery, "Data node is restarting: its replicas are being copied; use another node")

@@ -259,6 +259,29 @@ func (g *gateReceiver) Frame(from signal.NodeID, f *signal.Frame) {
 	g.r.Frame(from, f)
 }
 
+// Drain prepares a planned stop: the node's TC refuses new transactions
+// (270, temporary) and Drain waits, at most timeout, until those it runs
+// have finished, so their clients learn the real outcome rather than an
+// unknown result. It returns how many were still open.
+func (n *Node) Drain(timeout time.Duration) int {
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	if err := n.WithTC(ctx, func(t *tc.TC) { t.Drain() }); err != nil {
+		return -1
+	}
+	for {
+		open := 0
+		if err := n.WithTC(ctx, func(t *tc.TC) { open = t.Transactions() }); err != nil || open == 0 {
+			return open
+		}
+		select {
+		case <-ctx.Done():
+			return open
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
+}
+
 // Stop stops the node: the transporter (connections close), the threads,
 // then frees the fragments and DataMemory. Blocks keep no state worth
 // reading after it; inspect them with Do before. Later calls do nothing.

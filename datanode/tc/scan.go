@@ -36,8 +36,12 @@ func (t *TC) scanTabReq(env block.Env, s *signal.Signal) {
 	}
 	w := s.Words[:s.NumWords]
 	x := t.txs[s.TransID]
-	if x == nil && t.cfg.Distribution().IsStarting(t.cfg.Node) {
-		t.send(env, gsn.SCAN_TABREF, s.Sender, s.TransID, []uint32{w[1], uint32(ndberr.ErrNodeStarting.Code)}, nil)
+	if x == nil && (t.draining || t.cfg.Distribution().IsStarting(t.cfg.Node)) {
+		code := ndberr.ErrNodeStarting.Code
+		if t.draining {
+			code = ndberr.ErrNodeShutdown.Code
+		}
+		t.send(env, gsn.SCAN_TABREF, s.Sender, s.TransID, []uint32{w[1], uint32(code)}, nil)
 		return
 	}
 	if x == nil {

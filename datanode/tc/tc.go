@@ -135,6 +135,9 @@ type TC struct {
 	// started, since the API took the transaction for aborted.
 	refused    [16]uint64
 	refusedPos int
+	// draining: the node is stopping (Drain): new transactions are
+	// refused with 270, those running go on.
+	draining bool
 	uniques    map[uint32]*schema.UniqueIndex
 	freeTxs    []*tx
 
@@ -188,6 +191,12 @@ func New(cfg Config) *TC {
 	t.On(gsn.DIST_SWITCHREQ, t.distSwitchReq)
 	return t
 }
+
+// Drain makes the TC refuse new transactions (270, temporary: the API
+// retries on another node) while those it runs finish, before a planned
+// stop: they then end with their real outcome, not an unknown result.
+// Call it on the TC's thread; Transactions says when none is left.
+func (t *TC) Drain() { t.draining = true }
 
 // wasRefused reports whether transaction trans was refused lately because
 // the node was starting.
@@ -272,10 +281,14 @@ func (t *TC) tcKeyReq(env block.Env, s *signal.Signal) {
 	if x == nil {
 		x = t.newTx(s.Sender, t.now(env))
 		t.txs[s.TransID] = x
-		if t.cfg.Distribution().IsStarting(t.cfg.Node) || t.wasRefused(s.TransID) {
+		if t.draining || t.cfg.Distribution().IsStarting(t.cfg.Node) || t.wasRefused(s.TransID) {
 			t.refused[t.refusedPos%len(t.refused)] = s.TransID
 			t.refusedPos++
-			t.abortTx(env, s.TransID, x, ndberr.ErrNodeStarting.Code, int64(apiID))
+			code := ndberr.ErrNodeStarting.Code
+			if t.draining {
+				code = ndberr.ErrNodeShutdown.Code
+			}
+			t.abortTx(env, s.TransID, x, code, int64(apiID))
 			return
 		}
 	}

@@ -322,6 +322,7 @@ func (p *Proc) Run(ctx context.Context) error {
 				switch c.Name {
 				case mgmapi.CmdStop:
 					abandon()
+					p.drain()
 					p.stop(false)
 					if c.Shutdown {
 						p.log.Info("data node: cluster shutdown; exiting")
@@ -335,6 +336,7 @@ func (p *Proc) Run(ctx context.Context) error {
 					begin(c.Initial)
 				case mgmapi.CmdRestart:
 					abandon()
+					p.drain()
 					p.stop(false)
 					if !c.NoStart {
 						begin(c.Initial)
@@ -524,6 +526,25 @@ func (p *Proc) stop(final bool) {
 		p.log.Warn("data node: heartbeat after stop", "err", err)
 	}
 	p.report(mgmapi.StatusNotStarted, 0)
+}
+
+// drainTimeout bounds how long a planned stop waits for the node's TC to
+// finish the transactions it runs.
+const drainTimeout = 5 * time.Second
+
+// drain lets a node that is asked to stop finish its TC's transactions
+// first (node.Drain): their clients learn the real outcome, and new ones
+// go to other nodes.
+func (p *Proc) drain() {
+	p.mu.Lock()
+	rt := p.rt
+	p.mu.Unlock()
+	if rt == nil {
+		return
+	}
+	if open := rt.Drain(drainTimeout); open != 0 {
+		p.log.Warn("data node: stopping with transactions still open in its TC", "open", open, "waited", drainTimeout)
+	}
 }
 
 // stopRuntime takes a last sample of the runtime's counters, stops it and

@@ -140,6 +140,10 @@ type Cluster struct {
 	freeNdb []uint16
 	rr      atomic.Uint32
 	conn    [4]atomic.Uint64 // bitmap of connected data nodes
+	// stopping: data nodes whose TC refused a transaction with 270 (a
+	// planned stop): chooseTC avoids them until they disconnect, so no
+	// commit request is in flight to a node about to close.
+	stopping [4]atomic.Uint64
 	connAt  atomic.Int64     // when conn was refreshed (UnixNano)
 	closed  atomic.Bool
 
@@ -383,6 +387,13 @@ func (c *Cluster) refreshConnected() {
 	}
 	for i := range m {
 		c.conn[i].Store(m[i])
+		// A stopping node that disconnected comes back as a new start.
+		for {
+			old := c.stopping[i].Load()
+			if old&^m[i] == 0 || c.stopping[i].CompareAndSwap(old, old&m[i]) {
+				break
+			}
+		}
 	}
 }
 
@@ -553,15 +564,37 @@ var _ transport.Receiver = (*Cluster)(nil)
 // chooseTC picks the data node whose TC runs a transaction: the primary
 // of the hinted fragment when connected, else the next connected node.
 func (c *Cluster) chooseTC(prefer signal.NodeID) (signal.NodeID, bool) {
-	if prefer != 0 && c.isConnected(prefer) {
+	if prefer != 0 && c.isConnected(prefer) && !c.isStopping(prefer) {
 		return prefer, true
 	}
 	start := int(c.rr.Add(1))
+	fallback := signal.NodeID(0)
 	for i := range c.nodes {
 		n := c.nodes[(start+i)%len(c.nodes)]
 		if c.isConnected(n) {
-			return n, true
+			if !c.isStopping(n) {
+				return n, true
+			}
+			fallback = n
 		}
 	}
-	return 0, false
+	return fallback, fallback != 0
+}
+
+// isStopping reports whether data node n refused a transaction because it
+// is stopping (markStopping).
+func (c *Cluster) isStopping(n signal.NodeID) bool {
+	return c.stopping[n>>6&3].Load()&(1<<(n&63)) != 0
+}
+
+// markStopping notes that data node n's TC refused a transaction with 270:
+// its planned stop has begun.
+func (c *Cluster) markStopping(n signal.NodeID) {
+	w := &c.stopping[n>>6&3]
+	for {
+		old := w.Load()
+		if old&(1<<(n&63)) != 0 || w.CompareAndSwap(old, old|1<<(n&63)) {
+			return
+		}
+	}
 }

@@ -557,9 +557,12 @@ func (tx *Transaction) onReply(r *reply, sect []byte) bool {
 		if op < tx.nops {
 			tx.ops[op].err = e
 		}
+		tx.noteStopping(e)
 		tx.aborted(e)
 	case gsn.TCROLLBACKREP:
-		tx.aborted(newError(int(r.w[0]), -1, uint16(r.from), ""))
+		e := newError(int(r.w[0]), -1, uint16(r.from), "")
+		tx.noteStopping(e)
+		tx.aborted(e)
 	case gsn.TCCOMMITCONF:
 		tx.gci = uint64(r.w[0]) | uint64(r.w[1])<<32
 		tx.commit = false
@@ -582,6 +585,14 @@ func (tx *Transaction) onReply(r *reply, sect []byte) bool {
 		return false
 	}
 	return tx.maybeDone()
+}
+
+// noteStopping marks the TC's node as stopping when it refused the
+// transaction for a planned stop (270): new transactions go elsewhere.
+func (tx *Transaction) noteStopping(e *Error) {
+	if e.Code == ndberr.ErrNodeShutdown.Code {
+		tx.ndb.c.markStopping(tx.tc)
+	}
 }
 
 // aborted notes that TC aborted the transaction: nothing more comes.

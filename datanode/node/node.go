@@ -259,6 +259,10 @@ func (g *gateReceiver) Frame(from signal.NodeID, f *signal.Frame) {
 	g.r.Frame(from, f)
 }
 
+// drainFlush is how long Drain lets queued answers leave once the TC has
+// no transaction left.
+const drainFlush = 100 * time.Millisecond
+
 // Drain prepares a planned stop: the node's TC refuses new transactions
 // (270, temporary) and Drain waits, at most timeout, until those it runs
 // have finished, so their clients learn the real outcome rather than an
@@ -271,8 +275,15 @@ func (n *Node) Drain(timeout time.Duration) int {
 	}
 	for {
 		open := 0
-		if err := n.WithTC(ctx, func(t *tc.TC) { open = t.Transactions() }); err != nil || open == 0 {
+		if err := n.WithTC(ctx, func(t *tc.TC) { open = t.Transactions() }); err != nil {
 			return open
+		}
+		if open == 0 {
+			// The last answers (TCCOMMITCONF) may still sit in a thread's
+			// or the transporter's send buffer: give them a moment to
+			// leave before Stop closes the connections.
+			time.Sleep(drainFlush)
+			return 0
 		}
 		select {
 		case <-ctx.Done():

@@ -91,9 +91,10 @@ type Proc struct {
 	lastPort int      // the port a dynamic ServerPort got last time
 	// hb is what the heartbeats carry from the runtime's last sample;
 	// restorable is added while the node starts (restart.go).
-	hb         client.HeartbeatInfo
-	restorable *uint64
-	nr         restart.Progress // the last node restart progress (restartProgress)
+	hb              client.HeartbeatInfo
+	restorable      *uint64
+	restorableNodes []uint32         // with restorable: the nodes that restore it (nil: not recorded)
+	nr              restart.Progress // the last node restart progress (restartProgress)
 
 	dict dictState // the tables of the dictionary (dict.go)
 
@@ -391,15 +392,19 @@ func (p *Proc) start(ctx context.Context, initial bool) (err error) {
 		return err
 	}
 	ncfg.Initial = initial
-	own, err := node.DiskGCI(ncfg)
+	own, ownNodes, err := node.DiskState(ncfg)
 	if err != nil {
 		return err
 	}
 	var nodeRestart bool
-	if ncfg.RestoreGCI, nodeRestart, err = p.agreeRestorable(ctx, cfg, own, began); err != nil {
+	var members []signal.NodeID
+	if ncfg.RestoreGCI, nodeRestart, members, err = p.agreeRestorable(ctx, cfg, own, ownNodes, began); err != nil {
 		return err
 	}
 	p.membership(&ncfg)
+	if ncfg.Membership.Enabled && !nodeRestart {
+		ncfg.Membership.Members = members // the others join by node restarts
+	}
 	var copied chan struct{} // closed once a node restart's copy is done
 	if nodeRestart && ncfg.Membership.Enabled {
 		copied = make(chan struct{})
@@ -446,7 +451,7 @@ func (p *Proc) start(ctx context.Context, initial bool) (err error) {
 		return err
 	}
 	p.report(mgmapi.StatusStarting, LastStartPhase)
-	p.setRestorable(nil)
+	p.setRestorable(nil, [8]uint32{})
 	p.report(mgmapi.StatusStarted, 0)
 	p.log.Info("data node: started", "transporter", rt.Addr())
 	return ctx.Err()
@@ -578,7 +583,7 @@ func (p *Proc) stopRuntime() {
 	c := countersOf(&s, &lat)
 	p.base.add(&c)
 	p.rt, p.haveLast, p.last, p.lastLat = nil, false, node.Stats{}, tc.Latency{}
-	p.hb, p.restorable = client.HeartbeatInfo{}, nil
+	p.hb, p.restorable, p.restorableNodes = client.HeartbeatInfo{}, nil, nil
 	p.mu.Unlock()
 	if p.mgm != nil {
 		p.mgm.SetHeartbeatInfo(client.HeartbeatInfo{})
@@ -676,7 +681,7 @@ func (p *Proc) heartbeatInfo() client.HeartbeatInfo {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	h := p.hb
-	h.RestorableGCI = p.restorable
+	h.RestorableGCI, h.RestorableNodes = p.restorable, p.restorableNodes
 	status, _ := p.State()
 	switch {
 	case p.nr.Node != signal.NodeID(p.id): // none (or another node's run, seen as president)

@@ -6,6 +6,8 @@ import (
 	"slices"
 	"time"
 
+	"github.com/gondb/gondb/signal"
+
 	"github.com/gondb/gondb/mgmnode/config"
 	"github.com/gondb/gondb/mgmnode/mgmapi"
 )
@@ -28,13 +30,13 @@ import (
 //
 // A node with nothing to restore (own 0: no sysfile) reports 0 and does not
 // wait: the agreement cannot give it data.
-func (p *Proc) agreeRestorable(ctx context.Context, cfg *config.Config, own uint64, began time.Time) (gci uint64, nodeRestart bool, err error) {
-	p.setRestorable(&own)
+func (p *Proc) agreeRestorable(ctx context.Context, cfg *config.Config, own uint64, ownNodes [8]uint32, began time.Time) (gci uint64, nodeRestart bool, members []signal.NodeID, err error) {
+	p.setRestorable(&own, ownNodes)
 	if err := p.heartbeatNow(ctx); err != nil {
 		p.log.Warn("data node: reporting the restorable GCI", "err", err)
 	}
 	if own == 0 {
-		return 0, p.anyStarted(ctx), nil
+		return 0, p.anyStarted(ctx), nil, nil
 	}
 	partial := cfg.Cluster.StartPartialTimeout
 	seen := map[uint32]time.Time{} // STARTED nodes' last heartbeat, to tell a live one from a killed one
@@ -45,18 +47,29 @@ func (p *Proc) agreeRestorable(ctx context.Context, cfg *config.Config, own uint
 		cancel()
 		if err == nil {
 			gci, reported, missing, running := restorableOf(st.Nodes, uint32(p.id), own, seen)
+			agreed := func() (uint64, bool, []signal.NodeID, error) {
+				p.logAgreed(own, gci, reported)
+				nodes := restoringNodes(st.Nodes, uint32(p.id), own, ownNodes, gci)
+				if nodes == nil {
+					return gci, false, nil, nil // not recorded: every node restores gci
+				}
+				if !slices.Contains(nodes, signal.NodeID(p.id)) {
+					p.log.Warn("data node: this node's disk does not restore the agreed GCI (it was not in that save: failed, or still being filled by a node restart); it joins by a node restart",
+						"gci", gci, "own_gci", own, "restoring_nodes", nodes)
+					return own, true, nil, nil
+				}
+				return gci, false, nodes, nil
+			}
 			switch {
 			case running != 0:
 				p.log.Info("data node: data node running: a node restart restores this node's own GCI", "running", running, "gci", own)
-				return own, true, nil
+				return own, true, nil, nil
 			case len(missing) == 0:
-				p.logAgreed(own, gci, reported)
-				return gci, false, nil
+				return agreed()
 			case partial > 0 && time.Since(began) >= partial && coversGroups(cfg, reported):
 				p.log.Warn("data node: StartPartialTimeout passed; restoring without the data nodes that did not report (every node group did)",
 					"missing", missing, "timeout", partial)
-				p.logAgreed(own, gci, reported)
-				return gci, false, nil
+				return agreed()
 			}
 			if time.Since(lastLog) >= 5*time.Second {
 				if !lastLog.IsZero() {
@@ -69,7 +82,7 @@ func (p *Proc) agreeRestorable(ctx context.Context, cfg *config.Config, own uint
 		}
 		select {
 		case <-ctx.Done():
-			return 0, false, ctx.Err()
+			return 0, false, nil, ctx.Err()
 		case <-time.After(200 * time.Millisecond):
 		}
 	}
@@ -139,10 +152,43 @@ func coversGroups(cfg *config.Config, reported map[uint32]uint64) bool {
 	return true
 }
 
-// setRestorable sets the RestorableGCI the heartbeats carry (nil: none).
-func (p *Proc) setRestorable(g *uint64) {
+// restoringNodes returns the data nodes whose disks restore gci, the
+// agreed GCI, from the report of a node (self included, with own and
+// ownNodes) whose sysfile records it; nil when none recorded the nodes (a
+// version 1 sysfile: every node restores it).
+func restoringNodes(nodes []mgmapi.NodeInfo, self uint32, own uint64, ownNodes [8]uint32, gci uint64) []signal.NodeID {
+	set := func(w [8]uint32) []signal.NodeID {
+		if w == [8]uint32{} {
+			return nil
+		}
+		var out []signal.NodeID
+		for n := 1; n <= signal.MaxNodeID; n++ {
+			if w[n/32]&(1<<(n%32)) != 0 {
+				out = append(out, signal.NodeID(n))
+			}
+		}
+		return out
+	}
+	if own == gci {
+		return set(ownNodes)
+	}
+	for _, n := range nodes {
+		if n.NodeID != self && n.RestorableGCI != nil && *n.RestorableGCI == gci && len(n.RestorableNodes) == 8 {
+			return set([8]uint32(n.RestorableNodes))
+		}
+	}
+	return nil
+}
+
+// setRestorable sets the RestorableGCI and RestorableNodes the heartbeats
+// carry (nil: none).
+func (p *Proc) setRestorable(g *uint64, nodes [8]uint32) {
 	p.mu.Lock()
 	p.restorable = g
+	p.restorableNodes = nil
+	if g != nil && nodes != ([8]uint32{}) {
+		p.restorableNodes = nodes[:]
+	}
 	p.mu.Unlock()
 	p.mgm.SetHeartbeatInfo(p.heartbeatInfo())
 }

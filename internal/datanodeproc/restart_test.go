@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/gondb/gondb/mgmnode/mgmapi"
+	"github.com/gondb/gondb/signal"
 )
 
 func TestRestorableOf(t *testing.T) {
@@ -56,6 +57,44 @@ func TestRestorableOf(t *testing.T) {
 			}
 			if gci != tt.wantGCI || !slices.Equal(missing, tt.wantMissing) || running != tt.wantRunning {
 				t.Fatalf("got gci %d missing %v running %d, want %d %v %d", gci, missing, running, tt.wantGCI, tt.wantMissing, tt.wantRunning)
+			}
+		})
+	}
+}
+
+// TestRestoringNodes: the nodes that restore the agreed GCI come from a
+// report of that GCI (this node's own, or another's); none recorded (a
+// version 1 sysfile, or no report with the nodes) is nil: every node.
+func TestRestoringNodes(t *testing.T) {
+	g := func(v uint64) *uint64 { return &v }
+	set := func(ns ...int) []uint32 {
+		w := make([]uint32, 8)
+		for _, n := range ns {
+			w[n/32] |= 1 << (n % 32)
+		}
+		return w
+	}
+	tests := []struct {
+		name     string
+		nodes    []mgmapi.NodeInfo
+		own      uint64
+		ownNodes []uint32
+		gci      uint64
+		want     []signal.NodeID
+	}{
+		{"own is the agreed one", nil, 40, set(1, 2), 40, []signal.NodeID{1, 2}},
+		{"another's is", []mgmapi.NodeInfo{{NodeID: 2, RestorableGCI: g(50), RestorableNodes: set(2)}}, 40, set(1, 2), 50, []signal.NodeID{2}},
+		{"not recorded", []mgmapi.NodeInfo{{NodeID: 2, RestorableGCI: g(50)}}, 40, set(1, 2), 50, nil},
+		{"own not recorded", nil, 40, nil, 40, nil},
+		{"a report of another GCI does not count", []mgmapi.NodeInfo{{NodeID: 2, RestorableGCI: g(45), RestorableNodes: set(2)}}, 40, set(1), 50, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var own [8]uint32
+			copy(own[:], tt.ownNodes)
+			got := restoringNodes(tt.nodes, 1, tt.own, own, tt.gci)
+			if !slices.Equal(got, tt.want) {
+				t.Errorf("got %v, want %v", got, tt.want)
 			}
 		})
 	}

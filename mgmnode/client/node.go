@@ -60,8 +60,10 @@ type HeartbeatInfo struct {
 	Memory []mgmapi.MemoryUsage
 	Master bool
 	Port   uint16
-	// RestorableGCI: see mgmapi.HeartbeatRequest (nil: not reported).
-	RestorableGCI *uint64
+	// RestorableGCI and RestorableNodes: see mgmapi.HeartbeatRequest (nil:
+	// not reported).
+	RestorableGCI   *uint64
+	RestorableNodes []uint32
 	// NodeRestart: see mgmapi.HeartbeatRequest (nil: not restarting).
 	NodeRestart *mgmapi.NodeRestartProgress
 }
@@ -226,6 +228,7 @@ func (n *Node) SetHeartbeatInfo(h HeartbeatInfo) {
 		g := *h.RestorableGCI
 		h.RestorableGCI = &g
 	}
+	h.RestorableNodes = append([]uint32(nil), h.RestorableNodes...)
 	n.mu.Lock()
 	n.hb = h
 	n.mu.Unlock()
@@ -340,7 +343,7 @@ func (n *Node) heartbeatLoop() {
 func (n *Node) Heartbeat(ctx context.Context) error {
 	n.mu.Lock()
 	req := &mgmapi.HeartbeatRequest{Node: n.ref, Memory: n.hb.Memory, Master: n.hb.Master, Port: n.hb.Port,
-		RestorableGCI: n.hb.RestorableGCI, NodeRestart: n.hb.NodeRestart}
+		RestorableGCI: n.hb.RestorableGCI, RestorableNodes: n.hb.RestorableNodes, NodeRestart: n.hb.NodeRestart}
 	gen := n.gen
 	n.mu.Unlock()
 	// A heartbeat must not wait on one server for long: the lease runs.

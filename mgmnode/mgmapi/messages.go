@@ -107,6 +107,11 @@ type HeartbeatRequest struct {
 	// disk can restore (its sysfile's; 0: none). The data nodes of a
 	// cluster restart read each other's here and all restore the highest.
 	RestorableGCI *uint64 `json:"restorableGci,omitempty"`
+	// RestorableNodes goes with RestorableGCI: the data nodes whose disks
+	// restore that GCI, as its sysfile records them (those that synced its
+	// save; 8 words, node n at bit n%32 of word n/32). Empty: not
+	// recorded, every node. A node left out joins by a node restart.
+	RestorableNodes []uint32 `json:"restorableNodes,omitempty"`
 	// NodeRestart is set by a data node while a node restart copies its
 	// replicas from the live ones (absent otherwise).
 	NodeRestart *NodeRestartProgress `json:"nodeRestart,omitempty"`
@@ -199,8 +204,9 @@ type NodeInfo struct {
 	Master bool          `json:"master,omitempty"`
 	Memory []MemoryUsage `json:"memory,omitempty"`
 	Port   uint16        `json:"port,omitempty"`
-	// RestorableGCI is HeartbeatRequest.RestorableGCI.
-	RestorableGCI *uint64 `json:"restorableGci,omitempty"`
+	// RestorableGCI and RestorableNodes are HeartbeatRequest's.
+	RestorableGCI   *uint64  `json:"restorableGci,omitempty"`
+	RestorableNodes []uint32 `json:"restorableNodes,omitempty"`
 	// NodeRestart is HeartbeatRequest.NodeRestart, while the node is
 	// STARTING.
 	NodeRestart *NodeRestartProgress `json:"nodeRestart,omitempty"`

@@ -114,6 +114,7 @@ func buildStatus(cfg map[uint32]configNode, regs []state.NodeInfo, held []state.
 			}
 			if f, ok := figures[id]; ok {
 				n.Master, n.Memory, n.Port, n.LastHeartbeat, n.RestorableGCI = f.Master, f.Memory, f.Port, f.LastHeartbeat, f.RestorableGCI
+				n.RestorableNodes = f.RestorableNodes
 				if n.Status == mgmapi.StatusStarting {
 					n.NodeRestart = f.NodeRestart // a node restart's figures mean nothing once it ended
 				}
@@ -138,7 +139,7 @@ func (s *Server) localFigures() []mgmapi.NodeInfo {
 			continue
 		}
 		out = append(out, mgmapi.NodeInfo{NodeID: id, Type: typeOf(ses.lease.Kind), Status: mgmapi.StatusNotStarted,
-			Master: ses.hb.Master, Memory: ses.hb.Memory, Port: ses.hb.Port, RestorableGCI: ses.hb.RestorableGCI, NodeRestart: ses.hb.NodeRestart,
+			Master: ses.hb.Master, Memory: ses.hb.Memory, Port: ses.hb.Port, RestorableGCI: ses.hb.RestorableGCI, RestorableNodes: ses.hb.RestorableNodes, NodeRestart: ses.hb.NodeRestart,
 			LastHeartbeat: ses.hbAt, NodeGroup: -1})
 	}
 	return out

@@ -120,7 +120,7 @@ func buildParams() []Param {
 		},
 		{
 			Name: "NodeFailover", Sections: SectionNDBD, Type: TypeBool, Scope: ScopeCluster, Default: "false",
-			Desc: "Keep serving when data nodes fail: heartbeats (HeartbeatIntervalDbDb) detect a failed node, the survivors agree on it, take over its transactions, make its fragments' other replicas primary, and arbitrate a split (Arbitration). Off by default for now: a failed node cannot yet rejoin a running cluster (node restart with copying from the survivors is not built), so with it off the cluster instead waits for the node to come back.",
+			Desc: "Keep serving when data nodes fail: heartbeats (HeartbeatIntervalDbDb) detect a failed node, the survivors agree on it, take over its transactions, make its fragments' other replicas primary, and arbitrate a split (Arbitration). A failed node that starts again rejoins by a node restart (its replicas copied from the live ones while traffic goes on), and ALL RESTART becomes a rolling restart. Off by default for now, until it has run longer under the kill -9 soak: with it off the cluster waits for a failed node to come back.",
 		},
 		{
 			Name: "StartPartialTimeout", Sections: SectionNDBD, Type: TypeDuration, Scope: ScopeCluster,

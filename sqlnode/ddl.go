@@ -209,6 +209,7 @@ func tableDef(ctx *sql.Context, dict string, sch sql.PrimaryKeySchema, ct *plan.
 			warns = append(warns, warning{erIllegalHaOption, "table comments are not stored yet; only NDB_TABLE options are kept"})
 		}
 	}
+	unsignedReals(ctx.Query(), def)
 	dist, w, err := partitionKey(ctx.Query(), def)
 	if err != nil {
 		return nil, nil, err
@@ -264,6 +265,42 @@ func ndbComment(t *schema.Table) string {
 		return "NDB_TABLE=READ_BACKUP=1"
 	}
 	return ""
+}
+
+// unsignedReals marks the FLOAT, DOUBLE and DECIMAL columns a CREATE
+// TABLE statement declares UNSIGNED (or ZEROFILL, which implies it):
+// the engine's planner drops the attribute from these types, the
+// dictionary keeps it, and a negative value is refused with 1264 (as
+// MySQL and MariaDB do in strict mode) by the row builder and setValue.
+func unsignedReals(query string, def *schema.Table) {
+	lq := strings.ToLower(query)
+	if !strings.Contains(lq, "unsigned") && !strings.Contains(lq, "zerofill") {
+		return
+	}
+	st, err := ast.Parse(query)
+	if err != nil {
+		return
+	}
+	ddl, ok := st.(*ast.DDL)
+	if !ok || ddl.TableSpec == nil {
+		return
+	}
+	for _, cd := range ddl.TableSpec.Columns {
+		if !cd.Type.Unsigned && !cd.Type.Zerofill {
+			continue
+		}
+		switch strings.ToLower(cd.Type.Type) {
+		case "float", "double", "real", "double precision", "decimal", "dec", "numeric", "fixed":
+		default:
+			continue
+		}
+		if c := def.Column(cd.Name.String()); c >= 0 {
+			switch def.Columns[c].Type {
+			case schema.TypeFloat, schema.TypeDouble, schema.TypeDecimal:
+				def.Columns[c].Unsigned = true
+			}
+		}
+	}
 }
 
 // partitionKey reads PARTITION BY KEY(cols) from a CREATE TABLE

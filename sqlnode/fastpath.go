@@ -1,7 +1,6 @@
 package sqlnode
 
 import (
-	"context"
 	"slices"
 	"strconv"
 	"strings"
@@ -129,76 +128,167 @@ const (
 // fastPath is the server's fast path: the plan cache and the sessions by
 // connection. Safe for concurrent use.
 type fastPath struct {
-	p        *Provider
-	off      bool     // Config.NoFastPath
-	sessions sync.Map // connection id -> *Session
+	p   *Provider
+	off bool // Config.NoFastPath
+
+	smu      sync.RWMutex
+	sessions map[uint32]*Session // by connection id
 
 	mu    sync.RWMutex
 	plans map[string]*fastPlan
 }
 
 func newFastPath(p *Provider) *fastPath {
-	return &fastPath{p: p, plans: make(map[string]*fastPlan)}
+	return &fastPath{p: p, plans: make(map[string]*fastPlan), sessions: make(map[uint32]*Session)}
 }
 
-// fastScratch is a session's reusable fast-path state.
+// addSession, sessionOf and dropSession keep the sessions by connection
+// id (a plain map: a sync.Map would box the id on every statement).
+func (fp *fastPath) addSession(id uint32, s *Session) {
+	fp.smu.Lock()
+	fp.sessions[id] = s
+	fp.smu.Unlock()
+}
+
+func (fp *fastPath) sessionByID(id uint32) *Session {
+	fp.smu.RLock()
+	s := fp.sessions[id]
+	fp.smu.RUnlock()
+	return s
+}
+
+func (fp *fastPath) dropSession(id uint32) {
+	fp.smu.Lock()
+	delete(fp.sessions, id)
+	fp.smu.Unlock()
+}
+
+// fastScratch is a session's reusable fast-path state: the statement's
+// normalized text and constants, and the buffers of a key read's result.
 type fastScratch struct {
 	ctx    *sql.Context
 	key    []byte
 	params []param
+	hint   []byte
+	kr     *keyResult
+}
+
+// keyResult is the result of a key read, its values pointing into arena.
+// The handler marks it lent while the protocol layer writes it: a result
+// is normally written before the session's next statement, and the next
+// statement reuses the buffers, but a server-side cursor keeps it until
+// the client fetched it, while the connection runs other statements;
+// those then take new buffers.
+type keyResult struct {
+	arena []byte
+	vals  []sqltypes.Value
+	rows  [][]sqltypes.Value
+	res   sqltypes.Result
+	lent  atomic.Bool
+}
+
+// buffers returns the session's key read buffers, reset (new ones while
+// the last are lent).
+func (sc *fastScratch) buffers() *keyResult {
+	kr := sc.kr
+	if kr == nil || kr.lent.Load() {
+		kr = &keyResult{}
+		sc.kr = kr
+	}
+	kr.arena, kr.vals, kr.rows = kr.arena[:0], kr.vals[:0], kr.rows[:0]
+	return kr
 }
 
 // query runs a text statement on the fast path; handled is false when the
 // engine must run it.
-func (fp *fastPath) query(c *mysql.Conn, query string, cb func(*sqltypes.Result) error) (handled bool, err error) {
+// A result with lent set is the session's buffers (keyResult): the
+// caller sets lent while it writes the result.
+func (fp *fastPath) query(c *mysql.Conn, query string) (res *sqltypes.Result, lent *atomic.Bool, handled bool, err error) {
 	s := fp.session(c)
 	if s == nil {
-		return false, nil
+		return nil, nil, false, nil
 	}
 	sc := &s.fast
 	var ok bool
 	sc.key, sc.params, ok = normalize(sc.key[:0], sc.params[:0], query)
 	if !ok {
-		return false, nil
+		return nil, nil, false, nil
 	}
 	pl := fp.plan(sc.key)
 	if pl.kind == fpNone || pl.nparams != len(sc.params) {
-		return false, nil
+		return nil, nil, false, nil
 	}
-	return fp.exec(s, pl, sc.params, cb)
+	return fp.exec(s, pl, sc.params)
 }
 
 // execute runs a prepared statement's execution on the fast path.
-func (fp *fastPath) execute(c *mysql.Conn, prep *mysql.PrepareData, cb func(*sqltypes.Result) error) (handled bool, err error) {
+// Its plan is cached per prepared statement (the text is normalized once
+// per statement id, not per execution).
+func (fp *fastPath) execute(c *mysql.Conn, prep *mysql.PrepareData) (res *sqltypes.Result, lent *atomic.Bool, handled bool, err error) {
 	s := fp.session(c)
 	if s == nil {
-		return false, nil
+		return nil, nil, false, nil
 	}
 	sc := &s.fast
-	var ok bool
-	sc.key, sc.params, ok = normalize(sc.key[:0], sc.params[:0], prep.PrepareStmt)
-	if !ok {
-		return false, nil
+	pl, params := fp.prepared(c, s, prep)
+	if pl == nil {
+		return nil, nil, false, nil
 	}
-	pl := fp.plan(sc.key)
-	if pl.kind == fpNone || pl.nparams != len(sc.params) {
-		return false, nil
-	}
+	sc.params = append(sc.params[:0], params...)
 	bind := 0
 	for i := range sc.params {
 		if sc.params[i].kind != 0 {
 			continue // a constant of the text
 		}
 		if bind >= len(bindNames) {
-			return false, nil
+			return nil, nil, false, nil
 		}
 		bv := prep.BindVars[bindNames[bind]]
 		bind++
 		if bv == nil || !bindParam(&sc.params[i], bv) {
-			return false, nil
+			return nil, nil, false, nil
 		}
 	}
-	return fp.exec(s, pl, sc.params, cb)
+	return fp.exec(s, pl, sc.params)
+}
+
+// preparedPlan is a prepared statement's fast plan and the constants of
+// its text ('?' placeholders have kind 0).
+type preparedPlan struct {
+	text   string
+	pl     *fastPlan // nil: not a fast statement
+	params []param
+}
+
+// prepared returns the plan of a prepared statement, normalizing its
+// text the first time the session executes it.
+func (fp *fastPath) prepared(c *mysql.Conn, s *Session, prep *mysql.PrepareData) (*fastPlan, []param) {
+	sc := &s.fast
+	if s.prepared == nil {
+		s.prepared = make(map[uint32]*preparedPlan)
+	}
+	pp := s.prepared[prep.StatementID]
+	if pp == nil || pp.text != prep.PrepareStmt {
+		pp = &preparedPlan{text: prep.PrepareStmt}
+		var ok bool
+		sc.key, sc.params, ok = normalize(sc.key[:0], sc.params[:0], prep.PrepareStmt)
+		if ok {
+			if pl := fp.plan(sc.key); pl.kind != fpNone && pl.nparams == len(sc.params) {
+				pp.pl, pp.params = pl, slices.Clone(sc.params)
+			}
+		}
+		s.prepared[prep.StatementID] = pp
+		if len(s.prepared) > 2*len(c.PrepareData)+16 {
+			// Forget the statements the client closed (the protocol
+			// layer has no hook for COM_STMT_CLOSE).
+			for id := range s.prepared {
+				if _, open := c.PrepareData[id]; !open {
+					delete(s.prepared, id)
+				}
+			}
+		}
+	}
+	return pp.pl, pp.params
 }
 
 // bindNames are the names vitess gives prepared statement parameters.
@@ -214,11 +304,7 @@ func (fp *fastPath) session(c *mysql.Conn) *Session {
 	if fp.off {
 		return nil
 	}
-	v, ok := fp.sessions.Load(c.ConnectionID)
-	if !ok {
-		return nil
-	}
-	return v.(*Session)
+	return fp.sessionByID(c.ConnectionID)
 }
 
 // plan returns the cached plan of a normalized statement, making it the
@@ -987,40 +1073,42 @@ func (p *param) valueFor(col *schema.Column) (any, bool) {
 }
 
 // exec runs a plan with its parameters.
-func (fp *fastPath) exec(s *Session, pl *fastPlan, params []param, cb func(*sqltypes.Result) error) (bool, error) {
-	sc := &s.fast
-	if sc.ctx == nil {
-		sc.ctx = sql.NewContext(context.Background(), sql.WithSession(s))
-	}
-	ctx := sc.ctx
+func (fp *fastPath) exec(s *Session, pl *fastPlan, params []param) (*sqltypes.Result, *atomic.Bool, bool, error) {
+	ctx := s.fastContext()
 	r := fp.resolve(ctx, s, pl)
 	if r == nil {
-		return false, nil
+		return nil, nil, false, nil
 	}
 	s.dropStaleTx(ctx)
 	if pl.kind != fpSelect && !s.autocommit(ctx) {
-		return false, nil
+		return nil, nil, false, nil
 	}
 	var res *sqltypes.Result
+	var lent *atomic.Bool
 	var handled bool
 	var err error
 	switch pl.kind {
 	case fpSelect:
-		res, handled, err = fp.execSelect(ctx, s, pl, r, params)
+		if pl.inParams == nil {
+			var kr *keyResult
+			kr, handled, err = fp.execKeySelect(ctx, s, r, params)
+			if kr != nil {
+				res, lent = &kr.res, &kr.lent
+			}
+		} else {
+			res, handled, err = fp.execSelect(ctx, s, pl, r, params)
+		}
 	case fpInsert:
 		res, handled, err = fp.execInsert(ctx, s, r, params)
 	case fpUpdate, fpDelete:
 		res, handled, err = fp.execWrite(ctx, s, pl, r, params)
 	}
 	if !handled {
-		return false, nil
+		return nil, nil, false, nil
 	}
 	fp.p.stats.FastPath.Add(1)
 	s.ClearWarnings()
-	if err != nil {
-		return true, err
-	}
-	return true, cb(res)
+	return res, lent, true, err
 }
 
 // dropStaleTx rolls back an NDB transaction that a failed statement left
@@ -1314,4 +1402,151 @@ func (fp *fastPath) execWrite(ctx *sql.Context, s *Session, pl *fastPlan, r *fas
 		res.Info = "Rows matched: " + strconv.FormatUint(affected, 10) + "  Changed: " + strconv.FormatUint(affected, 10) + "  Warnings: 0"
 	}
 	return res, true, nil
+}
+
+// setKey sets key column c of rb from p as valueFor and setValue would,
+// without boxing the value; ok is false when the engine must run the
+// statement, match false when no row can have this key (a NULL, or a
+// value the column cannot hold).
+func (p *param) setKey(rb *schema.RowBuilder, c int, col *schema.Column) (ok, match bool) {
+	if p.kind == pkNull {
+		return true, false
+	}
+	switch {
+	case col.Type.IsInteger() && p.kind == pkInt:
+		return true, setInt(rb, c, p.i) == nil
+	case col.Type.IsInteger() && p.kind == pkUint:
+		return true, rb.SetUint64(c, p.u) == nil
+	case isCharType(col.Type) && p.kind == pkString:
+		return true, rb.SetString(c, p.s) == nil
+	}
+	v, ok := p.valueFor(col)
+	if !ok {
+		return false, false
+	}
+	return true, v != nil && setValue(rb, c, v) == nil
+}
+
+// execKeySelect runs a SELECT by every column of the primary key or of a
+// unique index: one committed key read, its row converted straight to
+// the protocol's values in the session's scratch.
+func (fp *fastPath) execKeySelect(ctx *sql.Context, s *Session, r *fastRes, params []param) (*keyResult, bool, error) {
+	t, x := r.t, r.x
+	rb := t.rowBuilder()
+	defer t.putRowBuilder(rb)
+	match := true
+	for i, c := range x.cols {
+		ok, m := params[r.keyParam[i]].setKey(rb, c, &t.def.Columns[c])
+		if !ok {
+			return nil, false, nil
+		}
+		match = match && m
+	}
+	kr := s.fast.buffers()
+	s.mu.Lock()
+	if s.tx != nil && s.written[t.def.ID] {
+		s.mu.Unlock()
+		return nil, false, nil // must see the transaction's own writes
+	}
+	var err error
+	if match {
+		err = fp.readKey(ctx, s, t, x, rb, kr)
+	}
+	s.mu.Unlock()
+	if err != nil {
+		return nil, true, err
+	}
+	if len(kr.vals) > 0 {
+		kr.rows = append(kr.rows, kr.vals)
+	}
+	kr.res = sqltypes.Result{Fields: r.fields, Rows: kr.rows}
+	lq := s.GetLastQueryInfo()
+	lq.FoundRows.Store(int64(len(kr.rows)))
+	lq.RowCount.Store(-1)
+	return kr, true, nil
+}
+
+// readKey reads the row whose key rb holds through index x and appends
+// its projected values to kr.vals (nothing when there is no such row).
+// Called with s.mu held.
+func (fp *fastPath) readKey(ctx *sql.Context, s *Session, t *Table, x *Index, rb *schema.RowBuilder, kr *keyResult) error {
+	sc := &s.fast
+	ndb, err := s.getNdb()
+	if err != nil {
+		return err
+	}
+	var hint []byte
+	if x.pos < 0 {
+		sc.hint = rb.AppendKey(sc.hint[:0])
+		hint = sc.hint
+	}
+	tx, err := ndb.StartTransaction(t.nt, hint)
+	if err != nil {
+		return mysqlError(err)
+	}
+	defer tx.Close()
+	var op *ndbapi.Operation
+	if x.pos < 0 {
+		op = tx.Read(t.nt, rb, ndbapi.CommittedRead)
+	} else {
+		op = tx.ReadUnique(t.nt, x.pos, rb, ndbapi.CommittedRead)
+	}
+	t.p.stats.KeyBatches.Add(1)
+	t.p.stats.KeysRead.Add(1)
+	if err := tx.Execute(ndbapi.Commit); err != nil {
+		if ndbapi.Code(err) == ndberr.ErrNoSuchRow.Code {
+			return nil
+		}
+		return mysqlError(err)
+	}
+	row, ok := op.Row()
+	if !ok {
+		return nil
+	}
+	t.p.stats.KeyRows.Add(1)
+	rcs := s.GetCharacterSetResults()
+	for j, c := range t.proj {
+		v, err := kr.sqlValue(ctx, row, c, t.psch[j].Type, rcs)
+		if err != nil {
+			return err
+		}
+		kr.vals = append(kr.vals, v)
+	}
+	return nil
+}
+
+// sqlValue converts column c of a storage row to its protocol value as
+// the engine's Type.SQL does: integers and utf8mb4 strings (to a utf8mb4
+// client) straight into the arena, other types through the engine's
+// conversion.
+func (kr *keyResult) sqlValue(ctx *sql.Context, r schema.Row, c int, typ sql.Type, rcs sql.CharacterSetID) (sqltypes.Value, error) {
+	if r.IsNull(c) {
+		return sqltypes.NULL, nil
+	}
+	col := &r.L.Table.Columns[c]
+	start := len(kr.arena)
+	switch {
+	case col.Type.IsInteger() && col.Type != schema.TypeBit:
+		if col.Unsigned {
+			kr.arena = strconv.AppendUint(kr.arena, r.Uint64(c), 10)
+		} else {
+			kr.arena = strconv.AppendInt(kr.arena, r.Int64(c), 10)
+		}
+		return sqltypes.MakeTrusted(typ.Type(), kr.arena[start:len(kr.arena):len(kr.arena)]), nil
+	case isCharType(col.Type) && (col.Charset == 0 || col.Charset == schema.CharsetUTF8MB4) &&
+		(rcs == sql.CharacterSet_utf8mb4 || (rcs == sql.CharacterSet_Unspecified || rcs == sql.CharacterSet_binary)):
+		v := r.Raw(c)
+		if col.Type == schema.TypeChar {
+			for len(v) > 0 && v[len(v)-1] == ' ' {
+				v = v[:len(v)-1]
+			}
+		}
+		kr.arena = append(kr.arena, v...)
+		return sqltypes.MakeTrusted(typ.Type(), kr.arena[start:len(kr.arena):len(kr.arena)]), nil
+	}
+	v, err := value(r, c)
+	if err != nil {
+		return sqltypes.Value{}, err
+	}
+	return typ.SQL(ctx, nil, v)
 }

@@ -21,71 +21,116 @@ type handler struct {
 }
 
 func (h handler) ComQuery(ctx context.Context, c *mysql.Conn, query string, cb mysql.ResultSpoolFn) error {
-	if ok, err := h.fp.query(c, query, func(r *sqltypes.Result) error { return cb(r, false) }); ok {
+	if res, lent, ok, err := h.fp.query(c, query); ok {
+		if err == nil {
+			lend(lent, true)
+			err = cb(res, false)
+			lend(lent, false)
+		}
 		return fixError(err)
 	}
-	last := h.statement(c)
-	return readOnlyError(fixError(h.Handler.ComQuery(ctx, c, query, cb)), last)
+	s, last := h.statement(c)
+	err := h.Handler.ComQuery(ctx, c, query, cb)
+	h.ended(s, err)
+	return readOnlyError(fixError(err), last)
 }
 
 func (h handler) ComMultiQuery(ctx context.Context, c *mysql.Conn, query string, cb mysql.ResultSpoolFn) (string, error) {
 	// A text the fast path takes is one statement (normalize refuses
 	// several).
-	if ok, err := h.fp.query(c, query, func(r *sqltypes.Result) error { return cb(r, false) }); ok {
+	if res, lent, ok, err := h.fp.query(c, query); ok {
+		if err == nil {
+			lend(lent, true)
+			err = cb(res, false)
+			lend(lent, false)
+		}
 		return "", fixError(err)
 	}
-	last := h.statement(c)
+	s, last := h.statement(c)
 	rest, err := h.Handler.ComMultiQuery(ctx, c, query, cb)
+	h.ended(s, err)
 	return rest, readOnlyError(fixError(err), last)
 }
 
 func (h handler) ComPrepare(ctx context.Context, c *mysql.Conn, query string, p *mysql.PrepareData) ([]*querypb.Field, error) {
-	last := h.statement(c)
+	_, last := h.statement(c)
 	f, err := h.Handler.ComPrepare(ctx, c, query, p)
 	return f, readOnlyError(fixError(err), last)
 }
 
 func (h handler) ComStmtExecute(ctx context.Context, c *mysql.Conn, p *mysql.PrepareData, cb func(*sqltypes.Result) error) error {
-	if ok, err := h.fp.execute(c, p, cb); ok {
+	if res, lent, ok, err := h.fp.execute(c, p); ok {
+		if err == nil {
+			// With a server-side cursor cb keeps the result until the
+			// client fetched it, while the connection goes on.
+			lend(lent, true)
+			err = cb(res)
+			lend(lent, false)
+		}
 		return fixError(err)
 	}
-	last := h.statement(c)
-	return readOnlyError(fixError(h.Handler.ComStmtExecute(ctx, c, p, cb)), last)
+	s, last := h.statement(c)
+	err := h.Handler.ComStmtExecute(ctx, c, p, cb)
+	h.ended(s, err)
+	return readOnlyError(fixError(err), last)
+}
+
+// lend marks a fast-path result that is the session's buffers as being
+// written (keyResult); nil: a result of its own.
+func lend(lent *atomic.Bool, on bool) {
+	if lent != nil {
+		lent.Store(on)
+	}
 }
 
 // statement starts a statement the engine runs: it forgets the ndbinfo
-// table the session resolved last and returns where the statement's is
-// kept (nil: no session).
-func (h handler) statement(c *mysql.Conn) *atomic.Pointer[ndbinfo.Table] {
-	v, ok := h.fp.sessions.Load(c.ConnectionID)
-	if !ok {
-		return nil
+// table the session resolved last and returns the session and where the
+// statement's ndbinfo table is kept (nil, nil: no session yet).
+func (h handler) statement(c *mysql.Conn) (*Session, *atomic.Pointer[ndbinfo.Table]) {
+	s := h.fp.sessionByID(c.ConnectionID)
+	if s == nil {
+		return nil, nil
 	}
-	s := v.(*Session)
 	s.lastInfo.Store(nil)
-	return &s.lastInfo
+	return s, &s.lastInfo
+}
+
+// ended ends a statement the engine ran: one that failed in autocommit
+// mode has its NDB transaction rolled back now (Session.endFailedStatement).
+func (h handler) ended(s *Session, err error) {
+	if err != nil && s != nil {
+		s.endFailedStatement()
+	}
 }
 
 // ConnectionClosed forgets the connection's session.
 func (h handler) ConnectionClosed(c *mysql.Conn) {
 	h.Handler.ConnectionClosed(c)
-	h.fp.sessions.Delete(c.ConnectionID)
+	h.fp.dropSession(c.ConnectionID)
 }
 
-// engineErrors maps the engine's generic errors, by message, to MySQL's
-// numbers.
+// engineErrors maps the engine's generic errors (1105), by message, to
+// MySQL's numbers: an entry matches a message that starts with prefix,
+// then contains substr and ends with suffix. The messages are those of
+// the engine's error kinds named beside each entry; the text is kept,
+// the number and SQLSTATE become MySQL's.
 var engineErrors = []struct {
-	substr string
-	code   int
-	state  string
+	prefix, substr, suffix string
+	code                   int
+	state                  string
 }{
-	{" out of range for ", 1264, "22003"},                                         // sql.ErrValueOutOfRange
-	{"Out of range value for column of Decimal type", 1264, "22003"},              // types.ErrConvertToDecimalLimit
-	{" is too large for column ", 1406, "22001"},                                  // types.ErrLengthBeyondLimit
-	{"table with name ", 1050, "42S01"},                                           // sql.ErrTableAlreadyExists ("... already exists")
-	{"Incorrect column specifier for column", 1063, "42000"},                      // sql.ErrInvalidColumnSpecifier (AUTO_INCREMENT on a non-integer)
-	{"doesn't have a default value", 1364, "HY000"},                               // sql.ErrInsertIntoNonNullableDefaultNullColumn
-	{"number of values does not match number of columns provided", 1136, "21S01"}, // sql.ErrInsertIntoMismatchValueCount
+	{"", " out of range for ", "", 1264, "22003"},                                           // sql.ErrValueOutOfRange
+	{"", "Out of range value for column of Decimal type", "", 1264, "22003"},                // types.ErrConvertToDecimalLimit
+	{"", " is too large for column ", "", 1406, "22001"},                                    // types.ErrLengthBeyondLimit
+	{"", "table with name ", " already exists", 1050, "42S01"},                              // sql.ErrTableAlreadyExists
+	{"", "Incorrect column specifier for column", "", 1063, "42000"},                        // sql.ErrInvalidColumnSpecifier (AUTO_INCREMENT on a non-integer)
+	{"", "doesn't have a default value", "", 1364, "HY000"},                                 // sql.ErrInsertIntoNonNullableDefaultNullColumn
+	{"", "number of values does not match number of columns provided", "", 1136, "21S01"},   // sql.ErrInsertIntoMismatchValueCount
+	{"column \"", "\" could not be found in any table in scope", "", 1054, "42S22"},         // sql.ErrColumnNotFound: ER_BAD_FIELD_ERROR
+	{"table \"", "\" does not have column \"", "", 1054, "42S22"},                           // sql.ErrTableColumnNotFound
+	{"ambiguous column name \"", "\", it's present in all these tables", "", 1052, "23000"}, // sql.ErrAmbiguousColumnName: ER_NON_UNIQ_ERROR
+	{"ambiguous column or alias name \"", "", "", 1052, "23000"},                            // sql.ErrAmbiguousColumnOrAliasName
+	{"syntax error at position ", "", "", 1064, "42000"},                                    // the parser's syntax errors (sql.ErrSyntaxError): ER_PARSE_ERROR
 }
 
 func fixError(err error) error {
@@ -94,10 +139,8 @@ func fixError(err error) error {
 		return err
 	}
 	for _, m := range engineErrors {
-		if strings.Contains(se.Message, m.substr) {
-			if m.code == 1050 && !strings.HasSuffix(se.Message, "already exists") {
-				continue
-			}
+		msg, ok := strings.CutPrefix(se.Message, m.prefix)
+		if ok && strings.Contains(msg, m.substr) && strings.HasSuffix(msg, m.suffix) {
 			return mysql.NewSQLError(m.code, m.state, "%s", se.Message)
 		}
 	}

@@ -86,7 +86,7 @@ func New(c *ndbapi.Cluster, cfg Config) (*Server, error) {
 	fp.off = cfg.NoFastPath
 	var o sql.EngineOverrides
 	o.Hooks.CreateTable.PreSQLExecution = createTableHook
-	o.SchemaFormatter = schemaFormatter{sql.DefaultMySQLSchemaFormatter}
+	o.SchemaFormatter = schemaFormatter{SchemaFormatter: sql.DefaultMySQLSchemaFormatter, p: p}
 	a := analyzer.NewBuilder(p).AddOverrides(o).Build()
 	xb := &execBuilder{}
 	a.ExecBuilder = rowexec.NewBuilder(xb, o)
@@ -103,7 +103,7 @@ func New(c *ndbapi.Cluster, cfg Config) (*Server, error) {
 		}
 		base := sql.NewBaseSessionWithClientServer(addr, sql.Client{Address: host, User: user, Capabilities: conn.Capabilities}, conn.ConnectionID)
 		s := NewSession(base, c)
-		fp.sessions.Store(conn.ConnectionID, s)
+		fp.addSession(conn.ConnectionID, s)
 		return s, nil
 	}
 	wrap := func(h mysql.Handler) (mysql.Handler, error) { return handler{Handler: h, fp: fp}, nil }

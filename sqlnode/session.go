@@ -1,6 +1,7 @@
 package sqlnode
 
 import (
+	"context"
 	"sync"
 	"sync/atomic"
 
@@ -41,6 +42,9 @@ type Session struct {
 	// fast is the fast path's scratch (fastpath.go); used by the
 	// connection's goroutine only.
 	fast fastScratch
+	// prepared holds the fast plans of the connection's prepared
+	// statements by statement id (fastpath.go); connection goroutine only.
+	prepared map[uint32]*preparedPlan
 	// autoPid and autoN: the statement generating AUTO_INCREMENT values
 	// and how many it generated (autoinc.go). Under mu.
 	autoPid uint64
@@ -59,7 +63,9 @@ var (
 
 // NewSession returns a session over base that uses cluster c.
 func NewSession(base *sql.BaseSession, c *ndbapi.Cluster) *Session {
-	return &Session{BaseSession: base, c: c, written: map[uint32]bool{}}
+	s := &Session{BaseSession: base, c: c, written: map[uint32]bool{}}
+	s.fast.ctx = sql.NewContext(context.Background(), sql.WithSession(s))
+	return s
 }
 
 func sessionOf(ctx *sql.Context) (*Session, error) {
@@ -110,6 +116,28 @@ func (s *Session) abortTx() {
 	}
 	clear(s.written)
 }
+
+// endFailedStatement rolls back, at once, the NDB transaction that a
+// statement which failed in autocommit mode left open: its locks (an
+// UPDATE's locking scan) are released and its writes (the rows of a
+// multi-row INSERT sent before the failing one) discarded now, not when
+// the session's next statement starts. Within BEGIN..COMMIT the
+// transaction is kept for COMMIT or ROLLBACK to end.
+func (s *Session) endFailedStatement() {
+	s.mu.Lock()
+	open := s.tx != nil
+	s.mu.Unlock()
+	if !open || !s.autocommitMode(s.fastContext()) {
+		return
+	}
+	s.mu.Lock()
+	s.abortTx()
+	s.mu.Unlock()
+}
+
+// fastContext is the engine context the SQL node uses for the session
+// outside the engine's statements (fast path, handler).
+func (s *Session) fastContext() *sql.Context { return s.fast.ctx }
 
 // transaction is the engine's handle of a transaction.
 type transaction struct{ readOnly bool }

@@ -1,10 +1,12 @@
 package sqlnode
 
 import (
+	"context"
 	"strings"
 	"sync/atomic"
 
 	"github.com/dolthub/go-mysql-server/sql"
+	"github.com/dolthub/go-mysql-server/sql/types"
 )
 
 // Stats counts how the SQL node reached the data nodes, so tests (and
@@ -29,8 +31,32 @@ type Stats struct {
 }
 
 // schemaFormatter prints SHOW CREATE TABLE as the engine does, with the
-// table's real engine.
-type schemaFormatter struct{ sql.SchemaFormatter }
+// table's real engine and the UNSIGNED of FLOAT, DOUBLE and DECIMAL
+// columns (which the engine's types cannot say; the dictionary keeps it).
+type schemaFormatter struct {
+	sql.SchemaFormatter
+	p *Provider
+}
+
+func (f schemaFormatter) GenerateCreateTableColumnDefinition(col *sql.Column, colDefault, onUpdate string, tc sql.CollationID) string {
+	s := f.SchemaFormatter.GenerateCreateTableColumnDefinition(col, colDefault, onUpdate, tc)
+	if f.p == nil || !types.IsFloat(col.Type) && !types.IsDecimal(col.Type) || col.Source == "" {
+		return s
+	}
+	t, ok, err := f.p.table(context.Background(), col.DatabaseSource, col.Source)
+	if err != nil || !ok {
+		return s
+	}
+	if c := t.def.Column(col.Name); c < 0 || !t.def.Columns[c].Unsigned {
+		return s
+	}
+	ts := " " + col.Type.String()
+	if i := strings.Index(s, ts); i >= 0 {
+		i += len(ts)
+		s = s[:i] + " unsigned" + s[i:]
+	}
+	return s
+}
 
 func (f schemaFormatter) GenerateCreateTableStatement(tblName string, colStmts []string, temp, autoInc, tblCharsetName, tblCollName, comment string) string {
 	s := f.SchemaFormatter.GenerateCreateTableStatement(tblName, colStmts, temp, autoInc, tblCharsetName, tblCollName, comment)

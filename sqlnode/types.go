@@ -311,6 +311,9 @@ func setValue(rb *schema.RowBuilder, c int, v any) error {
 	case float64:
 		err = rb.SetFloat64(c, x)
 	case decimal.Decimal:
+		if col.Unsigned && x.Sign() < 0 {
+			return valueError(col, v, nil)
+		}
 		err = rb.SetDecimal(c, x.StringFixed(int32(col.Scale)))
 	case string:
 		err = rb.SetString(c, x)

@@ -27,12 +27,22 @@ func (r *RESTART) startReq(env block.Env, s *signal.Signal) {
 		return
 	}
 	startID := uint64(s.Words[0]) | uint64(s.Words[1])<<32
-	if r.finished[from] == startID || (r.run == nil && r.live.Has(from) && !r.starting.Has(from)) {
-		// Done, and the request resent before NR_STARTCONF arrived; or
-		// done by an earlier president that failed before answering (the
-		// node is a full replica: a node's failure would have removed it
-		// before it could rejoin).
+	if r.finished[from] == startID {
+		// Done, and the request resent before NR_STARTCONF arrived.
 		r.send(env, gsn.NR_STARTCONF, signal.Address{Node: from, Block: gsn.BlockRESTART}, 0, 0, 0, 0, 0)
+		return
+	}
+	if r.run == nil && r.live.Has(from) && !r.starting.Has(from) {
+		// Done by an earlier president that failed before answering (the
+		// node is a full replica here: a node's failure would have
+		// removed it before it could rejoin), but maybe not everywhere:
+		// its last switch may have reached only some nodes. Switch every
+		// node to this node's members, then answer.
+		r.runNo++
+		r.run = &run{id: uint64(r.cfg.Node)<<32 | uint64(r.runNo), joiner: from, startID: startID, began: env.Now(),
+			active: map[fragKey]signal.NodeID{}}
+		r.setStep(env, StepFinishing)
+		r.switchTo(env, r.live, r.starting)
 		return
 	}
 	if x := r.run; x != nil {

@@ -138,8 +138,8 @@ type TC struct {
 	// draining: the node is stopping (Drain): new transactions are
 	// refused with 270, those running go on.
 	draining bool
-	uniques    map[uint32]*schema.UniqueIndex
-	freeTxs    []*tx
+	uniques  map[uint32]*schema.UniqueIndex
+	freeTxs  []*tx
 
 	// Counters (ndbinfo, metrics); Counters has the rest (info.go).
 	Commits, Aborts uint64

@@ -59,7 +59,14 @@ type process struct {
 
 func startProcess(t *testing.T, bin, name string, args ...string) *process {
 	t.Helper()
-	p := &process{name: name, cmd: exec.Command(bin, args...), done: make(chan struct{})}
+	return startCmd(t, name, exec.Command(bin, args...))
+}
+
+// startCmd starts cmd as process name, capturing its output, and kills it
+// when the test ends.
+func startCmd(t *testing.T, name string, cmd *exec.Cmd) *process {
+	t.Helper()
+	p := &process{name: name, cmd: cmd, done: make(chan struct{})}
 	p.cmd.Stdout, p.cmd.Stderr = &p.out, &p.err
 	if err := p.cmd.Start(); err != nil {
 		t.Fatalf("%s: %v", name, err)

@@ -87,9 +87,12 @@ clean:
 # on a 2-core machine; every workload over at least 1000 seeds).
 # Then the durability crash test (issue 7): 20 rounds of kill -9 of every
 # data node and restart, for each cluster variant (about 10 minutes), and
-# the network partition test 5 times (two network namespaces; needs root).
+# the network partition test 5 times (two network namespaces; needs root),
+# and 5 minutes of kill -9 of a data node every 20-30 s under writes, each
+# killed node rejoining by a node restart (issue 8).
 SEEDS ?= 2000
 soak:
 	$(GO) test -count=1 -timeout 60m ./sim/... ./datanode/tc/ ./datanode/gcp/ ./datanode/qmgr/ -sim.seeds=$(SEEDS)
 	$(GO) test -count=1 -timeout 30m -run '^TestCrashRestart$$' ./cmd/gondb/ -crash.rounds=20
 	$(GO) test -count=5 -timeout 20m -run '^TestNetworkPartition$$' ./cmd/gondb/
+	$(GO) test -count=1 -timeout 20m -run '^TestKillNodeSoak$$' ./cmd/gondb/ -killsoak.duration=5m

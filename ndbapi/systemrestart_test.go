@@ -114,6 +114,13 @@ func TestSystemRestartAfterFailure(t *testing.T) {
 	case <-time.After(30 * time.Second):
 		t.Fatal("node 2's node restart did not finish")
 	}
+	// Its disk restores the copy once a local checkpoint after it is
+	// complete; then saves take it in again.
+	select {
+	case <-n2Node.Durable():
+	case <-time.After(30 * time.Second):
+		t.Fatal("node 2 did not become durable after its node restart")
+	}
 	n1Node.Stop()
 	r := tc.ndb(t)
 	for id := int64(0); id < rows; id++ {

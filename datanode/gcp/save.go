@@ -76,18 +76,25 @@ func (g *GCP) tickSave(env block.Env) {
 	if now-sv.started < g.cfg.SaveInterval || g.stats.Completed <= g.stats.Saved {
 		return
 	}
-	sv.running, sv.gci, sv.started = true, g.stats.Completed, now
 	sv.nodes, sv.synced = sv.nodes[:0], qmgr.NodeSet{}
 	for _, n := range g.cfg.Nodes {
 		if !g.notDurable.Has(n) {
 			sv.nodes = append(sv.nodes, n)
 		}
 	}
+	if len(sv.nodes) == 0 {
+		return // no node's disk restores the data now: nothing to save on
+	}
+	sv.running, sv.gci, sv.started = true, g.stats.Completed, now
 	g.savePhase(env, gsn.GCP_SAVEREQ)
 }
 
 func (g *GCP) savePhase(env block.Env, n signal.Number) {
 	sv := &g.save
+	if len(sv.nodes) == 0 {
+		sv.running = false // its nodes all failed: the next save starts when due
+		return
+	}
 	sv.phaseSig, sv.lastSend = n, env.Now()
 	sv.answers.reset(len(sv.nodes))
 	g.toSaveNodes(env, false)

@@ -328,6 +328,9 @@ func (l *LQH) copyRows(env block.Env, s *signal.Signal) {
 		}
 		if flags&gsn.CopyLast != 0 {
 			delete(l.filling, f)
+			if len(l.filling) == 0 && l.lcp != nil {
+				l.requestFilledLCP()
+			}
 		}
 	}
 	o := &l.out

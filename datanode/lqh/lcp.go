@@ -159,6 +159,11 @@ type lcpState struct {
 	pruneQueue []fragKey
 	stats      LCPStats
 	stopped    bool
+	// want: start a round as soon as none runs (a node restart's copy
+	// ended: the node's disk restores its replicas after that round).
+	want bool
+	// filledNeed: the round count at which that round is complete.
+	filledNeed uint64
 	rate       atomic.Int64 // the writer's current speed (lcpSpeed), read by its goroutine
 }
 
@@ -314,6 +319,7 @@ func (l *LQH) lcpTick() {
 	case len(c.queue) > 0:
 		l.lcpStart()
 	case l.lcpShouldStart():
+		c.want = false
 		c.roundStart = time.Now()
 		c.roundHead, c.roundStop = l.redoHeads(), 0
 		c.queue = c.queue[:0]
@@ -376,6 +382,9 @@ func (l *LQH) redoHeads() uint64 {
 // since the last round started; never with nothing logged since.
 func (l *LQH) lcpShouldStart() bool {
 	c := l.lcp
+	if c.want {
+		return true
+	}
 	h := l.redoHeads()
 	if h == c.roundHead {
 		return l.lcpPressed()
@@ -694,4 +703,26 @@ func addBatch(w *lcp.Writer, b []byte) error {
 		b = b[n:]
 	}
 	return nil
+}
+
+// requestFilledLCP asks for a round that starts after the node restart's
+// copy ended: once it is complete the node's disk restores its replicas.
+func (l *LQH) requestFilledLCP() {
+	c := l.lcp
+	c.want = true
+	c.filledNeed = c.stats.Rounds + 1
+	if c.cur != nil || len(c.queue) > 0 {
+		c.filledNeed++ // the round running began before the copy ended
+	}
+}
+
+// FilledDurable reports whether this node's disk restores the replicas a
+// node restart filled: a local checkpoint round that began after the copy
+// ended is complete (true at once without online LCPs: nothing to wait
+// for, and without a restart's copy).
+func (l *LQH) FilledDurable() bool {
+	if len(l.filling) > 0 {
+		return false
+	}
+	return l.lcp == nil || l.lcp.stats.Rounds >= l.lcp.filledNeed
 }

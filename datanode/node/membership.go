@@ -238,36 +238,35 @@ func (n *Node) Restarting() bool { return n.Distribution().IsStarting(n.cfg.Node
 // sysfile: Nodes). A diskless node has nothing to wait for.
 func (n *Node) announceDurable() {
 	ctx := context.Background()
-	if n.dur != nil {
-		if !n.cfg.OnlineLCP {
-			n.log.Warn("node restart: without online local checkpoints this node's disk cannot restore the copied replicas; a system restart will copy them again")
+	if n.dur != nil && !n.cfg.OnlineLCP {
+		n.log.Warn("node restart: without online local checkpoints this node's disk cannot restore the copied replicas; a system restart will copy them again")
+		return
+	}
+	t := time.NewTicker(50 * time.Millisecond)
+	defer t.Stop()
+	for done := false; !done; {
+		if err := n.WithLQH(ctx, func(q *lqh.LQH) { done = q.FilledDurable() }); err != nil {
 			return
 		}
-		var need uint64
-		if err := n.WithLQH(ctx, func(q *lqh.LQH) {
-			st := q.LCPStats()
-			need = st.Rounds + 1
-			if st.Active {
-				need++ // the round running began before the copy ended
-			}
-		}); err != nil {
-			return
+		if done {
+			break
 		}
-		t := time.NewTicker(200 * time.Millisecond)
-		defer t.Stop()
-		for done := false; !done; {
-			select {
-			case <-n.stopped:
-				return
-			case <-t.C:
-			}
-			if err := n.WithLQH(ctx, func(q *lqh.LQH) { done = q.LCPStats().Rounds >= need }); err != nil {
-				return
-			}
+		select {
+		case <-n.stopped:
+			return
+		case <-t.C:
 		}
 	}
 	if err := n.Do(ctx, gsn.BlockDIH, 0, func(b block.Block) { b.(*gcp.GCP).AnnounceDurable() }); err != nil {
 		return
 	}
 	n.log.Info("node restart: a local checkpoint after the copy is complete; the node takes part in GCP saves again")
+	close(n.durable)
 }
+
+// Durable is closed once a node restart's replicas are restorable from
+// this node's disk (a local checkpoint after the copy), and the node
+// takes part in GCP saves again: the runtime reports the node started
+// only then, so a rolling restart never leaves only undurable replicas.
+// It is never closed for a node that did not start by a node restart.
+func (n *Node) Durable() <-chan struct{} { return n.durable }

@@ -61,7 +61,8 @@ type Node struct {
 	distMu  sync.Mutex
 	members *memberSets
 	restart *restart.RESTART
-	startID uint64 // this start's id (Membership.StartID)
+	startID uint64        // this start's id (Membership.StartID)
+	durable chan struct{} // closed by announceDurable (membership.go)
 
 	dur          *durable // nil: diskless (durable.go)
 	restoreStats RestoreStats
@@ -92,7 +93,7 @@ func Start(cfg Config) (*Node, error) {
 		return nil, fmt.Errorf("%w: ThreadConfig: %v", ErrConfig, err)
 	}
 	n := &Node{cfg: cfg, log: cfg.Logger, owner: map[uint32]*execBlock{}, blocks: map[uint32]block.Block{},
-		stopped: make(chan struct{})}
+		stopped: make(chan struct{}), durable: make(chan struct{})}
 	if n.log == nil {
 		n.log = slog.Default()
 	}

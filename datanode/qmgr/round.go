@@ -453,7 +453,7 @@ func (q *QMGR) sendCommit(env block.Env, to NodeSet) {
 	q.buf = appendView(q.buf[:0], &q.r.value)
 	to.each(func(n signal.NodeID) {
 		s := q.sig(n, gsn.COMMIT_FAILREQ)
-		s.SetWords(lo(q.r.slot), hi(q.r.slot))
+		s.SetWords(lo(q.r.slot), hi(q.r.slot), lo(q.cfg.Generation), hi(q.cfg.Generation))
 		s.AddSection(q.buf)
 		q.send(env)
 	})
@@ -470,6 +470,11 @@ func (q *QMGR) commitFailReq(env block.Env, s *signal.Signal) {
 			return // a view admitting an earlier incarnation, or not this node
 		}
 		q.phase = Running
+		if s.NumWords >= 4 {
+			// The cluster's generation: a node restart's own (from its
+			// disk) may be older, and arbitration refuses an older one.
+			q.cfg.Generation = max(q.cfg.Generation, u64(s.Words[2], s.Words[3]))
+		}
 		q.hint, q.hintTries = 0, 0
 		q.nextBeat, q.left, q.missed = env.Now(), 0, 0
 		q.applyView(env, &q.scratch)

@@ -444,6 +444,15 @@ func (p *Proc) start(ctx context.Context, initial bool) (err error) {
 		case <-ctx.Done():
 			return ctx.Err()
 		}
+		// As NDB, the node is started once its disk restores what was
+		// copied (a local checkpoint after the copy): a rolling restart
+		// must not take down the last durable replica meanwhile.
+		p.log.Info("data node: node restart: copy done; waiting for a local checkpoint of the copied replicas")
+		select {
+		case <-rt.Durable():
+		case <-ctx.Done():
+			return ctx.Err()
+		}
 		p.restartProgress(restart.Progress{Step: restart.StepDone})
 	}
 

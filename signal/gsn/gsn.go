@@ -331,8 +331,9 @@ const (
 	ACCEPT_FAILCONF signal.Number = 76
 	// COMMIT_FAILREQ, president -> every member of the new view (joiners
 	// included: their CM_REGCONF) and the excluded nodes it can reach: the
-	// view is chosen; apply it. w0-w1 slot. s0 the view. A node the view
-	// does not hold shuts down.
+	// view is chosen; apply it. w0-w1 slot, w2-w3 the cluster's generation
+	// (a joiner adopts it for its arbitration requests). s0 the view. A
+	// node the view does not hold shuts down.
 	COMMIT_FAILREQ signal.Number = 77
 	// COMMIT_FAILCONF, node -> president: applied. w0-w1 slot.
 	COMMIT_FAILCONF signal.Number = 78

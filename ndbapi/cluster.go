@@ -50,6 +50,12 @@ type Options struct {
 	// result). It must be well above the data nodes'
 	// TransactionDeadlockDetectionTimeout.
 	TransactionTimeout time.Duration
+	// TakeoverWait is how long a transaction whose TC's data node failed
+	// after the commit request waits for the surviving TC that takes it
+	// over to tell its outcome (committed, or aborted: 4010, temporary)
+	// before it ends with 4011 (unknown result). It should cover failure
+	// detection (4 x HeartbeatIntervalDbDb) and the takeover. 0: no wait.
+	TakeoverWait time.Duration
 	// MaxTransactions is how many transactions one Ndb may have open.
 	MaxTransactions int
 	// PartitionsPerNode and NoOfReplicas describe the cluster's
@@ -77,6 +83,7 @@ func DefaultOptions() Options {
 		ReadyTimeout: 30 * time.Second,
 		// Far above the 1.2 s deadlock time-out, so only a lost TC trips it.
 		TransactionTimeout: 10 * time.Second,
+		TakeoverWait:       25 * time.Second,
 		// NDB's default MaxNoOfConcurrentTransactions per Ndb is 4; ours
 		// holds thousands for flexAsync-style batching.
 		MaxTransactions: 4096,
@@ -140,12 +147,15 @@ type Cluster struct {
 	freeNdb []uint16
 	rr      atomic.Uint32
 	conn    [4]atomic.Uint64 // bitmap of connected data nodes
+	// takenOver: when the survivors last finished taking over each data
+	// node's TC (TC_TAKEOVERREP), in Unix nanoseconds.
+	takenOver [signal.MaxNodeID + 1]atomic.Int64
 	// stopping: data nodes whose TC refused a transaction with 270 (a
 	// planned stop): chooseTC avoids them until they disconnect, so no
 	// commit request is in flight to a node about to close.
 	stopping [4]atomic.Uint64
-	connAt  atomic.Int64     // when conn was refreshed (UnixNano)
-	closed  atomic.Bool
+	connAt   atomic.Int64 // when conn was refreshed (UnixNano)
+	closed   atomic.Bool
 
 	dictChanges atomic.Uint64
 	stopWatch   context.CancelFunc
@@ -547,6 +557,10 @@ func (c *Cluster) Frame(from signal.NodeID, f *signal.Frame) {
 			c.durable.deliver(&v)
 			continue
 		}
+		if v.Number() == gsn.TC_TAKEOVERREP {
+			c.noteTakeover(&v)
+			continue
+		}
 		if num := v.Number(); num >= gsn.DBINFO_SCANCONF && num <= gsn.DBINFO_TRANSID_AI {
 			c.info.deliver(from, &v)
 			continue
@@ -579,6 +593,26 @@ func (c *Cluster) chooseTC(prefer signal.NodeID) (signal.NodeID, bool) {
 		}
 	}
 	return fallback, fallback != 0
+}
+
+// noteTakeover records a TC_TAKEOVERREP: w0-w7 the failed TC nodes whose
+// takeover is done.
+func (c *Cluster) noteTakeover(v *signal.View) {
+	if v.NumWords() < 8 {
+		return
+	}
+	now := time.Now().UnixNano()
+	for n := 1; n <= signal.MaxNodeID; n++ {
+		if v.Word(n/32)&(1<<(n%32)) != 0 {
+			c.takenOver[n].Store(now)
+		}
+	}
+}
+
+// takeoverDoneSince reports whether the takeover of data node n's TC was
+// done at or after t.
+func (c *Cluster) takeoverDoneSince(n signal.NodeID, t time.Time) bool {
+	return c.takenOver[n].Load() >= t.UnixNano()
 }
 
 // isStopping reports whether data node n refused a transaction because it

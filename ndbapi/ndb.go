@@ -380,6 +380,18 @@ func (n *Ndb) expire(now time.Time) int {
 		switch {
 		case tx == nil || !tx.busy:
 		case !n.c.isConnected(tx.tc):
+			// After the commit request, wait a while for the takeover to
+			// tell the outcome (TCKEY_FAILCONF/REF) before giving 4011.
+			if tx.commit && n.c.opts.TakeoverWait > 0 {
+				if tx.tcDownAt.IsZero() {
+					tx.tcDownAt = now
+				}
+				// The takeover, once done, told the outcome of every
+				// transaction it found; one it did not find is unknown.
+				if now.Sub(tx.tcDownAt) < n.c.opts.TakeoverWait && !n.c.takeoverDoneSince(tx.tc, tx.tcDownAt) {
+					continue
+				}
+			}
 			tx.tcFailed()
 			k++
 		case now.After(tx.deadline):

@@ -65,6 +65,9 @@ type Transaction struct {
 	id    uint64
 	tc    signal.NodeID
 	state txState
+	// tcDownAt: when the API saw the TC's node gone during the commit;
+	// it waits Options.TakeoverWait for the takeover's outcome.
+	tcDownAt time.Time
 
 	ops    []*Operation // defined, in order; op ids are positions
 	nops   int
@@ -559,6 +562,21 @@ func (tx *Transaction) onReply(r *reply, sect []byte) bool {
 		}
 		tx.noteStopping(e)
 		tx.aborted(e)
+	case gsn.TCKEY_FAILCONF, gsn.TCKEY_FAILREF:
+		// The takeover of this transaction's failed TC settled it.
+		if signal.NodeID(r.w[0]) != tx.tc {
+			return false
+		}
+		if r.num == gsn.TCKEY_FAILREF {
+			tx.aborted(newError(ndberr.ErrTCNodeFailed.Code, -1, uint16(tx.tc),
+				fmt.Sprintf("data node %d, the TC of transaction %#x, failed; the takeover aborted it", tx.tc, tx.id)))
+			break
+		}
+		tx.gci = uint64(r.w[1]) | uint64(r.w[2])<<32
+		tx.commit, tx.wait = false, 0
+		if tx.state == txOpen {
+			tx.state = txCommitted
+		}
 	case gsn.TCROLLBACKREP:
 		e := newError(int(r.w[0]), -1, uint16(r.from), "")
 		tx.noteStopping(e)
@@ -640,6 +658,7 @@ func (tx *Transaction) fail(e *Error) {
 // temporary); after it, the outcome is unknown (4011), since the TC may
 // have decided to commit.
 func (tx *Transaction) tcFailed() {
+	tx.tcDownAt = time.Time{}
 	code := ndberr.ErrTCNodeFailed.Code
 	if tx.commit {
 		code = ndberr.ErrTCNodeFailedCommit.Code

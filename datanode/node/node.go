@@ -147,7 +147,8 @@ func Start(cfg Config) (*Node, error) {
 		restored = n.dur.restored
 	}
 	n.tc = tc.New(tc.Config{Node: cfg.NodeID, Distribution: n.Distribution, InitialGCI: restored + 1,
-		DeadlockTimeout: cfg.DeadlockTimeout, InactiveTimeout: cfg.InactiveTimeout, MaxOperations: cfg.MaxOperations})
+		DeadlockTimeout: cfg.DeadlockTimeout, InactiveTimeout: cfg.InactiveTimeout, MaxOperations: cfg.MaxOperations,
+		APINodes: cfg.APINodes})
 	var dataNodes []signal.NodeID // the GCP rounds' nodes
 	for _, d := range cfg.DataNodes {
 		if m := cfg.Membership; !m.Enabled || m.Starting || m.Members == nil || slices.Contains(m.Members, d.ID) {

@@ -287,8 +287,26 @@ func (t *TC) decideTakenOver(env block.Env) {
 			t.Counters.TakenOverAborts++
 			t.takenPhase(env, id, x, gsn.ABORT)
 		}
+		t.tellAPI(env, id, x)
 	}
 	t.maybeTakenOver(env)
+}
+
+// tellAPI tells a taken-over transaction's API node its outcome, decided
+// now (TCKEY_FAILCONF: it commits, with its GCI; TCKEY_FAILREF: it
+// aborts). The API node is in the transaction id's top 16 bits (ndbapi's
+// ids); the node restart's copies use 0xFFFF and take no part here.
+func (t *TC) tellAPI(env block.Env, trans uint64, x *takenTx) {
+	api := signal.NodeID(trans >> 48)
+	if api == 0 || trans>>48 > signal.MaxNodeID {
+		return
+	}
+	to := signal.Address{Node: api, Block: gsn.BlockAPI}
+	if x.committed {
+		t.send(env, gsn.TCKEY_FAILCONF, to, trans, []uint32{uint32(x.owner), uint32(x.gci), uint32(x.gci >> 32)}, nil)
+		return
+	}
+	t.send(env, gsn.TCKEY_FAILREF, to, trans, []uint32{uint32(x.owner)}, nil)
 }
 
 // takenPhase sends a phase's signal for each record of a taken-over
@@ -350,6 +368,10 @@ func (t *TC) maybeTakenOver(env block.Env) {
 	w := make([]uint32, 8)
 	copy(w, tk.nodes[:])
 	t.send(env, gsn.TAKE_OVERTCCONF, signal.Address{Node: t.cfg.Node, Block: gsn.BlockDIH}, 0, w, nil)
+	for _, api := range t.cfg.APINodes {
+		// The API node in the id's top bits, as its own transactions.
+		t.send(env, gsn.TC_TAKEOVERREP, signal.Address{Node: api, Block: gsn.BlockAPI}, uint64(api)<<48, w, nil)
+	}
 	t.nfComplete(env, tk.failNo)
 }
 

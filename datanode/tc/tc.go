@@ -31,6 +31,8 @@ type Config struct {
 	// InitialGCI is the epoch commits get until the GCP block moves it
 	// (default 1).
 	InitialGCI uint64
+	// APINodes are told when a takeover is done (TC_TAKEOVERREP).
+	APINodes []signal.NodeID
 }
 
 type opState uint8

@@ -490,3 +490,21 @@ const NR_PROGRESSREP signal.Number = 108
 // checkpoint after the node restart's copy is complete); GCP saves, which
 // left it out since GCP_INCLUDEREQ, take it in again.
 const GCP_DURABLEREP signal.Number = 109
+
+// Takeover outcomes for the API (NDB's TCKEY_FAILCONF/TCKEY_FAILREF): the
+// TC that took over a failed TC's transaction tells the transaction's API
+// node (TransID >> 48, ndbapi's transaction ids) how it ended, so an API
+// whose TC failed during the commit learns the real outcome instead of an
+// unknown result. TCKEY_FAILCONF: committed, w0 the failed TC node, w1-w2
+// the GCI. TCKEY_FAILREF: aborted, w0 the failed TC node.
+const (
+	TCKEY_FAILCONF signal.Number = 110
+	TCKEY_FAILREF  signal.Number = 111
+)
+
+// TC_TAKEOVERREP, takeover TC -> every API node of its node's
+// configuration, once the takeover of failed TC nodes is done: w0-w7 the
+// failed TC nodes. An API still waiting for the outcome of a transaction
+// those TCs ran (no TCKEY_FAILCONF/REF came: the takeover found no record
+// of it) gives up on it with 4011 at once.
+const TC_TAKEOVERREP signal.Number = 112

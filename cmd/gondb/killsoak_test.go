@@ -177,7 +177,7 @@ func TestKillNodeSoak(t *testing.T) {
 	}
 	stopWriters := sync.OnceFunc(func() { close(stop); wg.Wait() })
 	defer stopWriters()
-	soakWait(t, 30*time.Second, "500 commits before the first kill", func() (bool, string) {
+	waitCond(t, 30*time.Second, "500 commits before the first kill", func() (bool, string) {
 		s := run.snapshot()
 		return s.commits >= 500, fmt.Sprintf("%d commits; errors: %s", s.commits, s.errorSummary())
 	})
@@ -226,7 +226,7 @@ func TestKillNodeSoak(t *testing.T) {
 	// Both replicas full again: the writers go on a little, then stop.
 	c.waitBothStarted(t, ctx, "after the kills")
 	last := run.snapshot().commits
-	soakWait(t, 30*time.Second, "200 commits after the last restart", func() (bool, string) {
+	waitCond(t, 30*time.Second, "200 commits after the last restart", func() (bool, string) {
 		s := run.snapshot()
 		return s.commits >= last+200, fmt.Sprintf("%d commits since; errors: %s", s.commits-last, s.errorSummary())
 	})
@@ -450,26 +450,9 @@ func (c *soakCluster) stallSummary() string {
 // soak has many incarnations).
 func soakStart(t *testing.T, bin, name string, args ...string) *process {
 	t.Helper()
-	p := &process{name: name, cmd: exec.Command(bin, args...), done: make(chan struct{})}
-	p.cmd.Stdout, p.cmd.Stderr = &p.out, &p.err
-	p.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
-	if err := p.cmd.Start(); err != nil {
-		t.Fatalf("%s: %v", name, err)
-	}
-	go func() {
-		p.cmd.Wait()
-		p.code = p.cmd.ProcessState.ExitCode()
-		close(p.done)
-	}()
-	t.Cleanup(func() {
-		select {
-		case <-p.done:
-		default:
-			p.cmd.Process.Kill()
-			<-p.done
-		}
-	})
-	return p
+	cmd := exec.Command(bin, args...)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	return startCmdLogs(t, name, cmd, false)
 }
 
 // startNode starts a new incarnation of data node n. A node killed a
@@ -514,7 +497,7 @@ func (c *soakCluster) waitBothStarted(t *testing.T, ctx context.Context, what st
 			n.metrics = n.proc.waitFor(t, datanodeReadyRE, killSoakStartWait)[2]
 		}
 	}
-	soakWait(t, killSoakStartWait, "both data nodes STARTED "+what, func() (bool, string) {
+	waitCond(t, killSoakStartWait, "both data nodes STARTED "+what, func() (bool, string) {
 		var said []string
 		ok := true
 		st, err := c.mgm.Status(ctx)
@@ -1250,23 +1233,6 @@ func soakReadKeys(t *testing.T, cl *ndbapi.Cluster, tbl *ndbapi.Table, ledgers [
 		t.Errorf("primary-key reads: %d acknowledged writes lost:\n  %s", total, strings.Join(bad, "\n  "))
 	}
 	t.Logf("primary-key reads: %d acknowledged keys read in %v", checked, time.Since(began).Round(time.Millisecond))
-}
-
-// soakWait polls cond every 50 ms until it holds, failing the test with
-// what cond last said after timeout.
-func soakWait(t *testing.T, timeout time.Duration, what string, cond func() (bool, string)) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for {
-		ok, said := cond()
-		if ok {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("no %s within %v: %s", what, timeout, said)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
 }
 
 // durStats is "min / median / max (n)" of ds, rounded to milliseconds.

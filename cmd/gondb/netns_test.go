@@ -11,6 +11,7 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 )
 
 // twoHosts is a network of two "hosts" made of Linux network namespaces,
@@ -230,4 +231,21 @@ func startOrphanProof(t *testing.T, bin, name string, args ...string) *process {
 	cmd := exec.Command(bin, args...)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	return startCmd(t, name, cmd)
+}
+
+// waitCond polls cond every 50 ms until it holds, failing the test with
+// what cond last said after timeout.
+func waitCond(t *testing.T, timeout time.Duration, what string, cond func() (bool, string)) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for {
+		ok, said := cond()
+		if ok {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no %s within %v: %s", what, timeout, said)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
 }

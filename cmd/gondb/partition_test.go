@@ -122,7 +122,7 @@ func TestNetworkPartition(t *testing.T) {
 	defer stopWriters()
 
 	// Both serve before the cut.
-	partitionWait(t, 30*time.Second, "200 commits before the cut", func() (bool, string) {
+	waitCond(t, 30*time.Second, "200 commits before the cut", func() (bool, string) {
 		c := run.stats().commits
 		return c >= 200, fmt.Sprintf("%d commits", c)
 	})
@@ -140,7 +140,7 @@ func TestNetworkPartition(t *testing.T) {
 	// One side goes on, the other shuts down. (A pair of started nodes
 	// after the deadline is split brain; two stopped ones, no service.)
 	var st [2]mgmapi.NodeStatus
-	partitionWait(t, 60*time.Second, "one data node started and the other not started", func() (bool, string) {
+	waitCond(t, 60*time.Second, "one data node started and the other not started", func() (bool, string) {
 		st = partitionStatus(t, ctx, mgm, ids)
 		one := (st[0] == mgmapi.StatusStarted) != (st[1] == mgmapi.StatusStarted)
 		other := st[0] == mgmapi.StatusNotStarted || st[1] == mgmapi.StatusNotStarted
@@ -159,7 +159,7 @@ func TestNetworkPartition(t *testing.T) {
 		settled.Round(time.Millisecond), ids[win], hosts.ns[win], st[win], ids[lose], hosts.ns[lose], st[lose])
 
 	// The writers go on against the survivor.
-	partitionWait(t, 60*time.Second, "200 commits of transactions begun after the cut", func() (bool, string) {
+	waitCond(t, 60*time.Second, "200 commits of transactions begun after the cut", func() (bool, string) {
 		s := run.stats()
 		return s.after >= 200, fmt.Sprintf("%d commits after the cut (%d errors since)", s.after, s.errorsAfter)
 	})
@@ -208,7 +208,7 @@ func TestNetworkPartition(t *testing.T) {
 			t.Logf("data node %d: %s", ids[i], line)
 		}
 	}
-	partitionWait(t, 20*time.Second, fmt.Sprintf("the API connected to data node %d only", ids[win]), func() (bool, string) {
+	waitCond(t, 20*time.Second, fmt.Sprintf("the API connected to data node %d only", ids[win]), func() (bool, string) {
 		c := cl.Connected()
 		return slices.Equal(c, []signal.NodeID{signal.NodeID(ids[win])}), fmt.Sprintf("connected to %v", c)
 	})
@@ -281,23 +281,6 @@ func partitionStatus(t *testing.T, ctx context.Context, mgm *client.Conn, ids [2
 		}
 	}
 	return out
-}
-
-// partitionWait polls cond every 50 ms until it holds, failing the test with
-// what cond last said after timeout.
-func partitionWait(t *testing.T, timeout time.Duration, what string, cond func() (bool, string)) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for {
-		ok, said := cond()
-		if ok {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("no %s within %v: %s", what, timeout, said)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
 }
 
 // partitionLogLines returns the lines of log that contain any of words.

@@ -63,8 +63,15 @@ func startProcess(t *testing.T, bin, name string, args ...string) *process {
 }
 
 // startCmd starts cmd as process name, capturing its output, and kills it
-// when the test ends.
+// when the test ends (logging its output if the test failed).
 func startCmd(t *testing.T, name string, cmd *exec.Cmd) *process {
+	t.Helper()
+	return startCmdLogs(t, name, cmd, true)
+}
+
+// startCmdLogs is startCmd; dump says whether a failed test logs the
+// process's output (a soak keeps its many incarnations' logs itself).
+func startCmdLogs(t *testing.T, name string, cmd *exec.Cmd, dump bool) *process {
 	t.Helper()
 	p := &process{name: name, cmd: cmd, done: make(chan struct{})}
 	p.cmd.Stdout, p.cmd.Stderr = &p.out, &p.err
@@ -83,7 +90,7 @@ func startCmd(t *testing.T, name string, cmd *exec.Cmd) *process {
 			p.cmd.Process.Kill()
 			<-p.done
 		}
-		if t.Failed() {
+		if dump && t.Failed() {
 			t.Logf("%s (exit %d) stdout:\n%s\nstderr:\n%s", p.name, p.code, p.out.String(), p.err.String())
 		}
 	})

@@ -31,6 +31,16 @@ func TestAlterTable(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The watch's snapshot must be taken before the change, else the
+	// changed table shows up in it as created rather than altered.
+	for synced := false; !synced; {
+		select {
+		case ev := <-events:
+			synced = ev.Type == client.TablesSynced
+		case <-time.After(10 * time.Second):
+			t.Fatal("the table watch never synced")
+		}
+	}
 	next := func(want client.TableEventType) *schema.Table {
 		t.Helper()
 		for {

@@ -147,6 +147,10 @@ type Cluster struct {
 	freeNdb []uint16
 	rr      atomic.Uint32
 	conn    [4]atomic.Uint64 // bitmap of connected data nodes
+	// startingAt: when each data node's TC last refused a transaction
+	// because the node restart that is filling its replicas is not done
+	// (9021); chooseTC avoids it for startingAvoid after that.
+	startingAt [signal.MaxNodeID + 1]atomic.Int64
 	// takenOver: when the survivors last finished taking over each data
 	// node's TC (TC_TAKEOVERREP), in Unix nanoseconds.
 	takenOver [signal.MaxNodeID + 1]atomic.Int64
@@ -616,10 +620,29 @@ func (c *Cluster) takeoverDoneSince(n signal.NodeID, t time.Time) bool {
 }
 
 // isStopping reports whether data node n refused a transaction because it
-// is stopping (markStopping).
+// is stopping (markStopping), or lately because it is still starting.
 func (c *Cluster) isStopping(n signal.NodeID) bool {
-	return c.stopping[n>>6&3].Load()&(1<<(n&63)) != 0
+	if c.stopping[n>>6&3].Load()&(1<<(n&63)) != 0 {
+		return true
+	}
+	at := c.startingAt[n].Load()
+	if at == 0 {
+		return false
+	}
+	if time.Now().UnixNano()-at < int64(startingAvoid) {
+		return true
+	}
+	c.startingAt[n].CompareAndSwap(at, 0) // expired: no clock read next time
+	return false
 }
+
+// startingAvoid is how long chooseTC avoids a data node whose TC refused a
+// transaction because its node restart is not done (9021).
+const startingAvoid = 500 * time.Millisecond
+
+// markStarting notes that data node n's TC refused a transaction with
+// 9021: its node restart is still copying.
+func (c *Cluster) markStarting(n signal.NodeID) { c.startingAt[n].Store(time.Now().UnixNano()) }
 
 // markStopping notes that data node n's TC refused a transaction with 270:
 // its planned stop has begun.

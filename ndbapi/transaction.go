@@ -606,10 +606,14 @@ func (tx *Transaction) onReply(r *reply, sect []byte) bool {
 }
 
 // noteStopping marks the TC's node as stopping when it refused the
-// transaction for a planned stop (270): new transactions go elsewhere.
+// transaction for a planned stop (270), or as starting (9021): new
+// transactions go elsewhere.
 func (tx *Transaction) noteStopping(e *Error) {
-	if e.Code == ndberr.ErrNodeShutdown.Code {
+	switch e.Code {
+	case ndberr.ErrNodeShutdown.Code:
 		tx.ndb.c.markStopping(tx.tc)
+	case ndberr.ErrNodeStarting.Code:
+		tx.ndb.c.markStarting(tx.tc)
 	}
 }
 

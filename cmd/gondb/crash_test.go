@@ -6,11 +6,13 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"maps"
 	"math/rand/v2"
 	"net/http"
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -729,28 +731,43 @@ func crashScan(cl *ndbapi.Cluster, tbl *ndbapi.Table, fn func(schema.Row)) error
 // settle.
 func crashCompareReplicas(t *testing.T, c *crashCluster, round, rows int) {
 	t.Helper()
+	metrics := map[int]string{}
+	for _, n := range c.nodes {
+		metrics[n.id] = n.metrics
+	}
+	compareReplicaRows(t, fmt.Sprintf("round %d: ", round), metrics, rows)
+}
+
+// compareReplicaRows checks, for tests whose table is the cluster's only
+// one and whose data nodes each hold a replica of every fragment, that
+// each node's gondb_lqh_rows (the committed rows of its replicas) is
+// rows. The gauge is sampled, so it gets a moment to settle. prefix
+// starts the error messages.
+func compareReplicaRows(t *testing.T, prefix string, metrics map[int]string, rows int) {
+	t.Helper()
+	ids := slices.Sorted(maps.Keys(metrics))
 	deadline := time.Now().Add(10 * time.Second)
 	for {
 		var diffs []string
-		for _, n := range c.nodes {
-			body, err := fetchMetrics(n.metrics)
+		for _, id := range ids {
+			body, err := fetchMetrics(metrics[id])
 			if err != nil {
 				t.Fatal(err)
 			}
 			v, ok := gauge(body, "gondb_lqh_rows")
 			switch {
 			case !ok:
-				t.Errorf("round %d: data node %d exposes no gondb_lqh_rows gauge: replicas not compared", round, n.id)
+				t.Errorf("%sdata node %d exposes no gondb_lqh_rows gauge: replicas not compared", prefix, id)
 				return
 			case v != uint64(rows):
-				diffs = append(diffs, fmt.Sprintf("data node %d holds %d rows, the scan found %d", n.id, v, rows))
+				diffs = append(diffs, fmt.Sprintf("data node %d holds %d rows, the scan found %d", id, v, rows))
 			}
 		}
 		if len(diffs) == 0 {
 			return
 		}
 		if time.Now().After(deadline) {
-			t.Errorf("round %d: replicas differ:\n  %s", round, strings.Join(diffs, "\n  "))
+			t.Errorf("%sreplicas differ:\n  %s", prefix, strings.Join(diffs, "\n  "))
 			return
 		}
 		time.Sleep(100 * time.Millisecond)

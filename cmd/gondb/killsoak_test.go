@@ -139,23 +139,8 @@ func TestKillNodeSoak(t *testing.T) {
 	}
 	defer mgm.Close()
 	c.mgm = mgm
-	opts := ndbapi.DefaultTestOptions()
-	opts.Client = client.Options{ConnectTimeout: time.Second, CallTimeout: 3 * time.Second}
-	// A transaction whose TC went quiet ends with 4012 after this.
-	opts.TransactionTimeout = 5 * time.Second
-	opts.ReadyTimeout = 30 * time.Second
-	cl, err := ndbapi.Connect(ctx, c.connect, opts)
-	if err != nil {
-		t.Fatal(err)
-	}
+	cl, tbl := connectRowsTable(t, ctx, c.connect, "killsoak_rows", 5*time.Second)
 	defer cl.Close()
-	tbl, err := cl.CreateTable(ctx, &schema.Table{Name: "killsoak_rows", PrimaryKey: []int{0}, Columns: []schema.Column{
-		{Name: "id", Type: schema.TypeBigInt, Unsigned: true},
-		{Name: "val", Type: schema.TypeBigInt, Unsigned: true},
-	}})
-	if err != nil {
-		t.Fatal(err)
-	}
 
 	// The writers run until the end of the kills.
 	run := &soakRun{errors: map[string]int{}}
@@ -706,32 +691,11 @@ func (n *soakNode) declaredFailed(at time.Time) time.Duration {
 // of every fragment. The gauge is sampled, so it gets a moment to settle.
 func (c *soakCluster) compareReplicas(t *testing.T, rows int) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		var diffs []string
-		for _, n := range c.nodes {
-			body, err := fetchMetrics(n.metrics)
-			if err != nil {
-				t.Fatal(err)
-			}
-			v, ok := gauge(body, "gondb_lqh_rows")
-			switch {
-			case !ok:
-				t.Errorf("data node %d exposes no gondb_lqh_rows gauge: replicas not compared", n.id)
-				return
-			case v != uint64(rows):
-				diffs = append(diffs, fmt.Sprintf("data node %d holds %d rows, the scan found %d", n.id, v, rows))
-			}
-		}
-		if len(diffs) == 0 {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Errorf("replicas differ:\n  %s", strings.Join(diffs, "\n  "))
-			return
-		}
-		time.Sleep(100 * time.Millisecond)
+	metrics := map[int]string{}
+	for _, n := range c.nodes {
+		metrics[n.id] = n.metrics
 	}
+	compareReplicaRows(t, "", metrics, rows)
 }
 
 // saveLogs writes every process's output under -killsoak.logdir, or, when

@@ -81,23 +81,8 @@ func TestNetworkPartition(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer mgm.Close()
-	opts := ndbapi.DefaultTestOptions()
-	opts.Client = client.Options{ConnectTimeout: time.Second, CallTimeout: 3 * time.Second}
-	// A transaction whose TC went quiet ends with 4012 after this.
-	opts.TransactionTimeout = 5 * time.Second
-	opts.ReadyTimeout = 30 * time.Second
-	cl, err := ndbapi.Connect(ctx, connect, opts)
-	if err != nil {
-		t.Fatal(err)
-	}
+	cl, tbl := connectRowsTable(t, ctx, connect, "partition_rows", 5*time.Second)
 	defer cl.Close()
-	tbl, err := cl.CreateTable(ctx, &schema.Table{Name: "partition_rows", PrimaryKey: []int{0}, Columns: []schema.Column{
-		{Name: "id", Type: schema.TypeBigInt, Unsigned: true},
-		{Name: "val", Type: schema.TypeBigInt, Unsigned: true},
-	}})
-	if err != nil {
-		t.Fatal(err)
-	}
 
 	// Writers, until the survivor has taken enough writes after the cut.
 	const writers = 4

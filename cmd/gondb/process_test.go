@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"net/http"
@@ -14,7 +15,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gondb/gondb/mgmnode/client"
 	"github.com/gondb/gondb/mgmnode/mgmtest"
+	"github.com/gondb/gondb/ndbapi"
+	"github.com/gondb/gondb/schema"
 )
 
 // TestProcesses runs the real binary, built once here, as separate
@@ -361,4 +365,29 @@ func httpGet(t *testing.T, url string) string {
 		t.Fatal(err)
 	}
 	return string(b)
+}
+
+// connectRowsTable connects an API node through the management servers
+// at connect and creates table name (id, val: unsigned BIGINTs, id the
+// key), the table the process tests write. A transaction whose TC stays
+// silent fails after txTimeout.
+func connectRowsTable(t *testing.T, ctx context.Context, connect, name string, txTimeout time.Duration) (*ndbapi.Cluster, *ndbapi.Table) {
+	t.Helper()
+	opts := ndbapi.DefaultTestOptions()
+	opts.Client = client.Options{ConnectTimeout: time.Second, CallTimeout: 3 * time.Second}
+	opts.TransactionTimeout = txTimeout
+	opts.ReadyTimeout = 30 * time.Second
+	cl, err := ndbapi.Connect(ctx, connect, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tbl, err := cl.CreateTable(ctx, &schema.Table{Name: name, PrimaryKey: []int{0}, Columns: []schema.Column{
+		{Name: "id", Type: schema.TypeBigInt, Unsigned: true},
+		{Name: "val", Type: schema.TypeBigInt, Unsigned: true},
+	}})
+	if err != nil {
+		cl.Close()
+		t.Fatal(err)
+	}
+	return cl, tbl
 }

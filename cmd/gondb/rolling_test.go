@@ -5,8 +5,6 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"io"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -22,7 +20,6 @@ import (
 	"github.com/gondb/gondb/mgmnode/client"
 	"github.com/gondb/gondb/mgmnode/mgmapi"
 	"github.com/gondb/gondb/ndbapi"
-	"github.com/gondb/gondb/schema"
 )
 
 var (
@@ -77,24 +74,8 @@ func TestRollingRestart(t *testing.T) {
 
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
-	opts := ndbapi.DefaultTestOptions()
-	opts.Client = client.Options{ConnectTimeout: time.Second, CallTimeout: 3 * time.Second}
-	// A TC whose node stops is noticed by the disconnect; the time-out
-	// is only for a machine so loaded that a TC stalls.
-	opts.TransactionTimeout = 30 * time.Second
-	opts.ReadyTimeout = 30 * time.Second
-	cl, err := ndbapi.Connect(ctx, connect, opts)
-	if err != nil {
-		t.Fatal(err)
-	}
+	cl, tbl := connectRowsTable(t, ctx, connect, "rolling", 30*time.Second)
 	defer cl.Close()
-	tbl, err := cl.CreateTable(ctx, &schema.Table{Name: "rolling", PrimaryKey: []int{0}, Columns: []schema.Column{
-		{Name: "id", Type: schema.TypeBigInt, Unsigned: true},
-		{Name: "val", Type: schema.TypeBigInt, Unsigned: true},
-	}})
-	if err != nil {
-		t.Fatal(err)
-	}
 	loaded := time.Now()
 	rollingLoad(t, ctx, cl, tbl, *rollingRows)
 	t.Logf("loaded %d rows in %v", *rollingRows, time.Since(loaded).Round(time.Millisecond))
@@ -190,7 +171,7 @@ func TestRollingRestart(t *testing.T) {
 		t.Logf("unknown results (writes in flight on a stopping node's TC): %v", run.firstFailures())
 	}
 	checked, rows := rollingVerify(t, ctx, cl, tbl, ledgers, *rollingRows)
-	rollingCompareReplicas(t, metrics, rows)
+	compareReplicaRows(t, "", metrics, rows)
 	t.Logf("rolling restart of 2 loaded data nodes: %v (ALL RESTART to done), %d rows checked, %d rows per replica",
 		took.Round(time.Millisecond), checked, rows)
 }
@@ -555,41 +536,6 @@ func rollingVerify(t *testing.T, ctx context.Context, cl *ndbapi.Cluster, tbl *n
 		t.Errorf("... %d wrong rows in all", bad)
 	}
 	return checked, rows
-}
-
-// rollingCompareReplicas checks that each data node holds rows rows
-// (gondb_lqh_rows: every node holds a replica of every fragment).
-func rollingCompareReplicas(t *testing.T, metrics map[int]string, rows int) {
-	t.Helper()
-	re := regexp.MustCompile(`(?m)^gondb_lqh_rows (\d+)$`)
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		var diffs []string
-		for id, url := range metrics {
-			resp, err := http.Get(url)
-			if err != nil {
-				t.Fatalf("data node %d metrics: %v", id, err)
-			}
-			body, _ := io.ReadAll(resp.Body)
-			resp.Body.Close()
-			m := re.FindSubmatch(body)
-			if m == nil {
-				t.Errorf("data node %d exposes no gondb_lqh_rows", id)
-				return
-			}
-			if v, _ := strconv.Atoi(string(m[1])); v != rows {
-				diffs = append(diffs, fmt.Sprintf("data node %d holds %d rows, want %d", id, v, rows))
-			}
-		}
-		if len(diffs) == 0 {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Errorf("replicas differ: %s", strings.Join(diffs, "; "))
-			return
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
 }
 
 // rollingUnknown reports whether err is an unknown result (4011, 4012).

@@ -279,11 +279,12 @@ func (t *TC) tcKeyReq(env block.Env, s *signal.Signal) {
 	op, table, apiID, flags := s.Words[0], s.Words[1], s.Words[2], s.Words[3]
 	h := uint64(s.Words[4]) | uint64(s.Words[5])<<32
 	t.Counters.AttrInfo += uint64(len(s.Section(0)))
+	d := t.cfg.Distribution()
 	x := t.txs[s.TransID]
 	if x == nil {
 		x = t.newTx(s.Sender, t.now(env))
 		t.txs[s.TransID] = x
-		if t.draining || t.cfg.Distribution().IsStarting(t.cfg.Node) || t.wasRefused(s.TransID) {
+		if t.draining || d.IsStarting(t.cfg.Node) || t.wasRefused(s.TransID) {
 			t.refused[t.refusedPos%len(t.refused)] = s.TransID
 			t.refusedPos++
 			code := ndberr.ErrNodeStarting.Code
@@ -306,7 +307,7 @@ func (t *TC) tcKeyReq(env block.Env, s *signal.Signal) {
 		t.abortTx(env, s.TransID, x, ndberr.ErrTooManyOperations.Code, int64(apiID))
 		return
 	}
-	tbl, ok := t.cfg.Distribution().Table(table)
+	tbl, ok := d.Table(table)
 	if !ok {
 		t.abortTx(env, s.TransID, x, ndberr.ErrNoSuchTable.Code, int64(apiID))
 		return

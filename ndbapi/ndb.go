@@ -80,6 +80,9 @@ type Ndb struct {
 	uniq     map[uint32]*schema.UniqueIndex
 	scratch  []byte
 	closed   bool
+	// acks are the commit acknowledgements owed to TCs (commitack.go).
+	acks     []ackBatch
+	ackCount int
 }
 
 type nodeWriter struct {
@@ -136,6 +139,8 @@ func (n *Ndb) Close() {
 	if n.closed {
 		return
 	}
+	n.sendAcks() // owed to TCs: send them now
+	n.flushDirty()
 	n.closed = true
 	c := n.c
 	c.ndbMu.Lock()
@@ -252,11 +257,21 @@ func (n *Ndb) flushNode(nw *nodeWriter) {
 
 // flush sends every prepared transaction: one frame per data node.
 func (n *Ndb) flush() {
-	for _, tx := range n.prepared {
-		tx.encode()
+	if len(n.prepared) > 0 {
+		now := time.Now()
+		for _, tx := range n.prepared {
+			tx.sentAt = now
+			tx.encode()
+		}
 	}
 	clear(n.prepared)
 	n.prepared = n.prepared[:0]
+	n.sendAcks()
+	n.flushDirty()
+}
+
+// flushDirty sends every frame built.
+func (n *Ndb) flushDirty() {
 	for _, nw := range n.dirty {
 		n.flushNode(nw)
 	}
@@ -361,6 +376,7 @@ func (n *Ndb) handle(r *reply, sect []byte) bool {
 	if slot >= len(n.slots) {
 		return false
 	}
+	n.noteAck(r) // even for a transaction given up on
 	tx := n.slots[slot]
 	if tx == nil || tx.id != r.trans {
 		return false // a late answer for an earlier transaction
@@ -386,9 +402,19 @@ func (n *Ndb) expire(now time.Time) int {
 				if tx.tcDownAt.IsZero() {
 					tx.tcDownAt = now
 				}
-				// The takeover, once done, told the outcome of every
-				// transaction it found; one it did not find is unknown.
-				if now.Sub(tx.tcDownAt) < n.c.opts.TakeoverWait && !n.c.takeoverDoneSince(tx.tc, tx.tcDownAt) {
+				if n.c.takeoverDoneSince(tx.tc, tx.sentAt) {
+					// The takeover's answers came before its TC_TAKEOVERREP:
+					// handle those waiting first. A transaction it found no
+					// trace of, not even a commit-ack marker, did not commit.
+					id := tx.id
+					k += n.drain()
+					if tx.id == id && tx.busy {
+						tx.notTakenOver()
+						k++
+					}
+					continue
+				}
+				if now.Sub(tx.tcDownAt) < n.c.opts.TakeoverWait {
 					continue
 				}
 			}

@@ -68,6 +68,9 @@ type Transaction struct {
 	// tcDownAt: when the API saw the TC's node gone during the commit;
 	// it waits Options.TakeoverWait for the takeover's outcome.
 	tcDownAt time.Time
+	// sentAt: when the Ndb last sent the transaction's signals. A
+	// takeover of its TC done after that has told its outcome.
+	sentAt time.Time
 
 	ops    []*Operation // defined, in order; op ids are positions
 	nops   int
@@ -496,7 +499,7 @@ func (tx *Transaction) encode() {
 	last := tx.nops - 1
 	for i := tx.sent; i < tx.nops; i++ {
 		o := tx.ops[i]
-		flags := o.flags
+		flags := o.flags | gsn.TcKeyCommitAck // commitack.go
 		if i == last && tx.exec == Commit {
 			flags |= gsn.TcKeyCommit
 			tx.commit = true
@@ -662,20 +665,30 @@ func (tx *Transaction) fail(e *Error) {
 // temporary); after it, the outcome is unknown (4011), since the TC may
 // have decided to commit.
 func (tx *Transaction) tcFailed() {
-	tx.tcDownAt = time.Time{}
 	code := ndberr.ErrTCNodeFailed.Code
 	if tx.commit {
 		code = ndberr.ErrTCNodeFailedCommit.Code
 	}
-	tx.aborted(newError(code, -1, uint16(tx.tc), fmt.Sprintf("data node %d, the TC of transaction %#x, disconnected", tx.tc, tx.id)))
-	tx.busy = false
-	tx.ndb.inflight--
-	tx.complete()
+	tx.giveUp(newError(code, -1, uint16(tx.tc), fmt.Sprintf("data node %d, the TC of transaction %#x, disconnected", tx.tc, tx.id)))
+}
+
+// notTakenOver fails a transaction whose TC failed during the commit and
+// whose takeover found no trace of it: no operation record, no commit-ack
+// marker (commitack.go). It did not commit.
+func (tx *Transaction) notTakenOver() {
+	tx.giveUp(newError(ndberr.ErrTCNodeFailed.Code, -1, uint16(tx.tc),
+		fmt.Sprintf("data node %d, the TC of transaction %#x, failed before the commit took effect", tx.tc, tx.id)))
 }
 
 func (tx *Transaction) timeout() {
-	e := newError(ndberr.ErrTCTimeout.Code, -1, uint16(tx.tc),
-		fmt.Sprintf("no answer from data node %d's TC for transaction %#x in %v", tx.tc, tx.id, tx.ndb.c.opts.TransactionTimeout))
+	tx.giveUp(newError(ndberr.ErrTCTimeout.Code, -1, uint16(tx.tc),
+		fmt.Sprintf("no answer from data node %d's TC for transaction %#x in %v", tx.tc, tx.id, tx.ndb.c.opts.TransactionTimeout)))
+}
+
+// giveUp ends an executing transaction with e, without waiting for more
+// answers.
+func (tx *Transaction) giveUp(e *Error) {
+	tx.tcDownAt = time.Time{}
 	tx.aborted(e)
 	tx.busy = false
 	tx.ndb.inflight--

@@ -111,6 +111,8 @@ type LQH struct {
 	// primary, and the replicas it is filling as a starting node.
 	copies  map[opKey]*copyRec
 	filling map[*store.Fragment]bool
+	// markers are the commit-ack markers kept by transaction id (marker.go).
+	markers map[uint64]marker
 	emptied bool // NR_EMPTYREQ emptied the replicas (once per start)
 	Copy    CopyStats
 	// Free lists of records, so the steady state allocates nothing.
@@ -141,7 +143,7 @@ type LQH struct {
 func New(node signal.NodeID, d *dih.Distribution, pool *mem.Pool) *LQH {
 	l := &LQH{node: node, pool: pool, frags: map[fragKey]*store.Fragment{}, ops: map[opKey]*opRec{}, rows: map[rowKey]*rowOp{},
 		waits: map[waitKey][]*waiter{}, waiting: map[opKey]waitKey{}, scans: map[opKey]*scanRec{},
-		copies: map[opKey]*copyRec{}, filling: map[*store.Fragment]bool{}}
+		copies: map[opKey]*copyRec{}, filling: map[*store.Fragment]bool{}, markers: map[uint64]marker{}}
 	for _, id := range d.TableIDs() {
 		t, _ := d.Table(id)
 		for _, f := range t.FragmentsOn(node) {
@@ -153,6 +155,7 @@ func New(node signal.NodeID, d *dih.Distribution, pool *mem.Pool) *LQH {
 	l.On(gsn.COMPLETE, l.complete)
 	l.On(gsn.ABORT, l.abort)
 	l.On(gsn.LQH_TRANSREQ, l.lqhTransReq)
+	l.On(gsn.REMOVE_MARKER_ORD, l.removeMarkerOrd)
 	l.On(gsn.SCAN_FRAGREQ, l.scanFragReq)
 	l.On(gsn.SCAN_FRAGNEXT, l.scanFragNext)
 	l.On(gsn.NR_EMPTYREQ, l.emptyReq)
@@ -558,6 +561,7 @@ func (l *LQH) ref(env block.Env, tc signal.Address, trans uint64, idx uint32, er
 type chainReq struct {
 	idx   uint32
 	gci   uint64
+	flags uint32 // w3's high 16 bits (gsn.CommitMarker)
 	pos   int
 	n     int
 	chain [gsn.MaxReplicas]signal.NodeID
@@ -570,7 +574,7 @@ func parseChainReq(s *signal.Signal) (chainReq, bool) {
 	}
 	w := s.Words[:s.NumWords]
 	r.idx, r.gci = w[0], uint64(w[1])|uint64(w[2])<<32
-	r.pos, r.n = int(w[3]), int(w[4])
+	r.flags, r.pos, r.n = w[3]&^0xFFFF, int(w[3]&0xFFFF), int(w[4])
 	if r.n < 1 || r.n > gsn.MaxReplicas || r.pos >= r.n || len(w) < 5+r.n {
 		return r, false
 	}
@@ -586,7 +590,7 @@ func (l *LQH) passBack(env block.Env, s *signal.Signal, r chainReq, reply signal
 	l.out = *s
 	if r.pos > 0 {
 		l.out.Receiver = signal.Address{Node: r.chain[r.pos-1], Block: gsn.BlockLQH}
-		l.out.Words[3] = uint32(r.pos - 1)
+		l.out.Words[3] = uint32(r.pos-1) | r.flags
 		env.Send(&l.out)
 		return
 	}
@@ -621,7 +625,11 @@ func (l *LQH) commit(env block.Env, s *signal.Signal) {
 	if !ok || int(s.NumWords) < 7+r.n {
 		return
 	}
-	key := mkOpKey(ownerOf(s, 7+r.n, tcOf(s).Node), s.TransID, r.idx)
+	owner := ownerOf(s, 7+r.n, tcOf(s).Node)
+	key := mkOpKey(owner, s.TransID, r.idx)
+	if r.flags&gsn.CommitMarker != 0 {
+		l.keepMarker(s.TransID, owner, r.gci)
+	}
 	if op := l.ops[key]; op != nil && !op.committed {
 		op.committed, op.gci = true, r.gci
 		l.maxGCI = max(l.maxGCI, r.gci)

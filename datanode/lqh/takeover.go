@@ -14,7 +14,8 @@ import (
 // transactions. It asks for them with LQH_TRANSREQ; this LQH reports each
 // record (LQH_TRANSCONF: committed or not, and at which GCI), then a last
 // report. The takeover TC then sends COMMIT, COMPLETE or ABORT naming the
-// failed TC as the records' owner (ownerOf).
+// failed TC as the records' owner (ownerOf). The failed TC's commit-ack
+// markers are reported too (marker.go).
 
 // lqhTransReq reports the operation records of the failed TC node w0.
 // Requests of that TC still parked behind row locks never ran: they are
@@ -61,6 +62,7 @@ func (l *LQH) lqhTransReq(env block.Env, s *signal.Signal) {
 		}
 		l.transConf(env, s.Sender, k.trans, failed, k.idx(), flags, op.gci, run)
 	}
+	l.reportMarkers(env, s.Sender, failed, run)
 	l.transConf(env, s.Sender, 0, failed, 0, gsn.TransLast, 0, run)
 }
 

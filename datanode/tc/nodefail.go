@@ -49,8 +49,9 @@ type takenTx struct {
 	committed bool          // a record committed: commit them all
 	gci       uint64
 	ops       []takenOp
-	phase     signal.Number // COMMIT, COMPLETE or ABORT once decided
-	pending   int           // answers to the current phase outstanding
+	markers   []signal.NodeID // nodes that hold a commit-ack marker of it
+	phase     signal.Number   // COMMIT, COMPLETE or ABORT once decided
+	pending   int             // answers to the current phase outstanding
 }
 
 type takenOp struct {
@@ -153,7 +154,7 @@ func (t *TC) nodeFailedTx(env block.Env, id uint64, x *tx, failed qmgr.NodeSet) 
 				op.state = opCompleted
 				x.pending--
 			default:
-				t.sendChain(env, gsn.COMMIT, id, uint32(i), x.gci, chain)
+				t.sendChainAs(env, gsn.COMMIT, id, uint32(i), x.gci, chain, 0, x.commitFlags(i))
 			}
 		case txCompleting:
 			switch {
@@ -264,6 +265,10 @@ func (t *TC) lqhTransConf(env block.Env, s *signal.Signal) {
 		x.committed = true
 		x.gci = max(x.gci, uint64(w[3])|uint64(w[4])<<32)
 	}
+	if flags&gsn.TransMarker != 0 {
+		x.markers = append(x.markers, signal.NodeID(w[5]))
+		return
+	}
 	x.ops = append(x.ops, takenOp{node: signal.NodeID(w[5]), idx: idx})
 }
 
@@ -279,9 +284,19 @@ func (t *TC) decideTakenOver(env block.Env) {
 	for _, id := range ids {
 		x := tk.txs[id]
 		slices.SortFunc(x.ops, func(a, b takenOp) int { return cmp.Or(cmp.Compare(a.node, b.node), cmp.Compare(a.idx, b.idx)) })
+		if len(x.ops) == 0 {
+			// Only commit-ack markers: the transaction committed and
+			// completed; its API may not have heard.
+			t.Counters.TakenOverCommits++
+			t.takeMarkers(env, id, x)
+			t.tellAPI(env, id, x)
+			delete(tk.txs, id)
+			continue
+		}
 		tk.pending++
 		if x.committed {
 			t.Counters.TakenOverCommits++
+			t.takeMarkers(env, id, x)
 			t.takenPhase(env, id, x, gsn.COMMIT)
 		} else {
 			t.Counters.TakenOverAborts++
@@ -303,10 +318,24 @@ func (t *TC) tellAPI(env block.Env, trans uint64, x *takenTx) {
 	}
 	to := signal.Address{Node: api, Block: gsn.BlockAPI}
 	if x.committed {
-		t.send(env, gsn.TCKEY_FAILCONF, to, trans, []uint32{uint32(x.owner), uint32(x.gci), uint32(x.gci >> 32)}, nil)
+		t.send(env, gsn.TCKEY_FAILCONF, to, trans, []uint32{uint32(x.owner), uint32(x.gci), uint32(x.gci >> 32), gsn.CommitAckMarker}, nil)
 		return
 	}
 	t.send(env, gsn.TCKEY_FAILREF, to, trans, []uint32{uint32(x.owner)}, nil)
+}
+
+// takeMarkers makes a committed taken-over transaction's markers this
+// TC's until the API acknowledges its TCKEY_FAILCONF: the records'
+// COMMIT leaves markers on their nodes too (takenPhase), so a takeover
+// that fails before the API heard from it leaves the next one a trace.
+func (t *TC) takeMarkers(env block.Env, trans uint64, x *takenTx) {
+	nodes := slices.Clone(x.markers)
+	for _, op := range x.ops {
+		nodes = append(nodes, op.node)
+	}
+	if api := trans >> 48; api != 0 && api <= signal.MaxNodeID { // an API's, not a node restart's copy
+		t.keepMarker(trans, signal.NodeID(api), nodes, t.now(env))
+	}
 }
 
 // takenPhase sends a phase's signal for each record of a taken-over
@@ -321,7 +350,11 @@ func (t *TC) takenPhase(env block.Env, trans uint64, x *takenTx, n signal.Number
 			t.sendAbort(env, trans, op.idx, chain, x.owner)
 			continue
 		}
-		t.sendChainAs(env, n, trans, op.idx, x.gci, chain, x.owner)
+		var flags uint32
+		if n == gsn.COMMIT {
+			flags = gsn.CommitMarker
+		}
+		t.sendChainAs(env, n, trans, op.idx, x.gci, chain, x.owner, flags)
 	}
 }
 
@@ -387,6 +420,8 @@ func (t *TC) apiFailReq(env block.Env, s *signal.Signal) {
 	for _, id := range t.txIDs(func(x *tx) bool { return x.api.Node == api && x.state == txPreparing }) {
 		t.abortTx(env, id, t.txs[id], ndberr.ErrNodeFailAbort.Code, -1)
 	}
+	// Its acknowledgements will not come.
+	t.dropMarkersWhere(env, func(m tcMarker) bool { return m.api == api })
 	t.send(env, gsn.API_FAILCONF, s.Sender, 0, []uint32{uint32(api)}, nil)
 }
 

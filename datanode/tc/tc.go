@@ -109,6 +109,10 @@ type tx struct {
 	// started is when the request that created the transaction came: its
 	// latency counts from it (latency.go).
 	started time.Duration
+	// ackMarker: the API asked for commit-ack markers (marker.go);
+	// markOp is the operation whose COMMIT leaves them (-1: none).
+	ackMarker bool
+	markOp    int32
 }
 
 // TC is one transaction coordinator instance.
@@ -157,6 +161,12 @@ type TC struct {
 	president  signal.NodeID
 	qmgr       signal.Address
 	take       *takeover
+
+	// Commit-ack markers (marker.go) by transaction id, the removals being
+	// batched per LQH node, and when expired ones were last looked for.
+	markers     map[uint64]tcMarker
+	removes     []removeBatch
+	markerSweep time.Duration
 }
 
 // New creates a TC.
@@ -171,7 +181,7 @@ func New(cfg Config) *TC {
 		cfg.InitialGCI = 1
 	}
 	t := &TC{cfg: cfg, txs: map[uint64]*tx{}, gci: cfg.InitialGCI, inCommit: map[uint64]int{},
-		selfChain: []signal.NodeID{cfg.Node}}
+		selfChain: []signal.NodeID{cfg.Node}, markers: map[uint64]tcMarker{}}
 	t.On(gsn.TCKEYREQ, t.tcKeyReq)
 	t.On(gsn.LQHKEYCONF, t.lqhKeyConf)
 	t.On(gsn.LQHKEYREF, t.lqhKeyRef)
@@ -190,6 +200,7 @@ func New(cfg Config) *TC {
 	t.On(gsn.NODE_INCLREP, t.nodeInclRep)
 	t.On(gsn.LQH_TRANSCONF, t.lqhTransConf)
 	t.On(gsn.API_FAILREQ, t.apiFailReq)
+	t.On(gsn.TC_COMMIT_ACK, t.commitAck)
 	t.On(gsn.DIST_SWITCHREQ, t.distSwitchReq)
 	return t
 }
@@ -251,6 +262,7 @@ func (t *TC) Tick(env block.Env) {
 			t.abortTx(env, id, x, ndberr.ErrInactiveTimeout.Code, -1)
 		}
 	}
+	t.expireMarkers(env, now)
 }
 
 // GCI is the epoch this TC's commits get now.
@@ -315,6 +327,9 @@ func (t *TC) tcKeyReq(env block.Env, s *signal.Signal) {
 	if flags&gsn.TcKeyCommit != 0 {
 		x.commitReq = true
 	}
+	if flags&gsn.TcKeyCommitAck != 0 {
+		x.ackMarker = true
+	}
 	if flags&gsn.TcKeyUniqueIndex != 0 {
 		t.indexOp(env, s, x, tbl)
 		return
@@ -370,12 +385,12 @@ func (t *TC) newTx(api signal.Address, now time.Duration) *tx {
 	t.Counters.Transactions++
 	n := len(t.freeTxs)
 	if n == 0 {
-		return &tx{api: api, state: txPreparing, started: now}
+		return &tx{api: api, state: txPreparing, started: now, markOp: -1}
 	}
 	x := t.freeTxs[n-1]
 	t.freeTxs = t.freeTxs[:n-1]
 	ops := x.ops[:0]
-	*x = tx{api: api, state: txPreparing, ops: ops, started: now}
+	*x = tx{api: api, state: txPreparing, ops: ops, started: now, markOp: -1}
 	return x
 }
 
@@ -455,6 +470,16 @@ func (x *tx) writes() bool {
 func (t *TC) decideCommit(env block.Env, trans uint64, x *tx) {
 	x.gci = t.gci
 	t.inCommit[x.gci]++
+	if x.ackMarker {
+		// The markers go with the first write: it runs on every replica.
+		for i := range x.ops {
+			if op := &x.ops[i]; op.holds && gsn.IsWrite(op.op) && len(op.chain) > 0 {
+				x.markOp = int32(i)
+				t.keepMarker(trans, x.api.Node, op.chain, t.now(env))
+				break
+			}
+		}
+	}
 	for i := range x.ops {
 		op := &x.ops[i]
 		if !op.holds || len(op.chain) == 0 {
@@ -465,23 +490,31 @@ func (t *TC) decideCommit(env block.Env, trans uint64, x *tx) {
 		}
 		op.state = opCommitting
 		x.pending++
-		t.sendChain(env, gsn.COMMIT, trans, uint32(i), x.gci, op.chain)
+		t.sendChainAs(env, gsn.COMMIT, trans, uint32(i), x.gci, op.chain, 0, x.commitFlags(i))
 	}
 	if x.pending == 0 {
 		t.finishCommit(env, trans, x)
 	}
 }
 
+// commitFlags are the COMMIT flags of operation i.
+func (x *tx) commitFlags(i int) uint32 {
+	if int32(i) == x.markOp {
+		return gsn.CommitMarker
+	}
+	return 0
+}
+
 // sendChain sends COMMIT or COMPLETE to the last replica of a chain.
 func (t *TC) sendChain(env block.Env, n signal.Number, trans uint64, idx uint32, gci uint64, chain []signal.NodeID) {
-	t.sendChainAs(env, n, trans, idx, gci, chain, 0)
+	t.sendChainAs(env, n, trans, idx, gci, chain, 0, 0)
 }
 
 // sendChainAs is sendChain for the operation record of TC node owner (a
-// takeover; 0: this TC's own).
-func (t *TC) sendChainAs(env block.Env, n signal.Number, trans uint64, idx uint32, gci uint64, chain []signal.NodeID, owner signal.NodeID) {
+// takeover; 0: this TC's own), with COMMIT's flags.
+func (t *TC) sendChainAs(env block.Env, n signal.Number, trans uint64, idx uint32, gci uint64, chain []signal.NodeID, owner signal.NodeID, flags uint32) {
 	last := len(chain) - 1
-	w := append(t.words[:0], idx, uint32(gci), uint32(gci>>32), uint32(last), uint32(len(chain)))
+	w := append(t.words[:0], idx, uint32(gci), uint32(gci>>32), uint32(last)|flags, uint32(len(chain)))
 	for _, c := range chain {
 		w = append(w, uint32(c))
 	}
@@ -535,7 +568,11 @@ func (t *TC) finishCommit(env block.Env, trans uint64, x *tx) {
 
 func (t *TC) commitConf(env block.Env, trans uint64, x *tx) {
 	t.Latency.Commit.Observe(t.now(env) - x.started)
-	t.send(env, gsn.TCCOMMITCONF, x.api, trans, []uint32{uint32(x.gci), uint32(x.gci >> 32)}, nil)
+	var flags uint32
+	if x.markOp >= 0 {
+		flags = gsn.CommitAckMarker
+	}
+	t.send(env, gsn.TCCOMMITCONF, x.api, trans, []uint32{uint32(x.gci), uint32(x.gci >> 32), flags}, nil)
 }
 
 func (t *TC) completed(env block.Env, s *signal.Signal) {

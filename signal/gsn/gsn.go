@@ -32,7 +32,8 @@ const (
 	// aborted. w0 API op id, w1 ndberr code.
 	TCKEYREF signal.Number = 12
 	// TCCOMMITCONF, TC -> API: the transaction committed (on every replica
-	// in memory). w0-w1 its GCI.
+	// in memory). w0-w1 its GCI, w2 flags (CommitAckMarker: the TC left
+	// commit-ack markers; the API answers TC_COMMIT_ACK).
 	TCCOMMITCONF signal.Number = 13
 	// TCROLLBACKREP, TC -> API: the transaction was aborted by TC (time-out,
 	// a failed operation). w0 ndberr code.
@@ -61,9 +62,9 @@ const (
 	// LQHKEYREF, any replica -> TC: refused. w0 TC op index, w1 ndberr code.
 	LQHKEYREF signal.Number = 22
 	// COMMIT, TC -> last replica, then backwards along the chain: commit
-	// the operation. w0 TC op index, w1-w2 GCI, w3 receiver's position,
-	// w4 chain length, w5.. chain, then TC node and TC instance. The
-	// primary answers COMMITTED.
+	// the operation. w0 TC op index, w1-w2 GCI, w3 receiver's position
+	// (low 16 bits) and CommitMarker (high 16 bits), w4 chain length, w5..
+	// chain, then TC node and TC instance. The primary answers COMMITTED.
 	COMMIT    signal.Number = 23
 	COMMITTED signal.Number = 24 // primary LQH -> TC. w0 TC op index.
 	// COMPLETE, TC -> last replica, then backwards: release the operation
@@ -225,7 +226,20 @@ const (
 	// filled in by TC) and s2 the column set. Read, lock, update and
 	// delete only.
 	TcKeyUniqueIndex = 1 << 1
+	// TcKeyCommitAck: the API acknowledges the commit (TC_COMMIT_ACK), so
+	// TC leaves commit-ack markers (see TC_COMMIT_ACK). One operation of
+	// the transaction carrying it is enough.
+	TcKeyCommitAck = 1 << 2
 )
+
+// CommitAckMarker is TCCOMMITCONF's w2 flag and TCKEY_FAILCONF's w3 flag:
+// the transaction's commit-ack markers stay until the API answers the
+// sender with TC_COMMIT_ACK.
+const CommitAckMarker = 1
+
+// CommitMarker is COMMIT's flag (w3's high 16 bits): every replica the
+// COMMIT passes keeps a commit-ack marker for the transaction.
+const CommitMarker = 1 << 16
 
 // LQHKEYREQ flags (the high 16 bits of w0).
 const (
@@ -407,6 +421,9 @@ const (
 const (
 	TransCommitted = 1 << 0
 	TransLast      = 1 << 1
+	// TransMarker: not an operation record but a commit-ack marker (w1
+	// 0): the transaction committed at GCI w3-w4.
+	TransMarker = 1 << 2
 )
 
 // BlockRESTART coordinates node restarts (the node-restart part of NDB's
@@ -415,17 +432,20 @@ const (
 // the distribution's membership changes (datanode/restart).
 const BlockRESTART signal.BlockID = 8
 
-// Node restart signals. A starting node's replicas are emptied, made the
-// tail of their fragments' chains (they receive every write from then on
-// but serve no reads), filled by copying each fragment from its primary
-// under short-lived shared row locks, and then made full replicas again:
-// the chains return to their placement order, so the node takes back its
-// primaries. Node sets are 8 words as in the membership signals; runs are
+// Node restart signals. A starting node's replicas keep what its disk
+// restored (up to its restored GCI; empty for an initial start), are made
+// the tail of their fragments' chains (they receive every write from then
+// on but serve no reads), are brought up to date by copying each fragment
+// from its primary under short-lived shared row locks (rows changed since
+// the restored GCI whole, the others as keys, restored rows the primary no
+// longer has swept), and are then made full replicas again: the chains
+// return to their placement order, so the node takes back its primaries. Node sets are 8 words as in the membership signals; runs are
 // 64-bit, low word first.
 const (
 	// NR_STARTREQ, starting node's RESTART -> the president's RESTART,
 	// resent until answered: restart me. w0-w1 the starting node's start
-	// id (a later start of the same node replaces an earlier one).
+	// id (a later start of the same node replaces an earlier one), w2-w3
+	// the GCI its disk restored (0: nothing, copy every row whole).
 	NR_STARTREQ signal.Number = 93
 	// NR_STARTREF, RESTART -> starting node: not now. w0 reason (1: not
 	// the president, 2: another node's restart runs, 3: not a member of
@@ -435,10 +455,12 @@ const (
 	// full replica again. w0-w1 the run, w2 fragments copied, w3-w4 rows
 	// copied.
 	NR_STARTCONF signal.Number = 95
-	// NR_EMPTYREQ, president's RESTART -> starting node's RESTART, which
-	// passes it to its LQH: empty every replica the node holds and apply
-	// writes to them leniently until each one's copy ends (see COPY_ROWS).
-	// w0-w1 the run. Answered by NR_EMPTYCONF (w0-w1 the run) from LQH.
+	// NR_EMPTYREQ, president's RESTART -> starting node's LQH: mark every
+	// replica the node holds filling, keeping its restored rows (emptying
+	// it when the restored GCI is 0), and apply writes to them leniently
+	// until each one's copy ends (see COPY_ROWS). w0-w1 the run, w2-w3 the
+	// restored GCI of NR_STARTREQ. Answered by NR_EMPTYCONF (w0-w1 the
+	// run) from LQH.
 	NR_EMPTYREQ  signal.Number = 96
 	NR_EMPTYCONF signal.Number = 97
 	// DIST_SWITCHREQ, president's RESTART -> every member's RESTART: use
@@ -452,18 +474,26 @@ const (
 	DIST_SWITCHCONF signal.Number = 99
 	// COPY_FRAGREQ, president's RESTART -> a fragment's primary LQH: copy
 	// the fragment to the starting node. w0 table, w1 fragment, w2 the
-	// starting node, w3-w4 the run. Answered by COPY_FRAGCONF (w0 table, w1
-	// fragment, w2 the starting node, w3-w4 the run, w5-w6 rows copied) or
+	// starting node, w3-w4 the run, w5-w6 the starting node's restored
+	// GCI (rows at or below it go as keys). Answered by COPY_FRAGCONF (w0
+	// table, w1 fragment, w2 the starting node, w3-w4 the run, w5-w6 rows
+	// sent whole, w7-w8 keys sent, w9-w10 rows the starting node swept,
+	// w11 full copies begun again after a key did not match) or
 	// COPY_FRAGREF (w0-w4 the same, w5 an ndberr code).
 	COPY_FRAGREQ  signal.Number = 100
 	COPY_FRAGCONF signal.Number = 101
 	COPY_FRAGREF  signal.Number = 102
 	// COPY_ROWS, primary LQH -> starting node's LQH: a batch of committed
 	// rows, read under shared locks the primary holds until COPY_ROWSCONF.
-	// TransID the copy, w0 table, w1 fragment, w2 rows, w3 flags (CopyLast:
-	// the fragment's copy is complete). s0 the rows, each a little-endian
-	// uint32 length, the row's GCI (8 bytes) and its image. Answered by
-	// COPY_ROWSCONF (TransID, w0 table, w1 fragment).
+	// TransID the copy, w0 table, w1 fragment, w2 entries, w3 flags
+	// (CopyLast: the fragment's copy is complete). s0 the entries, each a
+	// little-endian uint32 length (of what follows it; CopyKeyOnly set: a
+	// key), the row's GCI (8 bytes), and its image or, for a row unchanged
+	// since the restored GCI, its key. Answered by COPY_ROWSCONF (TransID,
+	// w0 table, w1 fragment, w2 status: CopyAskFull, the batch was refused
+	// because a key did not match, copy the fragment again whole; w3-w4,
+	// after the last batch, the rows swept: restored rows at or below the
+	// GCI that no entry named).
 	COPY_ROWS     signal.Number = 103
 	COPY_ROWSCONF signal.Number = 104
 	// GCP_INCLUDEREQ, president's RESTART -> its GCP (the master): include
@@ -480,9 +510,19 @@ const (
 // COPY_ROWS flags.
 const CopyLast = 1 << 0
 
-// NR_PROGRESSREP, president's RESTART -> starting node's RESTART, after
-// each fragment copied: w0-w1 the run, w2 fragments copied, w3 fragments
-// in all, w4-w5 rows copied.
+// CopyKeyOnly marks a COPY_ROWS entry's length: the entry is a key, the
+// row unchanged since the starting node's restored GCI.
+const CopyKeyOnly = 1 << 31
+
+// CopyAskFull is COPY_ROWSCONF's w2 status: a key-only entry did not match
+// the starting node's row, so the primary copies the fragment again with
+// every row whole.
+const CopyAskFull = 1 << 0
+
+// NR_PROGRESSREP, president's RESTART -> starting node's RESTART, at each
+// step and after each fragment copied: w0-w1 the run, w2 the step, w3
+// fragments copied, w4 fragments in all, w5-w6 rows sent whole, w7-w8 keys
+// sent, w9-w10 rows swept, w11 full copies begun again.
 const NR_PROGRESSREP signal.Number = 108
 
 // GCP_DURABLEREP, a restarted node's GCP -> every node's GCP: w0 the node
@@ -508,3 +548,26 @@ const (
 // those TCs ran (no TCKEY_FAILCONF/REF came: the takeover found no record
 // of it) gives up on it with 4011 at once.
 const TC_TAKEOVERREP signal.Number = 112
+
+// Commit-ack markers (NDB's TC_COMMIT_ACK and REMOVE_MARKER_ORD). A TC
+// asked for them (TcKeyCommitAck) marks one written operation's COMMIT
+// (CommitMarker): every replica of its chain keeps a marker (transaction
+// id, TC node, GCI) that outlives the operation records, until the API
+// has heard of the commit. If the TC fails before that, the takeover
+// finds the markers (LQH_TRANSCONF with TransMarker) and tells the API
+// the transaction committed, so that a transaction the takeover finds no
+// trace of is known not to have committed: the API gets no unknown
+// result when the TC node fails.
+const (
+	// TC_COMMIT_ACK, API -> the TC that confirmed the commit (TCCOMMITCONF
+	// or TCKEY_FAILCONF with CommitAckMarker): w0 how many transactions
+	// (at most MaxAcks), w1.. their ids, two words each, low first.
+	TC_COMMIT_ACK signal.Number = 113
+	// REMOVE_MARKER_ORD, TC -> LQH: drop the markers of the transactions
+	// listed as in TC_COMMIT_ACK.
+	REMOVE_MARKER_ORD signal.Number = 114
+)
+
+// MaxAcks is how many transaction ids one TC_COMMIT_ACK or
+// REMOVE_MARKER_ORD carries.
+const MaxAcks = (signal.MaxWords - 1) / 2

@@ -164,6 +164,8 @@ type Cluster struct {
 	dictChanges atomic.Uint64
 	stopWatch   context.CancelFunc
 
+	hb      apiHeartbeats // heartbeats to the data nodes' QMGRs (heartbeat.go)
+	stopHB  chan struct{}
 	info    infoRouter   // ndbinfo reads in flight (ndbinfo.go)
 	durable durableWaits // WaitDurable calls in flight (durable.go)
 }
@@ -353,6 +355,8 @@ func (c *Cluster) start() error {
 	if err != nil {
 		return fmt.Errorf("ndbapi: transporter: %w", err)
 	}
+	c.stopHB = make(chan struct{})
+	go c.runHeartbeats(c.stopHB)
 	return nil
 }
 
@@ -445,6 +449,9 @@ func (c *Cluster) Close() error {
 	}
 	if c.stopWatch != nil {
 		c.stopWatch()
+	}
+	if c.stopHB != nil {
+		close(c.stopHB)
 	}
 	err := c.tr.Close()
 	if c.mgm != nil {
@@ -553,6 +560,10 @@ func (c *Cluster) Frame(from signal.NodeID, f *signal.Frame) {
 	ndbs := *c.ndbs.Load()
 	var v signal.View
 	for f.NextView(&v) {
+		if num := v.Number(); num == gsn.API_REGCONF || num == gsn.API_REGREF {
+			c.noteRegistration(from, &v) // QMGR's answers carry no transaction id
+			continue
+		}
 		trans := v.TransID()
 		if signal.NodeID(trans>>48) != c.self {
 			continue

@@ -35,7 +35,8 @@ type testCluster struct {
 	c     *ndbapi.Cluster
 	t     *ndbapi.Table
 	nodes []*node.Node
-	cfgs  []node.Config // each node's configuration, to start it again
+	cfgs  []node.Config  // each node's configuration, to start it again
+	opts  ndbapi.Options // the API's options, for more API nodes
 }
 
 // startInproc starts n data nodes on an in-process network and connects
@@ -75,6 +76,7 @@ func startInproc(t testing.TB, n int, tweak func(*node.Config)) *testCluster {
 	o := ndbapi.DefaultTestOptions()
 	o.NodeID, o.DataNodes, o.Network, o.NoOfReplicas = apiID, api, net, replicas
 	o.PartitionsPerNode = node.DefaultTestConfig().PartitionsPerNode
+	tc.opts = o
 	c, err := ndbapi.ConnectDirect(context.Background(), o)
 	if err != nil {
 		t.Fatal(err)

@@ -3,10 +3,12 @@ package ndbapi_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"testing"
 	"time"
 
 	"github.com/gondb/gondb/datanode/node"
+	"github.com/gondb/gondb/datanode/qmgr"
 	"github.com/gondb/gondb/ndbapi"
 	"github.com/gondb/gondb/ndberr"
 	"github.com/gondb/gondb/schema"
@@ -372,5 +374,52 @@ func TestNdbInfoRestartInfo(t *testing.T) {
 	m := r.Maps()[0]
 	if m["node_id"] != uint64(1) || m["node_restart_status"] != "Restart completed" || m["restored_gci"].(uint64) < gci {
 		t.Fatalf("restart_info %v, want a completed restart at GCI >= %d", m, gci)
+	}
+}
+
+// TestNdbInfoMembershipFromQMGR: with node failure handling on,
+// ndbinfo.membership is QMGR's view: after the president fails, the
+// survivor reports itself president, first in the succession.
+func TestNdbInfoMembershipFromQMGR(t *testing.T) {
+	tc := startInproc(t, 2, func(c *node.Config) {
+		c.NoOfReplicas = 2
+		c.Membership.Enabled = true
+		c.Membership.HeartbeatIntervalDbDb = 50 * time.Millisecond
+		c.Membership.Arbitration = qmgr.ArbitrationDisabled
+	})
+	byNode := func() map[uint64]map[string]any {
+		out := map[uint64]map[string]any{}
+		for _, m := range info(t, tc.c, "membership", ndbapi.InfoOptions{}).Maps() {
+			out[m["node_id"].(uint64)] = m
+		}
+		return out
+	}
+	formed := func(m map[uint64]map[string]any) error {
+		for _, id := range []uint64{1, 2} {
+			r := m[id]
+			if r == nil || r["president"] != uint64(1) || r["successor"] != uint64(2) || r["left_node"] != 3-id || r["right_node"] != 3-id {
+				return fmt.Errorf("node %d's membership row %v: want president 1, successor 2, node %d on both sides", id, r, 3-id)
+			}
+		}
+		return nil
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for err := formed(byNode()); err != nil; err = formed(byNode()) {
+		if time.Now().After(deadline) {
+			t.Fatal(err)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	tc.nodes[0].Stop()
+	deadline = time.Now().Add(10 * time.Second)
+	for {
+		r := byNode()[2]
+		if r != nil && r["president"] == uint64(2) && r["succession_order"] == uint64(1) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("node 2's membership row after node 1 failed: %v; want president 2, succession_order 1", r)
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 }

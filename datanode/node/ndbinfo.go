@@ -112,7 +112,7 @@ func (s *infoSource) Scan(ctx context.Context, t *ndbinfo.Table, emit func(vals 
 	case ndbinfo.Nodes:
 		return emit(self, uint64(time.Since(s.started).Seconds()), "STARTED", 0, 0)
 	case ndbinfo.Membership:
-		return s.membership(emit)
+		return s.membership(ctx, emit)
 	case ndbinfo.MemoryUsage:
 		return s.memoryUsage(ctx, emit)
 	case ndbinfo.MemoryPerFragment:
@@ -215,15 +215,32 @@ func (s *infoSource) Scan(ctx context.Context, t *ndbinfo.Table, emit func(vals 
 	return nil
 }
 
-func (s *infoSource) membership(emit func(...any) error) error {
+// membership is QMGR's view when node failure handling is on (the ring,
+// the president and its successor by admission order, the last
+// arbitration), else the static one of the configuration.
+func (s *infoSource) membership(ctx context.Context, emit func(...any) error) error {
 	n := s.n
+	if n.cfg.Membership.Enabled {
+		st, err := n.MembershipState(ctx)
+		if err != nil {
+			return err
+		}
+		order := 0
+		for i, m := range st.Members {
+			if m.Node == n.cfg.NodeID {
+				order = i + 1
+			}
+		}
+		var arb any
+		if st.Arbitration != "" {
+			arb = st.Arbitration
+		}
+		return emit(uint32(n.cfg.NodeID), st.Group, uint32(st.Left), uint32(st.Right), uint32(st.President), uint32(st.Successor),
+			order, s.confOrder(), nil, nil, arb, nil, nil, nil)
+	}
 	ids := make([]signal.NodeID, len(n.cfg.DataNodes))
-	conf := 0
 	for i, d := range n.cfg.DataNodes {
 		ids[i] = d.ID
-		if d.ID == n.cfg.NodeID {
-			conf = i + 1
-		}
 	}
 	slices.Sort(ids)
 	i := slices.Index(ids, n.cfg.NodeID)
@@ -240,7 +257,17 @@ func (s *infoSource) membership(emit func(...any) error) error {
 		successor = ids[1]
 	}
 	return emit(uint32(n.cfg.NodeID), group, uint32(ids[(i+len(ids)-1)%len(ids)]), uint32(ids[(i+1)%len(ids)]),
-		uint32(ids[0]), uint32(successor), i+1, conf, nil, nil, nil, nil, nil, nil)
+		uint32(ids[0]), uint32(successor), i+1, s.confOrder(), nil, nil, nil, nil, nil, nil)
+}
+
+// confOrder is the node's place in the configured data node order.
+func (s *infoSource) confOrder() int {
+	for i, d := range s.n.cfg.DataNodes {
+		if d.ID == s.n.cfg.NodeID {
+			return i + 1
+		}
+	}
+	return 0
 }
 
 func (s *infoSource) memoryUsage(ctx context.Context, emit func(...any) error) error {

@@ -149,8 +149,9 @@ func TestLatencyRecorded(t *testing.T) {
 	}
 }
 
-// The key path (TCKEYREQ with commit, LQHKEYCONF, COMMITTED, COMPLETED)
-// allocates nothing with the latency histograms on it.
+// The key path (TCKEYREQ with commit, LQHKEYCONF, COMMITTED, COMPLETED,
+// and the API's TC_COMMIT_ACK of the commit-ack marker) allocates nothing
+// with the latency histograms on it.
 func TestKeyPathDoesNotAllocate(t *testing.T) {
 	r := newRig(t)
 	h := partition.Hash(keyOf(1))
@@ -160,16 +161,24 @@ func TestKeyPathDoesNotAllocate(t *testing.T) {
 		s.SetWords(words...)
 		return s
 	}
-	req := mk(gsn.TCKEYREQ, r.api, gsn.OpUpdate, tableID, 0, gsn.TcKeyCommit, uint32(h), uint32(h>>32))
+	req := mk(gsn.TCKEYREQ, r.api, gsn.OpUpdate, tableID, 0, gsn.TcKeyCommit|gsn.TcKeyCommitAck, uint32(h), uint32(h>>32))
 	req.AddSection(row)
-	steps := []*signal.Signal{req, mk(gsn.LQHKEYCONF, r.lqh, 0), mk(gsn.COMMITTED, r.lqh, 0), mk(gsn.COMPLETED, r.lqh, 0)}
+	ack := mk(gsn.TC_COMMIT_ACK, r.api, 1, 0, 0)
+	steps := []*signal.Signal{req, mk(gsn.LQHKEYCONF, r.lqh, 0), mk(gsn.COMMITTED, r.lqh, 0), mk(gsn.COMPLETED, r.lqh, 0), ack}
 	trans := uint64(0)
 	run := func() {
 		trans++
+		ack.Words[1], ack.Words[2] = uint32(trans), uint32(trans>>32)
 		for _, s := range steps {
+			if s == ack && r.x.Markers() != 1 {
+				t.Fatalf("%d commit-ack markers before the acknowledgement, want 1", r.x.Markers())
+			}
 			s.TransID = trans
 			r.env.now += 10 * time.Microsecond
 			r.x.Handle(r.env, s)
+		}
+		if r.x.Markers() != 0 {
+			t.Fatalf("%d commit-ack markers left after the acknowledgement", r.x.Markers())
 		}
 	}
 	run() // warm up: the transaction record and maps

@@ -113,7 +113,7 @@ type LQH struct {
 	filling map[*store.Fragment]bool
 	// markers are the commit-ack markers kept by transaction id (marker.go).
 	markers map[uint64]marker
-	emptied bool // NR_EMPTYREQ emptied the replicas (once per start)
+	nr      nrJoin // the starting node's side of its node restart (copyfrag.go)
 	Copy    CopyStats
 	// Free lists of records, so the steady state allocates nothing.
 	freeOps  []*opRec

@@ -146,6 +146,11 @@ func Start(cfg Config) (*Node, error) {
 	if n.dur != nil {
 		restored = n.dur.restored
 	}
+	if n.restart != nil {
+		// A node restart copies only what changed since this GCI
+		// (datanode/restart): the rows restored up to it are kept.
+		n.restart.SetRestoredGCI(restored)
+	}
 	n.tc = tc.New(tc.Config{Node: cfg.NodeID, Distribution: n.Distribution, InitialGCI: restored + 1,
 		DeadlockTimeout: cfg.DeadlockTimeout, InactiveTimeout: cfg.InactiveTimeout, MaxOperations: cfg.MaxOperations,
 		APINodes: cfg.APINodes})

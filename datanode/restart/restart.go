@@ -55,8 +55,14 @@ type Progress struct {
 	Node                signal.NodeID // the starting node
 	Step                Step
 	FragmentsCopied, Of int
-	RowsCopied          uint64
-	Elapsed             time.Duration // since the president began the run
+	RowsCopied          uint64 // rows sent whole (changed since the node's restored GCI)
+	KeysCopied          uint64 // rows sent as keys: the node had them already
+	RowsSwept           uint64 // restored rows the node deleted: deleted since its GCI
+	Fallbacks           uint64 // fragments copied again whole: a key did not match
+	// RestoredGCI is the GCI the starting node's disk restored (0: every
+	// row is copied whole).
+	RestoredGCI uint64
+	Elapsed     time.Duration // since the president began the run
 }
 
 // Step is where a node restart is.
@@ -65,7 +71,7 @@ type Step uint8
 // The steps of a node restart, in order.
 const (
 	StepAsking    Step = iota // the starting node asks the president
-	StepEmptying              // its replicas are emptied
+	StepEmptying              // its replicas are kept for the copy (emptied if nothing was restored)
 	StepIncluding             // its GCP joins the epoch rounds
 	StepJoining               // it becomes a starting replica everywhere
 	StepCopying               // fragments are copied to it
@@ -98,7 +104,10 @@ type Stats struct {
 	Runs            uint64 // node restarts this node coordinated to the end
 	Aborted         uint64 // runs given up (the starting node failed)
 	FragmentsCopied uint64
-	RowsCopied      uint64
+	RowsCopied      uint64 // rows sent whole
+	KeysCopied      uint64 // rows sent as keys (unchanged since the starting node's GCI)
+	RowsSwept       uint64 // restored rows starting nodes deleted (deleted since their GCI)
+	Fallbacks       uint64 // fragment copies begun again whole (a key did not match)
 	Switches        uint64 // distribution switches applied on this node
 	LastRun         time.Duration
 }
@@ -121,10 +130,11 @@ type RESTART struct {
 	groups         []qmgr.NodeSet
 
 	// Starting node.
-	asking  bool
-	nextAsk time.Duration
-	askNext int
-	done    bool
+	asking   bool
+	nextAsk  time.Duration
+	askNext  int
+	done     bool
+	restored uint64 // the GCI this node's disk restored (SetRestoredGCI)
 
 	// President.
 	run      *run
@@ -151,7 +161,10 @@ type run struct {
 	next    int
 	active  map[fragKey]signal.NodeID // fragment -> the primary copying it
 	copied  int
-	rows    uint64
+	// since is the GCI the starting node's disk restored: the copy sends
+	// rows at or below it as keys only.
+	since                        uint64
+	rows, keys, swept, fallbacks uint64
 }
 
 // New creates a node's RESTART block.
@@ -199,6 +212,12 @@ func New(cfg Config) *RESTART {
 // otherwise.
 func (r *RESTART) Members() (live, starting qmgr.NodeSet) { return r.live, r.starting }
 
+// SetRestoredGCI tells a starting node's block the GCI its disk restored
+// (0, the default: an initial start, an empty disk or a diskless node),
+// which it sends the president so that the copy sends whole only the rows
+// changed since. Call it before the block runs.
+func (r *RESTART) SetRestoredGCI(gci uint64) { r.restored = gci }
+
 // Handle implements block.Block.
 func (r *RESTART) Handle(env block.Env, s *signal.Signal) { r.Dispatch(env, s) }
 
@@ -226,7 +245,8 @@ func (r *RESTART) Tick(env block.Env) {
 		to = nodes[r.askNext%len(nodes)]
 		r.askNext++
 	}
-	r.send(env, gsn.NR_STARTREQ, signal.Address{Node: to, Block: gsn.BlockRESTART}, uint32(r.cfg.StartID), uint32(r.cfg.StartID>>32))
+	r.send(env, gsn.NR_STARTREQ, signal.Address{Node: to, Block: gsn.BlockRESTART}, uint32(r.cfg.StartID), uint32(r.cfg.StartID>>32),
+		uint32(r.restored), uint32(r.restored>>32))
 }
 
 func (r *RESTART) send(env block.Env, n signal.Number, to signal.Address, words ...uint32) {
@@ -263,7 +283,7 @@ func (r *RESTART) nodeFailRep(env block.Env, s *signal.Signal) {
 		return
 	}
 	r.live, r.starting = r.live.Minus(failed), r.starting.Minus(failed)
-	r.cfg.SetMembers(r.live, r.starting)
+	r.setMembers()
 	for _, g := range r.groups {
 		if g.Intersect(r.live).Empty() {
 			r.fail(fmt.Sprintf("node group %s has no full replica left", g))
@@ -297,6 +317,19 @@ func (r *RESTART) nodeFailRep(env block.Env, s *signal.Signal) {
 			}
 		}
 	}
+}
+
+// setMembers hands the members to the runtime (SetMembers). A starting
+// node that has not finished stays a starting replica of its own
+// fragments in its own distribution, as New began it, even when another
+// node's restart switches the members without it (it waits its turn):
+// else its TC would take transactions before its GCP follows the epochs.
+func (r *RESTART) setMembers() {
+	live, starting := r.live, r.starting
+	if !r.Started() && !live.Has(r.cfg.Node) {
+		starting.Add(r.cfg.Node)
+	}
+	r.cfg.SetMembers(live, starting)
 }
 
 // fail reports that this node must stop.

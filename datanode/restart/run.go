@@ -58,9 +58,13 @@ func (r *RESTART) startReq(env block.Env, s *signal.Signal) {
 	r.runNo++
 	r.run = &run{id: uint64(r.cfg.Node)<<32 | uint64(r.runNo), joiner: from, startID: startID, began: env.Now(),
 		active: map[fragKey]signal.NodeID{}}
-	r.setStep(env, StepEmptying)
 	x := r.run
-	r.send(env, gsn.NR_EMPTYREQ, signal.Address{Node: from, Block: gsn.BlockLQH}, uint32(x.id), uint32(x.id>>32))
+	if s.NumWords >= 4 {
+		x.since = uint64(s.Words[2]) | uint64(s.Words[3])<<32
+	}
+	r.setStep(env, StepEmptying)
+	r.send(env, gsn.NR_EMPTYREQ, signal.Address{Node: from, Block: gsn.BlockLQH}, uint32(x.id), uint32(x.id>>32),
+		uint32(x.since), uint32(x.since>>32))
 }
 
 // setStep moves the run on and reports it.
@@ -79,14 +83,15 @@ func (r *RESTART) report(env block.Env) {
 	if x.joiner != r.cfg.Node {
 		r.send(env, gsn.NR_PROGRESSREP, signal.Address{Node: x.joiner, Block: gsn.BlockRESTART},
 			uint32(x.id), uint32(x.id>>32), uint32(x.step), uint32(x.copied), uint32(len(x.jobs)),
-			uint32(x.rows), uint32(x.rows>>32))
+			uint32(x.rows), uint32(x.rows>>32), uint32(x.keys), uint32(x.keys>>32), uint32(x.swept), uint32(x.swept>>32),
+			uint32(x.fallbacks))
 	}
 }
 
 func (r *RESTART) progress(env block.Env) Progress {
 	x := r.run
 	return Progress{Node: x.joiner, Step: x.step, FragmentsCopied: x.copied, Of: len(x.jobs), RowsCopied: x.rows,
-		Elapsed: env.Now() - x.began}
+		KeysCopied: x.keys, RowsSwept: x.swept, Fallbacks: x.fallbacks, RestoredGCI: x.since, Elapsed: env.Now() - x.began}
 }
 
 // current returns the run a signal with the run id in w[i:i+2] belongs to.
@@ -98,7 +103,8 @@ func (r *RESTART) current(s *signal.Signal, i int, step Step) *run {
 	return x
 }
 
-// emptyConf: the starting node's replicas are empty; include its GCP.
+// emptyConf: the starting node's replicas are ready for the copy (kept,
+// or emptied if it restored nothing); include its GCP.
 func (r *RESTART) emptyConf(env block.Env, s *signal.Signal) {
 	x := r.current(s, 0, StepEmptying)
 	if x == nil {
@@ -144,7 +150,7 @@ func (r *RESTART) switchReq(env block.Env, s *signal.Signal) {
 		return
 	}
 	r.live, r.starting = qmgr.SetFromWords(s.Words[3:11]), qmgr.SetFromWords(s.Words[11:19])
-	r.cfg.SetMembers(r.live, r.starting)
+	r.setMembers()
 	r.stats.Switches++
 	r.send(env, gsn.DIST_SWITCHREQ, signal.Address{Node: r.cfg.Node, Block: gsn.BlockTC},
 		s.Words[0], s.Words[1], s.Words[2], uint32(s.Sender.Node))
@@ -220,7 +226,7 @@ func (r *RESTART) copyFrom(env block.Env, d *dih.Distribution, k fragKey) {
 	src := t.Replicas[k.frag][0]
 	x.active[k] = src
 	r.send(env, gsn.COPY_FRAGREQ, signal.Address{Node: src, Block: gsn.BlockLQH},
-		k.table, k.frag, uint32(x.joiner), uint32(x.id), uint32(x.id>>32))
+		k.table, k.frag, uint32(x.joiner), uint32(x.id), uint32(x.id>>32), uint32(x.since), uint32(x.since>>32))
 }
 
 func (r *RESTART) copyFragConf(env block.Env, s *signal.Signal) {
@@ -234,10 +240,19 @@ func (r *RESTART) copyFragConf(env block.Env, s *signal.Signal) {
 	}
 	delete(x.active, k)
 	rows := uint64(s.Words[5]) | uint64(s.Words[6])<<32
+	var keys, swept, fallbacks uint64
+	if s.NumWords >= 12 {
+		keys = uint64(s.Words[7]) | uint64(s.Words[8])<<32
+		swept = uint64(s.Words[9]) | uint64(s.Words[10])<<32
+		fallbacks = uint64(s.Words[11])
+	}
 	x.copied++
-	x.rows += rows
+	x.rows, x.keys, x.swept, x.fallbacks = x.rows+rows, x.keys+keys, x.swept+swept, x.fallbacks+fallbacks
 	r.stats.FragmentsCopied++
 	r.stats.RowsCopied += rows
+	r.stats.KeysCopied += keys
+	r.stats.RowsSwept += swept
+	r.stats.Fallbacks += fallbacks
 	r.report(env)
 	r.copyMore(env)
 }
@@ -278,8 +293,14 @@ func (r *RESTART) progressRep(env block.Env, s *signal.Signal) {
 	if !r.asking || s.NumWords < 7 || r.cfg.OnProgress == nil {
 		return
 	}
-	r.cfg.OnProgress(Progress{Node: r.cfg.Node, Step: Step(s.Words[2]), FragmentsCopied: int(s.Words[3]),
-		Of: int(s.Words[4]), RowsCopied: uint64(s.Words[5]) | uint64(s.Words[6])<<32})
+	p := Progress{Node: r.cfg.Node, Step: Step(s.Words[2]), FragmentsCopied: int(s.Words[3]),
+		Of: int(s.Words[4]), RowsCopied: uint64(s.Words[5]) | uint64(s.Words[6])<<32, RestoredGCI: r.restored}
+	if s.NumWords >= 12 {
+		p.KeysCopied = uint64(s.Words[7]) | uint64(s.Words[8])<<32
+		p.RowsSwept = uint64(s.Words[9]) | uint64(s.Words[10])<<32
+		p.Fallbacks = uint64(s.Words[11])
+	}
+	r.cfg.OnProgress(p)
 }
 
 func (r *RESTART) startConf(env block.Env, s *signal.Signal) {

@@ -38,6 +38,14 @@
 // upgrade). A conflicting prepare returns ErrRowLocked and LastConflict names
 // the row; waiting in a queue and deadlock time-outs are LQH's and TC's.
 //
+// # Node restarts
+//
+// A restarted replica keeps the rows its disk restored. A node restart's
+// copy confirms the ones unchanged since by key and GCI (MarkCopied, a
+// flag bit in the row header, kept only in memory), installs the changed
+// ones whole (PutCopied), and SweepUncopied then deletes the restored rows
+// nothing confirmed (datanode/lqh/copyfrag.go explains why that is exact).
+//
 // # Threading
 //
 // A Fragment belongs to one LDM thread: no method is safe for concurrent use,

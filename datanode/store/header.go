@@ -21,6 +21,9 @@ const (
 	flagUncommitted = 1 << 2 // inserted by a transaction that has not committed
 	flagCopy        = 1 << 3 // a prepared image, not a row: scans skip it
 	flagVarChained  = 1 << 4 // the var part is a chain of page-sized chunks
+	// flagCopied: a node restart's copy confirmed the row (MarkCopied);
+	// only in memory, while the replica is filling (nrcopy.go).
+	flagCopied = 1 << 5
 )
 
 func rowGCI(slot []byte) uint64 { return binary.LittleEndian.Uint64(slot[hdrGCI:]) }

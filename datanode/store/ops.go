@@ -481,10 +481,7 @@ func (f *Fragment) Commit(ref OpRef, gci uint64) error {
 		}
 		s[hdrFlags] &^= flagLocked
 	case op.existedBefore:
-		f.ordRemove(r)
-		f.pk.Delete(op.h32, r)
-		f.freeSlot(r, NoRow)
-		f.stats.Rows--
+		f.deleteCommitted(r, op.h32)
 	case op.existsAfter:
 		s[hdrFlags] &^= flagLocked | flagUncommitted
 		binary.LittleEndian.PutUint64(s[hdrGCI:], gci)
@@ -497,6 +494,16 @@ func (f *Fragment) Commit(ref OpRef, gci uint64) error {
 	f.releaseOp(ref)
 	f.stats.Commits++
 	return nil
+}
+
+// deleteCommitted removes committed row r (h32: its key's hash) from the
+// ordered indexes and the hash index and frees it: a delete's commit, and
+// a node restart's sweep (nrcopy.go).
+func (f *Fragment) deleteCommitted(r RowID, h32 uint32) {
+	f.ordRemove(r)
+	f.pk.Delete(h32, r)
+	f.freeSlot(r, NoRow)
+	f.stats.Rows--
 }
 
 // installImage copies op's prepared image over its committed row s.

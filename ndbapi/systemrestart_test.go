@@ -3,11 +3,14 @@ package ndbapi_test
 import (
 	"context"
 	"path/filepath"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/gondb/gondb/datanode/node"
 	"github.com/gondb/gondb/datanode/qmgr"
+	"github.com/gondb/gondb/datanode/restart"
+	"github.com/gondb/gondb/datanode/sysfile"
 	"github.com/gondb/gondb/ndbapi"
 	"github.com/gondb/gondb/signal"
 )
@@ -101,9 +104,16 @@ func TestSystemRestartAfterFailure(t *testing.T) {
 	}
 	t.Cleanup(n1Node.Stop)
 	started := make(chan struct{})
+	var mu sync.Mutex
+	var lastProg restart.Progress
 	cfg2.RestoreGCI = g2
 	cfg2.Membership.Starting = true
 	cfg2.Membership.OnStarted = func() { close(started) }
+	cfg2.Membership.OnProgress = func(p restart.Progress) {
+		mu.Lock()
+		lastProg = p
+		mu.Unlock()
+	}
 	n2Node, err := node.Start(cfg2)
 	if err != nil {
 		t.Fatal(err)
@@ -113,6 +123,14 @@ func TestSystemRestartAfterFailure(t *testing.T) {
 	case <-started:
 	case <-time.After(30 * time.Second):
 		t.Fatal("node 2's node restart did not finish")
+	}
+	// Node 1's system restart began a new history of the cluster: node 2's
+	// restored rows are not trusted, every row is copied whole.
+	mu.Lock()
+	prog := lastProg
+	mu.Unlock()
+	if prog.KeysCopied != 0 || prog.RowsCopied == 0 {
+		t.Fatalf("progress %+v: want every row copied whole (node 2 restored another history)", prog)
 	}
 	// Its disk restores the copy once a local checkpoint after it is
 	// complete; then saves take it in again.
@@ -152,3 +170,149 @@ func TestSystemRestartAfterFailure(t *testing.T) {
 		}
 	}
 }
+
+// TestNodeRestartFromDisk: a node restarted with its disk keeps the rows
+// it restored: the live node sends rows unchanged since the restarted
+// node's GCI as keys only, changed ones whole, and the restarted node
+// deletes those deleted meanwhile. Afterwards it alone holds every row as
+// the cluster does.
+func TestNodeRestartFromDisk(t *testing.T) {
+	dirs := []string{filepath.Join(t.TempDir(), "n1"), filepath.Join(t.TempDir(), "n2")}
+	tc := startInproc(t, 2, func(c *node.Config) {
+		c.NoOfReplicas = 2
+		c.FileSystem = dirs[c.NodeID-1]
+		c.Membership.Enabled = true
+		c.Membership.HeartbeatIntervalDbDb = 50 * time.Millisecond
+		c.Membership.Arbitration = qmgr.ArbitrationDisabled
+		c.EpochInterval = 20 * time.Millisecond
+		c.SaveInterval = 50 * time.Millisecond
+	})
+	ndb := tc.ndb(t)
+	const rows = 200
+	insertN(t, ndb, tc.t, rows)
+	// Both sysfiles record the cluster's history once a save wrote it.
+	for deadline := time.Now().Add(20 * time.Second); ; {
+		s1, err1 := sysfile.Read(dirs[0])
+		s2, err2 := sysfile.Read(dirs[1])
+		if err1 == nil && err2 == nil && s1.History != 0 && s1.History == s2.History && s2.LastCompletedGCI > 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the sysfiles never agreed on the cluster's history: %+v %v, %+v %v", s1, err1, s2, err2)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	tc.nodes[1].Stop()
+
+	// Node 1 alone: update rows 0-49, delete 50-59, insert 200-249.
+	rb := tc.t.NewRowBuilder()
+	for id := int64(0); id < 250; id++ {
+		if id >= 60 && id < rows {
+			continue
+		}
+		err := ndbapi.RunTransaction(context.Background(), ndb, tc.t, nil, func(tx *ndbapi.Transaction) error {
+			switch {
+			case id < 50:
+				setItem(rb, id, id*10+3)
+				tx.Update(tc.t, rb)
+			case id < 60:
+				tx.Delete(tc.t, keyOf(rb, id))
+			default:
+				setItem(rb, id, id*10)
+				tx.Insert(tc.t, rb)
+			}
+			return nil
+		}, settling)
+		if err != nil {
+			t.Fatalf("writing %d: %v", id, err)
+		}
+	}
+
+	var mu sync.Mutex
+	var last restart.Progress
+	started := make(chan struct{})
+	cfg2 := tc.cfgs[1]
+	cfg2.Membership.Starting = true
+	cfg2.Membership.OnStarted = func() { close(started) }
+	cfg2.Membership.OnProgress = func(p restart.Progress) {
+		mu.Lock()
+		last = p
+		mu.Unlock()
+	}
+	n2, err := node.Start(cfg2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(n2.Stop)
+	select {
+	case <-started:
+	case <-time.After(30 * time.Second):
+		t.Fatal("node 2's node restart did not finish")
+	}
+	mu.Lock()
+	p := last
+	mu.Unlock()
+	t.Logf("node restart from disk: restored GCI %d; %d rows whole, %d keys, %d swept", p.RestoredGCI, p.RowsCopied, p.KeysCopied, p.RowsSwept)
+	if p.RestoredGCI == 0 || p.KeysCopied == 0 || p.RowsSwept < 10 {
+		t.Fatalf("progress %+v: want a restored GCI, rows sent as keys and the 10 deleted rows swept", p)
+	}
+	select {
+	case <-n2.Durable():
+	case <-time.After(30 * time.Second):
+		t.Fatal("node 2 did not become durable after its node restart")
+	}
+	tc.nodes[0].Stop()
+	readAllFrom(t, tc, 250, func(id int64) (int64, bool) {
+		switch {
+		case id < 50:
+			return id*10 + 3, true
+		case id < 60:
+			return 0, false
+		}
+		return id * 10, true
+	})
+}
+
+// readAllFrom reads ids 0..n-1 (retrying temporary errors while the
+// cluster settles) and checks each against want (value, present).
+func readAllFrom(t *testing.T, tc *testCluster, n int64, want func(id int64) (int64, bool)) {
+	t.Helper()
+	r := tc.ndb(t)
+	rb := tc.t.NewRowBuilder()
+	for id := int64(0); id < n; id++ {
+		var got int64
+		var found bool
+		var err error
+		for try := 0; try < settling.MaxAttempts; try++ {
+			var tx *ndbapi.Transaction
+			if tx, err = r.StartTransaction(tc.t, nil); err != nil {
+				break
+			}
+			op := tx.Read(tc.t, keyOf(rb, id), ndbapi.CommittedRead)
+			err = tx.Execute(ndbapi.Commit)
+			if row, ok := op.Row(); ok {
+				found, got = true, row.Int64(1)
+			} else {
+				found = false
+			}
+			tx.Close()
+			if ndbapi.Code(err) == 626 { // no such row
+				found, err = false, nil
+			}
+			if !ndbapi.IsTemporary(err) {
+				break
+			}
+			time.Sleep(settling.MaxBackoff)
+		}
+		if err != nil {
+			t.Fatalf("reading %d: %v", id, err)
+		}
+		if v, ok := want(id); ok != found || ok && v != got {
+			t.Errorf("row %d: %d (present %v), want %d (present %v)", id, got, found, v, ok)
+		}
+	}
+}
+
+// settling retries temporary errors for a few seconds: while a failure
+// is handled, or a node restart ends.
+var settling = ndbapi.RetryPolicy{MaxAttempts: 300, Backoff: 5 * time.Millisecond, MaxBackoff: 20 * time.Millisecond}

@@ -39,6 +39,7 @@ type FS struct {
 
 	syncs, writes, errs atomic.Uint64
 	synced, written     atomic.Uint64
+	history             atomic.Uint64 // the sysfile's History (History)
 }
 
 // New creates the block.
@@ -46,6 +47,10 @@ func New(cfg Config) *FS {
 	f := &FS{cfg: cfg, log: cfg.Logger}
 	if f.log == nil {
 		f.log = slog.Default()
+	}
+	if cfg.Sysfile != nil {
+		sf, _ := cfg.Sysfile.Current()
+		f.history.Store(sf.History)
 	}
 	f.On(gsn.FS_SYNCREDOREQ, f.syncRedoReq)
 	f.On(gsn.FS_WRITESYSFILEREQ, f.writeSysfileReq)
@@ -71,6 +76,10 @@ func (f *FS) Tick(env block.Env) {
 func (f *FS) Wait() { f.wg.Wait() }
 
 // Stats returns the counters.
+// History is the history of the cluster this node's sysfile records
+// (sysfile.Sysfile.History); safe from any goroutine.
+func (f *FS) History() uint64 { return f.history.Load() }
+
 func (f *FS) Stats() Stats {
 	return Stats{Syncs: f.syncs.Load(), SysfileWrites: f.writes.Load(), Errors: f.errs.Load(),
 		SyncedGCI: f.synced.Load(), WrittenGCI: f.written.Load()}
@@ -130,17 +139,25 @@ func (f *FS) writeSysfileReq(env block.Env, s *signal.Signal) {
 	if s.NumWords >= 10 {
 		copy(nodes[:], s.Words[2:10])
 	}
+	history, hasHistory := uint64(0), s.NumWords >= 12 // the cluster's history (w10-w11), when sent
+	if hasHistory {
+		history = uint64(s.Words[10]) | uint64(s.Words[11])<<32
+	}
 	f.wg.Add(1)
 	go func() {
 		defer f.wg.Done()
 		sf, _ := f.cfg.Sysfile.Current()
 		sf.LastCompletedGCI, sf.Nodes = gci, nodes
+		if hasHistory {
+			sf.History = history
+		}
 		err := f.cfg.Sysfile.Save(sf)
 		if err != nil {
 			f.log.Error("fs: sysfile write failed: the epoch is not recorded as restorable", "gci", gci, "err", err)
 		} else {
 			f.writes.Add(1)
 			f.written.Store(gci)
+			f.history.Store(sf.History)
 		}
 		f.answer(req, gsn.FS_WRITESYSFILECONF, err)
 	}()

@@ -36,6 +36,11 @@ type Config struct {
 	// no master until QMGR names the president, and follows the rounds
 	// once the master includes it (GCP_INCLUDEREQ).
 	Joining bool
+	// History names the cluster's history (sysfile.Sysfile.History) that
+	// this node's saves write while it is master: a fresh value at an
+	// initial start or a system restart. A node adopts the master's from
+	// each save (GCP_COPYGCIREQ), so every sysfile records the master's.
+	History uint64
 }
 
 // phase is where this node is in the current round.
@@ -72,6 +77,8 @@ type GCP struct {
 	block.Handlers
 	cfg    Config
 	master signal.NodeID
+
+	history uint64 // the cluster's history: this node's, or the master's last save's
 
 	// Participant.
 	phase    phase
@@ -156,7 +163,7 @@ func New(cfg Config) *GCP {
 	if cfg.InitialGCI == 0 {
 		cfg.InitialGCI = 1
 	}
-	g := &GCP{cfg: cfg, master: cfg.Node}
+	g := &GCP{cfg: cfg, master: cfg.Node, history: cfg.History}
 	for _, n := range cfg.Nodes {
 		if n < g.master {
 			g.master = n

@@ -107,7 +107,7 @@ func (g *GCP) toSaveNodes(env block.Env, resend bool) {
 	sv := &g.save
 	var extra []uint32
 	if sv.phaseSig == gsn.GCP_COPYGCIREQ {
-		extra = sv.synced[:]
+		extra = append(sv.synced[:len(sv.synced):len(sv.synced)], uint32(g.history), uint32(g.history>>32))
 	}
 	for _, n := range sv.nodes {
 		if resend && sv.answers.answered[n] {
@@ -169,6 +169,9 @@ func (g *GCP) copyGCIReq(env block.Env, s *signal.Signal) {
 			sv.copyReply = s.Sender
 		}
 	default:
+		if s.NumWords >= 12 { // the master's history (w10-w11), which a later master of this node's keeps
+			g.history = uint64(s.Words[10]) | uint64(s.Words[11])<<32
+		}
 		sv.writing, sv.copyReply = gci, s.Sender
 		g.send(env, gsn.FS_WRITESYSFILEREQ, g.cfg.FS, gci, s.Words[2:s.NumWords]...)
 	}

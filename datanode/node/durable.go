@@ -1,6 +1,7 @@
 package node
 
 import (
+	"crypto/rand"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -57,6 +58,7 @@ type durable struct {
 	sys      *sysfile.Store
 	fs       *fs.FS
 	restored uint64 // the GCI restored at start (0: an initial start)
+	history  uint64 // the history of the cluster restored (sysfile.Sysfile.History)
 }
 
 func (d *durable) close() {
@@ -136,8 +138,18 @@ func (n *Node) openDurable() (*durable, error) {
 		}
 		d.redo = append(d.redo, l)
 	}
+	// A node restart keeps the history its rows belong to until it saves
+	// the cluster's (the president compares them). An initial start or a
+	// system restart begins a new history: GCIs after st.GCI may repeat
+	// ones a node that is down now saved. Each node starts with a fresh
+	// value of its own; every one writes the GCP master's at its first
+	// save.
+	d.history = sf.History
+	if !c.Membership.Starting {
+		d.history = newHistory()
+	}
 	if err := sys.Save(sysfile.Sysfile{NodeID: uint32(c.NodeID), LastCompletedGCI: st.GCI,
-		OldestRestorableGCI: st.GCI, LastLCPID: lcpID}); err != nil {
+		OldestRestorableGCI: st.GCI, LastLCPID: lcpID, History: d.history}); err != nil {
 		d.close()
 		return nil, fmt.Errorf("node %d: %w", c.NodeID, err)
 	}
@@ -162,6 +174,19 @@ func (n *Node) openDurable() (*durable, error) {
 		}
 	}
 	return d, nil
+}
+
+// newHistory returns a fresh, non-zero history id.
+func newHistory() uint64 {
+	var b [8]byte
+	for {
+		if _, err := rand.Read(b[:]); err != nil {
+			panic(fmt.Sprintf("node: crypto/rand: %v", err))
+		}
+		if h := binary.LittleEndian.Uint64(b[:]); h != 0 {
+			return h
+		}
+	}
 }
 
 // DiskGCI returns the GCI a node's file system can restore: its sysfile's
@@ -352,4 +377,14 @@ func (n *Node) checkpointAll(d *durable, id, gci uint64, st *RestoreStats) error
 	}
 	st.CheckpointTime = time.Since(start)
 	return nil
+}
+
+// diskHistory is the history of the cluster this node's sysfile records
+// now (0: diskless, or none yet): a president trusts a restarted node's
+// rows only if it restored the same history.
+func (n *Node) diskHistory() uint64 {
+	if n.dur == nil || n.dur.fs == nil {
+		return 0
+	}
+	return n.dur.fs.History()
 }

@@ -174,7 +174,7 @@ type memberSets struct{ live, starting qmgr.NodeSet }
 func (n *Node) newRestart(groups []partition.NodeGroup) *restart.RESTART {
 	m := n.cfg.Membership
 	rc := restart.Config{Node: n.cfg.NodeID, Starting: m.Starting, StartID: n.startID, Members: m.Members,
-		Distribution: n.Distribution, SetMembers: n.setMembers, OnProgress: m.OnProgress,
+		Distribution: n.Distribution, SetMembers: n.setMembers, OnProgress: m.OnProgress, History: n.diskHistory,
 		OnStarted: func() {
 			n.log.Info("node restart done: the node is a full replica again")
 			if m.OnStarted != nil {

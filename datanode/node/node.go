@@ -142,14 +142,14 @@ func Start(cfg Config) (*Node, error) {
 	if n.dur, err = n.openDurable(); err != nil {
 		return nil, err
 	}
-	var restored uint64
+	var restored, history uint64
 	if n.dur != nil {
-		restored = n.dur.restored
+		restored, history = n.dur.restored, n.dur.history
 	}
 	if n.restart != nil {
 		// A node restart copies only what changed since this GCI
 		// (datanode/restart): the rows restored up to it are kept.
-		n.restart.SetRestoredGCI(restored)
+		n.restart.SetRestoredGCI(restored, history)
 	}
 	n.tc = tc.New(tc.Config{Node: cfg.NodeID, Distribution: n.Distribution, InitialGCI: restored + 1,
 		DeadlockTimeout: cfg.DeadlockTimeout, InactiveTimeout: cfg.InactiveTimeout, MaxOperations: cfg.MaxOperations,
@@ -162,7 +162,8 @@ func Start(cfg Config) (*Node, error) {
 	}
 	gcfg := gcp.Config{Node: cfg.NodeID, Nodes: dataNodes, Interval: cfg.EpochInterval,
 		TCs:        []signal.Address{{Node: cfg.NodeID, Block: gsn.BlockTC}},
-		InitialGCI: restored + 1, InitialSaved: restored, Joining: cfg.Membership.Enabled && cfg.Membership.Starting}
+		InitialGCI: restored + 1, InitialSaved: restored, Joining: cfg.Membership.Enabled && cfg.Membership.Starting,
+		History: history}
 	if n.dur != nil {
 		gcfg.SaveInterval, gcfg.FS = cfg.SaveInterval, signal.Address{Node: cfg.NodeID, Block: gsn.BlockFS}
 	}

@@ -48,6 +48,11 @@ type Config struct {
 	// president failed, or any node once a node group has no full
 	// replica left.
 	OnFailed func(reason string)
+	// History returns the cluster's history as this node's disk records it
+	// (sysfile.Sysfile.History; 0: none yet). As president, the block
+	// trusts a starting node's restored rows only if its history is this
+	// one. nil: no check (the simulator's clusters have one history).
+	History func() uint64
 }
 
 // Progress is a node restart's progress.
@@ -108,6 +113,7 @@ type Stats struct {
 	KeysCopied      uint64 // rows sent as keys (unchanged since the starting node's GCI)
 	RowsSwept       uint64 // restored rows starting nodes deleted (deleted since their GCI)
 	Fallbacks       uint64 // fragment copies begun again whole (a key did not match)
+	OtherHistory    uint64 // starting nodes whose restored rows were not trusted: another history of the cluster
 	Switches        uint64 // distribution switches applied on this node
 	LastRun         time.Duration
 }
@@ -135,6 +141,7 @@ type RESTART struct {
 	askNext  int
 	done     bool
 	restored uint64 // the GCI this node's disk restored (SetRestoredGCI)
+	history  uint64 // the history of the cluster it belongs to
 
 	// President.
 	run      *run
@@ -213,10 +220,12 @@ func New(cfg Config) *RESTART {
 func (r *RESTART) Members() (live, starting qmgr.NodeSet) { return r.live, r.starting }
 
 // SetRestoredGCI tells a starting node's block the GCI its disk restored
-// (0, the default: an initial start, an empty disk or a diskless node),
-// which it sends the president so that the copy sends whole only the rows
-// changed since. Call it before the block runs.
-func (r *RESTART) SetRestoredGCI(gci uint64) { r.restored = gci }
+// (0, the default: an initial start, an empty disk or a diskless node)
+// and the history of the cluster that GCI belongs to
+// (sysfile.Sysfile.History), which it sends the president so that the
+// copy sends whole only the rows changed since. Call it before the block
+// runs.
+func (r *RESTART) SetRestoredGCI(gci, history uint64) { r.restored, r.history = gci, history }
 
 // Handle implements block.Block.
 func (r *RESTART) Handle(env block.Env, s *signal.Signal) { r.Dispatch(env, s) }
@@ -246,7 +255,7 @@ func (r *RESTART) Tick(env block.Env) {
 		r.askNext++
 	}
 	r.send(env, gsn.NR_STARTREQ, signal.Address{Node: to, Block: gsn.BlockRESTART}, uint32(r.cfg.StartID), uint32(r.cfg.StartID>>32),
-		uint32(r.restored), uint32(r.restored>>32))
+		uint32(r.restored), uint32(r.restored>>32), uint32(r.history), uint32(r.history>>32))
 }
 
 func (r *RESTART) send(env block.Env, n signal.Number, to signal.Address, words ...uint32) {

@@ -59,8 +59,15 @@ func (r *RESTART) startReq(env block.Env, s *signal.Signal) {
 	r.run = &run{id: uint64(r.cfg.Node)<<32 | uint64(r.runNo), joiner: from, startID: startID, began: env.Now(),
 		active: map[fragKey]signal.NodeID{}}
 	x := r.run
-	if s.NumWords >= 4 {
+	if s.NumWords >= 6 {
 		x.since = uint64(s.Words[2]) | uint64(s.Words[3])<<32
+		// GCIs name row versions only within one history of the cluster:
+		// a system restart that went back before what this node had saved
+		// reused the GCIs after (sysfile.Sysfile.History).
+		if h := uint64(s.Words[4]) | uint64(s.Words[5])<<32; x.since > 0 && r.cfg.History != nil && (h == 0 || h != r.cfg.History()) {
+			x.since = 0
+			r.stats.OtherHistory++
+		}
 	}
 	r.setStep(env, StepEmptying)
 	r.send(env, gsn.NR_EMPTYREQ, signal.Address{Node: from, Block: gsn.BlockLQH}, uint32(x.id), uint32(x.id>>32),

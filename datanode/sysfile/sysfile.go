@@ -19,12 +19,16 @@ const (
 	Version1 uint8 = 1 // the first layout
 	// Version2 adds Nodes: the data nodes that took part in the save of
 	// LastCompletedGCI.
-	Version2            uint8 = 2
-	CurrentVersion            = Version2
+	Version2 uint8 = 2
+	// Version3 adds History: which history of the cluster the node's GCIs
+	// belong to.
+	Version3            uint8 = 3
+	CurrentVersion            = Version3
 	MinSupportedVersion       = Version1
 
 	size1 = 52 // a Version1 copy
-	size  = 84 // a Version2 copy
+	size2 = 84 // a Version2 copy
+	size  = 92 // a Version3 copy
 )
 
 // Flags. They are disk values: never renumber or reuse.
@@ -59,6 +63,16 @@ type Sysfile struct {
 	// restart) must not restore this GCI from its own disk. All zero: not
 	// recorded (a Version1 copy), taken as every node.
 	Nodes [8]uint32
+	// History names the history of the cluster LastCompletedGCI belongs
+	// to. GCIs are reused when a system restart goes back to an earlier
+	// GCI than some node (one that was down) had saved, so a GCI alone
+	// does not name a version of a row across a system restart; a node
+	// restart trusts the rows a node restored (copies only what changed
+	// since) only when its history is the cluster's. Set at an initial
+	// start and at each system restart from the restored GCI and the
+	// starting nodes, the same on each of them; a node restart adopts the
+	// cluster's. 0: unknown (an older version), trusted by nobody.
+	History uint64
 }
 
 // Covers reports whether node n's disk restores LastCompletedGCI.
@@ -94,7 +108,8 @@ func (s *Sysfile) Marshal() []byte {
 	for i, w := range s.Nodes {
 		le.PutUint32(b[48+4*i:], w)
 	}
-	le.PutUint32(b[80:], crc32.Checksum(b[:80], castagnoli))
+	le.PutUint64(b[80:], s.History)
+	le.PutUint32(b[88:], crc32.Checksum(b[:88], castagnoli))
 	return b
 }
 
@@ -106,8 +121,11 @@ func Unmarshal(b []byte) (Sysfile, error) {
 		return s, errors.New("bad magic")
 	}
 	want := size
-	if b[4] == Version1 {
+	switch b[4] {
+	case Version1:
 		want = size1
+	case Version2:
+		want = size2
 	}
 	switch {
 	case b[4] < MinSupportedVersion || b[4] > CurrentVersion:
@@ -123,6 +141,9 @@ func Unmarshal(b []byte) (Sysfile, error) {
 		for i := range s.Nodes {
 			s.Nodes[i] = le.Uint32(b[48+4*i:])
 		}
+	}
+	if b[4] >= Version3 {
+		s.History = le.Uint64(b[80:])
 	}
 	s.Version = b[4]
 	s.Seq = le.Uint64(b[8:])

@@ -1,6 +1,7 @@
 package sysfile
 
 import (
+	"encoding/binary"
 	"encoding/hex"
 	"errors"
 	"os"
@@ -58,20 +59,36 @@ func TestRoundTrip(t *testing.T) {
 	}
 }
 
-// TestGolden pins each version's bytes: version 2 as written, version 1
-// as still read (its Nodes unknown: every node covered).
+// TestGolden pins each version's bytes: version 3 as written, versions 2
+// and 1 as still read (version 2: no History; version 1: Nodes unknown
+// too, every node covered).
 func TestGolden(t *testing.T) {
 	s := sample(100)
 	s.Seq = 2
 	s.Nodes[0] = 1<<2 | 1<<3
-	const want2 = "6753595302000000020000000000000003000000020000006400000000000000" +
-		"5f000000000000000700000000000000" + "0c000000" + "00000000000000000000000000000000000000000000000000000000"
+	s.History = 0x1122334455667788
+	const want3 = "6753595303000000020000000000000003000000020000006400000000000000" +
+		"5f000000000000000700000000000000" + "0c000000" + "00000000000000000000000000000000000000000000000000000000" +
+		"8877665544332211"
 	got := hex.EncodeToString(s.Marshal())
-	if got[:len(want2)] != want2 || len(got) != 2*size {
-		t.Fatalf("encoding changed:\n got %s\nwant %s........", got, want2)
+	if got[:len(want3)] != want3 || len(got) != 2*size {
+		t.Fatalf("encoding changed:\n got %s\nwant %s........", got, want3)
 	}
 	d, err := Unmarshal(s.Marshal())
-	s.Version = Version2
+	s.Version = Version3
+	if err != nil || d != s {
+		t.Fatalf("decode version 3: %+v %v", d, err)
+	}
+	if !d.Covers(2) || !d.Covers(3) || d.Covers(1) || d.Covers(300) {
+		t.Fatalf("Covers: %+v", d.Nodes)
+	}
+
+	// Version 2, as written before History.
+	b2, _ := hex.DecodeString("6753595302000000020000000000000003000000020000006400000000000000" +
+		"5f000000000000000700000000000000" + "0c000000" + "00000000000000000000000000000000000000000000000000000000")
+	b2 = binary.LittleEndian.AppendUint32(b2, crcOf(b2))
+	d, err = Unmarshal(b2)
+	s.Version, s.History = Version2, 0
 	if err != nil || d != s {
 		t.Fatalf("decode version 2: %+v %v", d, err)
 	}

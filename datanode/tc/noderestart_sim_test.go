@@ -186,7 +186,7 @@ func TestNodeRestartBank(t *testing.T) {
 							// restored, and its RESTART block says up to
 							// which GCI.
 							restore(b.lqhs[node], d)
-							b.restarts[node].SetRestoredGCI(d.gci)
+							b.restarts[node].SetRestoredGCI(d.gci, 0)
 							delete(disks, node)
 						}
 						cl := newBankClient(node, st.layout)

@@ -177,8 +177,9 @@ const (
 	GCP_SAVEREQ  signal.Number = 50
 	GCP_SAVECONF signal.Number = 51
 	// GCP_COPYGCIREQ, master -> every DIH: every node's redo holds epoch
-	// w0-w1: record it in the sysfile as the restorable GCI; answer
-	// GCP_COPYGCICONF.
+	// w0-w1: record it in the sysfile as the restorable GCI, with w2-w9
+	// the nodes that synced it and w10-w11 the cluster's history (the
+	// master's); answer GCP_COPYGCICONF.
 	GCP_COPYGCIREQ  signal.Number = 52
 	GCP_COPYGCICONF signal.Number = 53
 	// GCP_SAVED_REP, master -> every DIH: epoch w0-w1 is durable on every
@@ -198,8 +199,9 @@ const (
 	FS_SYNCREDOREQ  signal.Number = 55
 	FS_SYNCREDOCONF signal.Number = 56
 	// FS_WRITESYSFILEREQ, DIH -> local FS: write the sysfile with
-	// restorable GCI w0-w1; FS answers FS_WRITESYSFILECONF (w0-w1, w2 0 or
-	// an error code).
+	// restorable GCI w0-w1, the nodes w2-w9 and the history w10-w11 (each
+	// when sent); FS answers FS_WRITESYSFILECONF (w0-w1, w2 0 or an error
+	// code).
 	FS_WRITESYSFILEREQ  signal.Number = 57
 	FS_WRITESYSFILECONF signal.Number = 58
 )
@@ -445,7 +447,9 @@ const (
 	// NR_STARTREQ, starting node's RESTART -> the president's RESTART,
 	// resent until answered: restart me. w0-w1 the starting node's start
 	// id (a later start of the same node replaces an earlier one), w2-w3
-	// the GCI its disk restored (0: nothing, copy every row whole).
+	// the GCI its disk restored (0: nothing, copy every row whole), w4-w5
+	// the history of the cluster that GCI belongs to (another history
+	// than the president's: copy every row whole).
 	NR_STARTREQ signal.Number = 93
 	// NR_STARTREF, RESTART -> starting node: not now. w0 reason (1: not
 	// the president, 2: another node's restart runs, 3: not a member of
@@ -571,3 +575,24 @@ const (
 // MaxAcks is how many transaction ids one TC_COMMIT_ACK or
 // REMOVE_MARKER_ORD carries.
 const MaxAcks = (signal.MaxWords - 1) / 2
+
+// Gossip (datanode/gossip, memberlist) as a second opinion on data node
+// failures, beside QMGR's heartbeats.
+const (
+	// GOSSIP_REP, the node runtime -> its own QMGR (a local signal: QMGR
+	// ignores one from another node): gossip's opinion of data node w0
+	// changed to w1 (qmgr.GossipState: 1 alive, 3 dead, 4 left; 2,
+	// suspect, is not reported). QMGR suspects a node gossip reports dead
+	// or left at once if it has missed a heartbeat, and counts a node
+	// failed by missed heartbeats while gossip reports it alive as a link
+	// failure.
+	GOSSIP_REP signal.Number = 115
+	// GOSSIP_ADDRREP, a data node's runtime -> every other data node's
+	// QMGR address, taken by the receiving node's runtime (QMGR ignores
+	// it): the sender's gossip address, w0 the port, w1-w4 the IP address
+	// (16 bytes, an IPv4 address mapped into IPv6, each word little
+	// endian), so that data nodes with ephemeral gossip ports find each
+	// other. Sent every gossip RejoinInterval to the data nodes gossip
+	// does not hold alive.
+	GOSSIP_ADDRREP signal.Number = 116
+)

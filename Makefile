@@ -44,14 +44,18 @@ test-bigendian: qemu
 # Installs what the tests need from Debian when it is missing:
 # qemu-user-static (big-endian runs), etcd-server (the management node's
 # tests against an external etcd), mariadb-client (the SQL node's test
-# with the mariadb command-line client) and mariadb-server (the SQL node's
-# comparison suite runs a private mariadbd; docs/sql-compare.md).
+# with the mariadb command-line client), mariadb-server (the SQL node's
+# comparison suite runs a private mariadbd; docs/sql-compare.md), and
+# openjdk-17-jre-headless and libmariadb-java (the SQL node's Connector/J
+# test).
 deps:
 	@missing=""; \
 	command -v qemu-ppc64-static >/dev/null 2>&1 || missing="$$missing qemu-user-static"; \
 	command -v etcd >/dev/null 2>&1 || missing="$$missing etcd-server"; \
 	command -v mariadb >/dev/null 2>&1 || missing="$$missing mariadb-client"; \
 	command -v mariadbd >/dev/null 2>&1 || [ -x /usr/sbin/mariadbd ] || missing="$$missing mariadb-server"; \
+	command -v java >/dev/null 2>&1 || missing="$$missing openjdk-17-jre-headless"; \
+	[ -f /usr/share/java/mariadb-java-client.jar ] || missing="$$missing libmariadb-java"; \
 	if [ -n "$$missing" ]; then \
 		echo "installing$$missing"; \
 		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \

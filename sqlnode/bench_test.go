@@ -37,7 +37,7 @@ func benchDBWith(b *testing.B, text bool, cfg sqlnode.Config) (*sql.DB, *sqlnode
 	tc := startCluster(b)
 	_, srv := tc.sqlNodeWith(b, cfg)
 	dsn := mysql.NewConfig()
-	dsn.User, dsn.Net, dsn.Addr, dsn.InterpolateParams = "root", "tcp", srv.Addr(), text
+	dsn.User, dsn.Passwd, dsn.Net, dsn.Addr, dsn.InterpolateParams = "root", testRootPassword, "tcp", srv.Addr(), text
 	db, err := sql.Open("mysql", dsn.FormatDSN())
 	if err != nil {
 		b.Fatal(err)

@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -60,8 +61,6 @@ func launchCluster(t testing.TB, apiSlots int) *testCluster {
 	return &testCluster{mc: mc}
 }
 
-// sqlNode connects an API node and serves SQL on a free port; it returns
-// a database/sql handle on it.
 // startSession starts a cluster and a SQL node, and opens one connection
 // to it (closed when the test ends).
 func startSession(t testing.TB) (*testCluster, *sql.DB, *sqlnode.Server, *sql.Conn) {
@@ -76,14 +75,38 @@ func startSession(t testing.TB) (*testCluster, *sql.DB, *sqlnode.Server, *sql.Co
 	return tc, db, srv, conn
 }
 
+// testRootPassword is root's password in the tests' clusters: the first
+// SQL node sqlNode starts on a cluster creates 'root'@'%' with it.
+const testRootPassword = "test-root-pw"
+
+// sqlNode connects an API node and serves SQL on a free port; it returns
+// a database/sql handle on it, connected as root.
 func (tc *testCluster) sqlNode(t testing.TB) (*sql.DB, *sqlnode.Server) {
 	t.Helper()
 	return tc.sqlNodeWith(t, sqlnode.Config{})
 }
 
 // sqlNodeWith is sqlNode with a configuration (its address and logger are
-// the test's).
+// the test's, and RootPassword is testRootPassword).
 func (tc *testCluster) sqlNodeWith(t testing.TB, cfg sqlnode.Config) (*sql.DB, *sqlnode.Server) {
+	t.Helper()
+	cfg.RootPassword = testRootPassword
+	srv := tc.startServer(t, cfg)
+	return openDB(t, srv.Addr(), "root", testRootPassword), srv
+}
+
+// startServer connects an API node and starts a SQL node with cfg on a
+// free port (its address and logger are the test's; RootPassword as
+// given); it stops when the test ends.
+func (tc *testCluster) startServer(t testing.TB, cfg sqlnode.Config) *sqlnode.Server {
+	t.Helper()
+	srv, _ := tc.startStoppable(t, cfg)
+	return srv
+}
+
+// startStoppable is startServer that also returns a function that stops
+// the SQL node and its API node before the test ends.
+func (tc *testCluster) startStoppable(t testing.TB, cfg sqlnode.Config) (*sqlnode.Server, func()) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
@@ -101,19 +124,34 @@ func (tc *testCluster) sqlNodeWith(t testing.TB, cfg sqlnode.Config) (*sql.DB, *
 	}
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve() }()
+	var once sync.Once
+	stop := func() {
+		once.Do(func() {
+			srv.Close()
+			<-served
+			c.Close()
+		})
+	}
+	t.Cleanup(stop)
+	return srv, stop
+}
+
+// openDB opens a database/sql handle on the SQL node at addr as user
+// with password pw; adjust changes the driver's configuration. It is
+// closed when the test ends.
+func openDB(t testing.TB, addr, user, pw string, adjust ...func(*mysql.Config)) *sql.DB {
+	t.Helper()
 	dsn := mysql.NewConfig()
-	dsn.User, dsn.Net, dsn.Addr = "root", "tcp", srv.Addr()
+	dsn.User, dsn.Passwd, dsn.Net, dsn.Addr = user, pw, "tcp", addr
+	for _, f := range adjust {
+		f(dsn)
+	}
 	db, err := sql.Open("mysql", dsn.FormatDSN())
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() {
-		db.Close()
-		srv.Close()
-		<-served
-		c.Close()
-	})
-	return db, srv
+	t.Cleanup(func() { db.Close() })
+	return db
 }
 
 // step is one statement of a scripted session and what it must give.
@@ -366,7 +404,7 @@ func TestMariaDBClient(t *testing.T) {
 		"INSERT INTO cli.t VALUES (1,'one'),(2,'two'); UPDATE cli.t SET v='deux' WHERE id=2; " +
 		"DELETE FROM cli.t WHERE id=1; BEGIN; INSERT INTO cli.t VALUES (3,'three'); ROLLBACK; SELECT id, v FROM cli.t; " +
 		"EXPLAIN SELECT id FROM cli.t WHERE v <> 'x';"
-	out, err := exec.Command(bin, "-h", host, "-P", port, "-u", "root", "--batch", "--skip-column-names", "-e", script).CombinedOutput()
+	out, err := exec.Command(bin, "-h", host, "-P", port, "-u", "root", "-p"+testRootPassword, "--batch", "--skip-column-names", "-e", script).CombinedOutput()
 	if err != nil {
 		t.Fatalf("%s: %v\n%s", bin, err, out)
 	}

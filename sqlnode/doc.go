@@ -28,7 +28,14 @@
 //     plans.
 //   - Session: one per connection, holding its Ndb and its NDB
 //     transaction (sql.TransactionSession).
-//   - Server: the MySQL wire server (New, Serve, Close).
+//   - Users and privileges (users.go): the engine's grant tables
+//     (mysql_db), stored cluster-wide in the hidden table
+//     mysql/gondb_privileges and reloaded when another SQL node changes
+//     them (checked at each connection's authentication and every
+//     Config.PrivilegePollInterval); the first SQL node of a new cluster
+//     creates 'root'@'%'. The fast path checks privileges too.
+//   - Server: the MySQL wire server (New, Serve, Close), with TLS when
+//     given a certificate.
 //
 // docs/sqlnode.md has the name, type, transaction and error mappings,
 // what is pushed and the fast path's shapes.

@@ -128,8 +128,9 @@ const (
 // fastPath is the server's fast path: the plan cache and the sessions by
 // connection. Safe for concurrent use.
 type fastPath struct {
-	p   *Provider
-	off bool // Config.NoFastPath
+	p     *Provider
+	off   bool       // Config.NoFastPath
+	users *userStore // the grant tables (users.go); nil: no checks
 
 	smu      sync.RWMutex
 	sessions map[uint32]*Session // by connection id
@@ -1076,7 +1077,7 @@ func (p *param) valueFor(col *schema.Column) (any, bool) {
 func (fp *fastPath) exec(s *Session, pl *fastPlan, params []param) (*sqltypes.Result, *atomic.Bool, bool, error) {
 	ctx := s.fastContext()
 	r := fp.resolve(ctx, s, pl)
-	if r == nil {
+	if r == nil || !s.fastAllowed(ctx, fp.users, pl, r) {
 		return nil, nil, false, nil
 	}
 	s.dropStaleTx(ctx)

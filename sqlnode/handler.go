@@ -18,6 +18,11 @@ import (
 type handler struct {
 	mysql.Handler
 	fp *fastPath
+	// users keeps the grant tables in step with the cluster (users.go).
+	users *userStore
+	// requireTLS refuses connections without TLS after the handshake
+	// (Config.RequireSecureTransport).
+	requireTLS bool
 }
 
 func (h handler) ComQuery(ctx context.Context, c *mysql.Conn, query string, cb mysql.ResultSpoolFn) error {
@@ -31,7 +36,7 @@ func (h handler) ComQuery(ctx context.Context, c *mysql.Conn, query string, cb m
 	}
 	s, last := h.statement(c)
 	err := h.Handler.ComQuery(ctx, c, query, cb)
-	h.ended(s, err)
+	h.ended(s, query, err)
 	return readOnlyError(fixError(err), last)
 }
 
@@ -48,7 +53,7 @@ func (h handler) ComMultiQuery(ctx context.Context, c *mysql.Conn, query string,
 	}
 	s, last := h.statement(c)
 	rest, err := h.Handler.ComMultiQuery(ctx, c, query, cb)
-	h.ended(s, err)
+	h.ended(s, query, err)
 	return rest, readOnlyError(fixError(err), last)
 }
 
@@ -71,7 +76,7 @@ func (h handler) ComStmtExecute(ctx context.Context, c *mysql.Conn, p *mysql.Pre
 	}
 	s, last := h.statement(c)
 	err := h.Handler.ComStmtExecute(ctx, c, p, cb)
-	h.ended(s, err)
+	h.ended(s, p.PrepareStmt, err)
 	return readOnlyError(fixError(err), last)
 }
 
@@ -96,12 +101,40 @@ func (h handler) statement(c *mysql.Conn) (*Session, *atomic.Pointer[ndbinfo.Tab
 }
 
 // ended ends a statement the engine ran: one that failed in autocommit
-// mode has its NDB transaction rolled back now (Session.endFailedStatement).
-func (h handler) ended(s *Session, err error) {
+// mode has its NDB transaction rolled back now (Session.endFailedStatement),
+// and the grant tables are reloaded if a change to them failed
+// (userStore.afterStatement).
+func (h handler) ended(s *Session, query string, err error) {
 	if err != nil && s != nil {
 		s.endFailedStatement()
 	}
+	if h.users != nil {
+		h.users.afterStatement(query, err)
+	}
 }
+
+// NewConnection checks the cluster's privilege version before the
+// handshake (userStore.atConnect).
+func (h handler) NewConnection(c *mysql.Conn) {
+	if h.users != nil {
+		h.users.atConnect()
+	}
+	h.Handler.NewConnection(c)
+}
+
+// ConnectionAuthenticated refuses a connection without TLS when secure
+// transport is required: the protocol layer sends its error packet but
+// goes on with the handshake, so the refusal is made sure here.
+func (h handler) ConnectionAuthenticated(c *mysql.Conn) error {
+	if h.requireTLS && !c.TLSEnabled() {
+		return mysql.NewSQLError(erSecureTransportRequired, mysql.SSUnknownSQLState,
+			"Connections using insecure transport are prohibited while --require_secure_transport=ON.")
+	}
+	return h.Handler.ConnectionAuthenticated(c)
+}
+
+// erSecureTransportRequired is MySQL's ER_SECURE_TRANSPORT_REQUIRED.
+const erSecureTransportRequired = 3159
 
 // ConnectionClosed forgets the connection's session.
 func (h handler) ConnectionClosed(c *mysql.Conn) {
@@ -131,6 +164,10 @@ var engineErrors = []struct {
 	{"ambiguous column name \"", "\", it's present in all these tables", "", 1052, "23000"}, // sql.ErrAmbiguousColumnName: ER_NON_UNIQ_ERROR
 	{"ambiguous column or alias name \"", "", "", 1052, "23000"},                            // sql.ErrAmbiguousColumnOrAliasName
 	{"syntax error at position ", "", "", 1064, "42000"},                                    // the parser's syntax errors (sql.ErrSyntaxError): ER_PARSE_ERROR
+	{"command denied to user ", "", "", 1142, "42000"},                                      // sql.ErrPrivilegeCheckFailed: ER_TABLEACCESS_DENIED_ERROR
+	{"Access denied for user ", " to table '", "", 1142, "42000"},                           // sql.ErrTableAccessDeniedForUser
+	{"Access denied for user ", " to database '", "", 1044, "42000"},                        // sql.ErrDatabaseAccessDeniedForUser: ER_DBACCESS_DENIED_ERROR
+	{"Operation ", " failed for ", "", 1396, "HY000"},                                       // sql.ErrUserCreationFailure and the like: ER_CANNOT_USER
 }
 
 func fixError(err error) error {

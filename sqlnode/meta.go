@@ -52,7 +52,7 @@ func metaTableDef() *schema.Table {
 // hiddenTable reports whether a dictionary table is internal to the SQL
 // layer or the API and not shown as a SQL table.
 func hiddenTable(name string) bool {
-	return name == metaTableName || name == ndbapi.AutoIncTableName
+	return name == metaTableName || name == ndbapi.AutoIncTableName || name == privTableName
 }
 
 // tableMeta is a table's SQL metadata.

@@ -78,7 +78,10 @@ func infoSchema(it *ndbinfo.Table) sql.Schema {
 
 // infoDatabase is the ndbinfo database: read-only, its tables the
 // catalog's.
-type infoDatabase struct{ p *Provider }
+type infoDatabase struct {
+	noObjects
+	p *Provider
+}
 
 var (
 	_ sql.Database         = (*infoDatabase)(nil)

@@ -355,6 +355,7 @@ func (p *Provider) tableNames(ctx context.Context, db string) ([]string, error) 
 
 // Database is one SQL database: the dictionary tables named "db/...".
 type Database struct {
+	noObjects
 	p    *Provider
 	name string
 }

@@ -45,6 +45,13 @@ type Session struct {
 	// prepared holds the fast plans of the connection's prepared
 	// statements by statement id (fastpath.go); connection goroutine only.
 	prepared map[uint32]*preparedPlan
+	// privOK caches the fast path's privilege checks per resolved plan
+	// while the session's privileges stay the same (privN: the engine's
+	// update counter they were computed at; users.go); connection
+	// goroutine only.
+	privOK  map[*fastRes]bool
+	privN   uint64
+	privGen uint64 // userStore.gen they were computed at
 	// autoPid and autoN: the statement generating AUTO_INCREMENT values
 	// and how many it generated (autoinc.go). Under mu.
 	autoPid uint64

@@ -38,6 +38,9 @@
 #              process) taken through its /debug/pprof during the first
 #              oltp_point_select run, with its top functions printed
 #   KEEP       directory to keep logs and results in [removed at exit]
+#   GONDB_PASSWORD  root's password on the gondb SQL node, given to the
+#              demo as --root-password and to sysbench [sysbench-root]
+#              (MariaDB runs with --skip-grant-tables: no password)
 #   MARIADB_OPTS extra mariadbd options
 #
 # Besides QPS and p95 it prints each server's CPU time per query (its
@@ -80,6 +83,7 @@ PROFILE=${PROFILE:-}
 THREADCONFIG=${THREADCONFIG:-'ldm={count=1}'}
 MARIADB_OPTS=${MARIADB_OPTS:-}
 MARIADBD=${MARIADBD:-$(command -v mariadbd || echo /usr/sbin/mariadbd)}
+GONDB_PASSWORD=${GONDB_PASSWORD:-sysbench-root}
 
 for p in sysbench mariadb mariadb-install-db "$MARIADBD"; do
 	command -v "$p" >/dev/null || { echo "$p not found (apt-get install sysbench mariadb-server mariadb-client)" >&2; exit 1; }
@@ -138,7 +142,7 @@ gondb_ready() {
 }
 # shellcheck disable=SC2086
 $SERVER_CPUS "$BIN" demo --datadir "$DIR/gondb" --data-nodes "$DATA_NODES" --replicas "$REPLICAS" \
-	--sql-port "$GONDB_PORT" --data-memory 256M >"$DIR/gondb.log" 2>&1 &
+	--sql-port "$GONDB_PORT" --data-memory 256M --root-password "$GONDB_PASSWORD" >"$DIR/gondb.log" 2>&1 &
 GONDB_PID=$!
 if [ "$THREADCONFIG" != default ]; then
 	# The first start wrote config.ini; set the thread layout and start
@@ -148,7 +152,9 @@ if [ "$THREADCONFIG" != default ]; then
 	wait "$GONDB_PID" || true
 	sed -i "s/^MaxNoOfExecutionThreads=.*/ThreadConfig=$THREADCONFIG/" "$DIR/gondb/config.ini"
 	# shellcheck disable=SC2086
-	$SERVER_CPUS "$BIN" demo --datadir "$DIR/gondb" --sql-port "$GONDB_PORT" >"$DIR/gondb.log" 2>&1 &
+	# (A root the first start made but had not on disk yet is made again
+	# with the same password.)
+	$SERVER_CPUS "$BIN" demo --datadir "$DIR/gondb" --sql-port "$GONDB_PORT" --root-password "$GONDB_PASSWORD" >"$DIR/gondb.log" 2>&1 &
 	GONDB_PID=$!
 fi
 
@@ -162,20 +168,20 @@ gondb_ready
 PPROF=$(grep -m1 '^ready:' "$DIR/gondb.log" | sed 's/.*metrics=\(http:\/\/[^/]*\)\/metrics.*/\1/')
 
 sb() { # sb TARGET TEST PSMODE ACTION [extra...]
-	local port=$MARIA_PORT
-	[ "$1" = gondb ] && port=$GONDB_PORT
+	local port=$MARIA_PORT pw=
+	[ "$1" = gondb ] && port=$GONDB_PORT && pw=$GONDB_PASSWORD
 	local test=$2 ps=$3 action=$4
 	shift 4
 	# shellcheck disable=SC2086
 	$CLIENT_CPUS sysbench "$test" --db-driver=mysql --mysql-host=127.0.0.1 --mysql-port="$port" \
-		--mysql-user=root --mysql-password= --mysql-db=sbtest --tables="$TABLES" --table-size="$TABLE_SIZE" \
+		--mysql-user=root --mysql-password="$pw" --mysql-db=sbtest --tables="$TABLES" --table-size="$TABLE_SIZE" \
 		--db-ps-mode="$ps" --threads="$THREADS" --time="$TIME" --percentile=95 "$@" "$action"
 }
 
 for target in mariadb gondb; do
-	port=$MARIA_PORT
-	[ "$target" = gondb ] && port=$GONDB_PORT
-	mariadb -h 127.0.0.1 -P "$port" -u root -e 'CREATE DATABASE sbtest' 
+	port=$MARIA_PORT pw=
+	[ "$target" = gondb ] && port=$GONDB_PORT && pw=$GONDB_PASSWORD
+	mariadb -h 127.0.0.1 -P "$port" -u root --password="$pw" -e 'CREATE DATABASE sbtest' 
 	sb "$target" oltp_read_write auto prepare --threads=1 >"$DIR/$target-prepare.log" 2>&1 ||
 		{ echo "prepare on $target failed:" >&2; tail -20 "$DIR/$target-prepare.log" >&2; exit 1; }
 done

@@ -24,6 +24,7 @@ import (
 	"github.com/gondb/gondb/mgmnode/mgmapi"
 	"github.com/gondb/gondb/mgmnode/server"
 	"github.com/gondb/gondb/mgmnode/state"
+	"github.com/gondb/gondb/sqlnode"
 )
 
 // The demo's node ids, as deploy/local/config.ini has them: data nodes
@@ -65,7 +66,7 @@ func parseDemoFlags(args []string, stdout io.Writer) (*demoFlags, error) {
 	fs.IntVar(&f.sqlPort, "sql-port", 0, "SQL node port on 127.0.0.1 (0: a free port)")
 	fs.IntVar(&f.dataNodes, "data-nodes", 2, fmt.Sprintf("data nodes, 1..%d, a multiple of --replicas", demoMaxDataNodes))
 	fs.IntVar(&f.replicas, "replicas", 2, "NoOfReplicas, 1..4")
-	fs.StringVar(&f.rootPassword, "root-password", "", "reserved for the SQL node's root user, which does not exist yet")
+	fs.StringVar(&f.rootPassword, "root-password", "", "password of the SQL node's 'root'@'%' for a new cluster (default: a random one, printed once on stderr); ignored once the cluster has users")
 	fs.IntVar(&f.httpPort, "http-port", 0, "first HTTP port for /metrics and /health: the management server gets it, data node k the k-th next one (0: free ports)")
 	fs.StringVar(&f.dataMemory, "data-memory", "64M", "DataMemory of each data node (config.ini syntax: 64M, 1G)")
 	fs.StringVar(&f.logLevel, "log-level", "warn", "log level on stderr: debug, info, warn, error")
@@ -318,7 +319,8 @@ func runDemo(args []string, stdout, stderr io.Writer) error {
 	}
 	// The SQL node, in this process like the others; it takes a free
 	// [api] slot.
-	sqlSrv, sqlC, err := startSQLNode(ctx, mgmAddr, 0, 0, 30*time.Second, net.JoinHostPort("127.0.0.1", strconv.Itoa(f.sqlPort)), logger)
+	sqlSrv, sqlC, err := startSQLNode(ctx, mgmAddr, 0, 0, 30*time.Second, net.JoinHostPort("127.0.0.1", strconv.Itoa(f.sqlPort)), logger,
+		func(cfg *sqlnode.Config) { cfg.RootPassword = f.rootPassword })
 	if err != nil {
 		if ctx.Err() != nil {
 			return nil
@@ -328,6 +330,7 @@ func runDemo(args []string, stdout, stderr io.Writer) error {
 	defer sqlC.Close()
 	defer sqlSrv.Close()
 	go sqlSrv.Serve()
+	printRootPassword(sqlSrv, stderr)
 	fmt.Fprintf(stdout, "ready: mgm=%s metrics=%s sql=%s\n", mgmAddr, strings.Join(urls, ","), sqlSrv.Addr())
 	var ids []string
 	for _, p := range procs {
@@ -343,7 +346,7 @@ func runDemo(args []string, stdout, stderr io.Writer) error {
 	}
 	fmt.Fprintln(stdout)
 	sqlHost, sqlPort, _ := net.SplitHostPort(sqlSrv.Addr())
-	fmt.Fprintf(stdout, "  sql:         %s (MySQL protocol; e.g. mariadb -h %s -P %s -u root)\n", sqlSrv.Addr(), sqlHost, sqlPort)
+	fmt.Fprintf(stdout, "  sql:         %s (MySQL protocol; e.g. mariadb -h %s -P %s -u root %s)\n", sqlSrv.Addr(), sqlHost, sqlPort, demoRootLogin(sqlSrv, f.rootPassword))
 	fmt.Fprintf(stdout, "  data:        in memory, redo log and checkpoints under %s (config.ini and etcd too)\n", dir)
 	fmt.Fprintf(stdout, "  try:         %s mgm -c %s -e SHOW\n", demoSelf(), mgmAddr)
 	fmt.Fprintln(stdout, "  Ctrl-C stops the cluster.")
@@ -506,6 +509,21 @@ func freePorts(n int) ([]int, error) {
 		ports = append(ports, l.Addr().(*net.TCPAddr).Port)
 	}
 	return ports, nil
+}
+
+// demoRootLogin is the password part of the demo's example command: the
+// password root got now, or a prompt when the cluster had users already
+// (its root password is the one set when it was created).
+func demoRootLogin(srv *sqlnode.Server, flagPW string) string {
+	switch {
+	case srv.GeneratedRootPassword() != "":
+		return "-p" + srv.GeneratedRootPassword()
+	case srv.CreatedRoot():
+		return "-p" + flagPW
+	case flagPW != "":
+		return "-p (--root-password was ignored: the cluster has users; root's password is the one set when it was created)"
+	}
+	return "-p (root's password is the one set when this cluster was created)"
 }
 
 // demoSelf is how the user ran this binary, for the example command.

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"flag"
 	"fmt"
@@ -26,7 +27,8 @@ func runSQLNode(args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("sqlnode", flag.ContinueOnError)
 	fs.SetOutput(io.Discard) // a bad flag is one line from run
 	fs.Usage = func() {
-		fmt.Fprintln(stdout, "usage: gondb sqlnode -c host:port[,host:port...] [--port 3306] [--bind 127.0.0.1] [--node-id N] [--auto-increment-prefetch N] [--no-fast-path] [flags]")
+		fmt.Fprintln(stdout, "usage: gondb sqlnode -c host:port[,host:port...] [--port 3306] [--bind 127.0.0.1] [--node-id N] [--auto-increment-prefetch N] [--no-fast-path]")
+		fmt.Fprintln(stdout, "       [--root-password PW] [--tls-cert FILE --tls-key FILE [--require-secure-transport]] [flags]")
 		fs.SetOutput(stdout)
 		fs.PrintDefaults()
 	}
@@ -41,6 +43,10 @@ func runSQLNode(args []string, stdout, stderr io.Writer) error {
 	timeout := fs.Duration("connect-timeout", 30*time.Second, "how long to wait for the management server and the data nodes")
 	prefetch := fs.Int("auto-increment-prefetch", 1, "AUTO_INCREMENT values reserved from a table's cluster-wide counter at a time (NDB's ndb_autoincrement_prefetch_sz, 1..65536)")
 	noFastPath := fs.Bool("no-fast-path", false, "send every statement to the SQL engine (no fast path for key statements)")
+	rootPassword := fs.String("root-password", "", "password of 'root'@'%' when the cluster has no users yet (a new cluster); default: a random one, printed once on stderr; ignored once the cluster has users")
+	tlsCert := fs.String("tls-cert", "", "PEM file of the server's TLS certificate (chain): clients may connect with TLS (needs --tls-key)")
+	tlsKey := fs.String("tls-key", "", "PEM file of the TLS certificate's private key")
+	requireTLS := fs.Bool("require-secure-transport", false, "refuse clients that do not use TLS (needs --tls-cert and --tls-key)")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) { // Parse printed the usage
 			return nil
@@ -62,6 +68,18 @@ func runSQLNode(args []string, stdout, stderr io.Writer) error {
 	if *prefetch < 1 || *prefetch > maxAutoIncrementPrefetch {
 		return fmt.Errorf("--auto-increment-prefetch %d out of range (allowed 1..%d)", *prefetch, maxAutoIncrementPrefetch)
 	}
+	if (*tlsCert == "") != (*tlsKey == "") {
+		return errors.New("--tls-cert and --tls-key go together")
+	}
+	if *requireTLS && *tlsCert == "" {
+		return errors.New("--require-secure-transport needs --tls-cert and --tls-key")
+	}
+	if *tlsCert != "" {
+		// A bad certificate fails now, not after joining the cluster.
+		if _, err := tls.LoadX509KeyPair(*tlsCert, *tlsKey); err != nil {
+			return fmt.Errorf("--tls-cert/--tls-key: %w", err)
+		}
+	}
 	if connect == "" {
 		connect = "localhost:1186"
 	}
@@ -71,7 +89,10 @@ func runSQLNode(args []string, stdout, stderr io.Writer) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	srv, c, err := startSQLNode(ctx, connect, gsignal.NodeID(*nodeID), *waitNodes, *timeout, net.JoinHostPort(*bind, strconv.Itoa(*port)), slog.Default(),
-		func(cfg *sqlnode.Config) { cfg.AutoIncrementPrefetch, cfg.NoFastPath = *prefetch, *noFastPath })
+		func(cfg *sqlnode.Config) {
+			cfg.AutoIncrementPrefetch, cfg.NoFastPath, cfg.RootPassword = *prefetch, *noFastPath, *rootPassword
+			cfg.TLSCertFile, cfg.TLSKeyFile, cfg.RequireSecureTransport = *tlsCert, *tlsKey, *requireTLS
+		})
 	if err != nil {
 		if ctx.Err() != nil {
 			return nil
@@ -79,6 +100,7 @@ func runSQLNode(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	defer c.Close()
+	printRootPassword(srv, stderr)
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve() }()
 	slog.Info("sqlnode: serving", "addr", srv.Addr(), "node", c.NodeID())
@@ -91,6 +113,17 @@ func runSQLNode(args []string, stdout, stderr io.Writer) error {
 		return nil
 	case err := <-served:
 		return err
+	}
+}
+
+// printRootPassword prints, once, the password a SQL node generated for
+// root when it found no users in the cluster (gondb sqlnode and gondb
+// demo): on stderr, which is the operator's, while the log line the SQL
+// node wrote says only that it was generated.
+func printRootPassword(srv *sqlnode.Server, stderr io.Writer) {
+	if pw := srv.GeneratedRootPassword(); pw != "" {
+		fmt.Fprintf(stderr, "root password: %s\n", pw)
+		slog.Info("sqlnode: the generated root password is printed on stderr, once; change it with ALTER USER root IDENTIFIED BY '...'")
 	}
 }
 

@@ -62,12 +62,16 @@ type Membership struct {
 	// restarts: until then they are no replicas, no GCP participants, and
 	// the founder is the lowest member.
 	Members []signal.NodeID
+	// Gossip configures the gossip member that gives QMGR a second
+	// opinion on data node failures (gossip.go; off by default).
+	Gossip Gossip
 }
 
 // newQMGR builds the node's QMGR, which reports failures to TC, LQH and
 // GCP, and on a view that loses nodes swaps in a distribution without
-// them before its signals reach those blocks.
-func (n *Node) newQMGR(groups []partition.NodeGroup) (*qmgr.QMGR, error) {
+// them before its signals reach those blocks. With Membership.Gossip the
+// block is QMGR with the node's gossip member (gossip.go).
+func (n *Node) newQMGR(groups []partition.NodeGroup) (block.Block, error) {
 	m := n.cfg.Membership
 	qc := qmgr.DefaultConfig()
 	qc.Node = n.cfg.NodeID
@@ -114,7 +118,18 @@ func (n *Node) newQMGR(groups []partition.NodeGroup) (*qmgr.QMGR, error) {
 		{Addr: signal.Address{Node: self, Block: gsn.BlockRESTART}},
 	}
 	qc.OnEvent = n.onMembership
-	return qmgr.New(qc)
+	q, err := qmgr.New(qc)
+	if err != nil {
+		return nil, err
+	}
+	if !m.Gossip.Enabled {
+		return q, nil
+	}
+	gc, err := n.gossipConfig(qc.HeartbeatIntervalDbDb)
+	if err != nil {
+		return nil, err
+	}
+	return newGossipQMGR(n, q, gc), nil
 }
 
 // onMembership runs on QMGR's thread for each of its events.
@@ -140,7 +155,14 @@ func (n *Node) onMembership(e qmgr.Event) {
 				"members", len(e.Members))
 		}
 	case qmgr.EventSuspect:
-		n.log.Warn("data node suspected", "node", e.Node, "reason", e.Reason)
+		switch e.Gossip {
+		case qmgr.GossipAlive:
+			n.log.Warn("data node suspected: link failure (gossip reaches it)", "node", e.Node, "reason", e.Reason)
+		case qmgr.GossipUnknown:
+			n.log.Warn("data node suspected", "node", e.Node, "reason", e.Reason)
+		default:
+			n.log.Warn("data node suspected", "node", e.Node, "reason", e.Reason, "gossip", e.Gossip.String())
+		}
 	case qmgr.EventArbitration:
 		n.log.Warn("arbitration", "verdict", e.Verdict.String(), "reason", e.Reason)
 	case qmgr.EventAPIFailed:
@@ -161,7 +183,12 @@ var ErrNoMembership = errors.New("node: no membership block")
 // MembershipState is QMGR's state (ndbinfo.membership, metrics, tests).
 func (n *Node) MembershipState(ctx context.Context) (qmgr.State, error) {
 	var st qmgr.State
-	err := n.Do(ctx, gsn.BlockQMGR, 0, func(b block.Block) { st = b.(*qmgr.QMGR).State() })
+	err := n.Do(ctx, gsn.BlockQMGR, 0, func(b block.Block) {
+		if g, ok := b.(*gossipQMGR); ok {
+			b = g.QMGR
+		}
+		st = b.(*qmgr.QMGR).State()
+	})
 	return st, err
 }
 

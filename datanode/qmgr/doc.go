@@ -13,6 +13,25 @@
 // watched) and are reported (FAIL_REP) to the president until a view
 // removes them.
 //
+// # Gossip, a second opinion
+//
+// The node runtime may run a gossip member (datanode/gossip, memberlist)
+// and tell QMGR each change of its opinion of a data node in GOSSIP_REP
+// (alive, dead, left). The opinion never fails a node on its own, and
+// never changes the agreement below; it changes two things about the
+// watched left neighbour:
+//
+//   - gossip reports it dead or left, and it has missed at least one
+//     heartbeat interval without being heard from since: it is suspected
+//     at once, not after MissedHeartbeats intervals (a crashed node is
+//     found in about 1.5 to 2 intervals instead of 4 to 5);
+//   - it misses MissedHeartbeats intervals while gossip reports it alive:
+//     it is suspected all the same (every node needs a link to every
+//     other), but the suspicion says so and counts as a link failure
+//     (Stats.LinkFailures, Event.Gossip).
+//
+// An opinion of dead or left is forgotten when the node joins again.
+//
 // # Views, the president, and agreeing on failures
 //
 // A view is the list of live data nodes in start order with a number, the

@@ -150,6 +150,8 @@ type cluster struct {
 	finished, caughtUp uint64
 	// extra places more blocks on a node (API clients).
 	extra func(n signal.NodeID) []sim.Placed
+	// watch, if set, sees every event of every node, at c.s.Now().
+	watch func(n signal.NodeID, e qmgr.Event)
 }
 
 // newCluster builds nodes data nodes in node groups of replicas (by node
@@ -223,6 +225,9 @@ func (c *cluster) onEvent(n signal.NodeID, start uint64, e qmgr.Event) {
 	}
 	if testing.Verbose() && simFlags.Seed != 0 {
 		c.log = append(c.log, fmt.Sprintf("%v node %d: %v", c.s.Now(), n, e))
+	}
+	if c.watch != nil {
+		c.watch(n, e)
 	}
 	if e.Kind != qmgr.EventView {
 		return

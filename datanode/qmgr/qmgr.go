@@ -66,8 +66,11 @@ type Event struct {
 	Members        []Member
 	Failed, Joined NodeSet       // EventView
 	Node           signal.NodeID // EventSuspect, EventAPIFailed
-	Verdict        Verdict       // EventArbitration
-	Reason         string
+	// Gossip is gossip's opinion of Node when it was suspected
+	// (EventSuspect; GossipAlive: the node lives, the link to it failed).
+	Gossip  GossipState
+	Verdict Verdict // EventArbitration
+	Reason  string
 }
 
 func (e Event) String() string {
@@ -114,6 +117,14 @@ type Stats struct {
 	CaughtUp         uint64 // views learned from a president's or a peer's signal, not its commit
 	Arbitrations     uint64 // arbitrator requests this node made
 	APIFailures      uint64 // API nodes declared failed
+	// GossipReports counts GOSSIP_REPs taken; GossipSuspicions the nodes
+	// suspected early because gossip took them for gone after a missed
+	// heartbeat; LinkFailures the nodes suspected by the heartbeat rule
+	// while gossip held them alive (the link failed, not the node; the
+	// node is failed all the same: the cluster needs every link).
+	GossipReports    uint64
+	GossipSuspicions uint64
+	LinkFailures     uint64
 }
 
 // APIState is one API node's registration on this data node.
@@ -142,6 +153,7 @@ type State struct {
 	APIs        []APIState    // registered or failing API nodes
 	Round       string        // the view change in progress, if president
 	Since       time.Duration // Env.Now of the last view change
+	GossipDown  NodeSet       // data nodes gossip reports dead or left
 	Stats
 }
 
@@ -193,6 +205,8 @@ type QMGR struct {
 
 	stopSent [signal.MaxNodeID + 1]time.Duration // when a node was last told it is out (+1)
 
+	gossip [signal.MaxNodeID + 1]GossipState // GOSSIP_REP's opinions
+
 	arbit   string
 	stats   Stats
 	out     signal.Signal
@@ -237,6 +251,7 @@ func New(cfg Config) (*QMGR, error) {
 	q.On(gsn.QMGR_STOPORD, q.stopOrd)
 	q.On(gsn.API_REGREQ, q.apiRegReq)
 	q.On(gsn.API_FAILCONF, q.apiFailConf)
+	q.On(gsn.GOSSIP_REP, q.gossipRep)
 	if cfg.Founder {
 		q.phase = Running
 		q.view = view{failNo: 1, members: []Member{{Node: cfg.Node, Dyn: 1, Start: cfg.StartID}}}
@@ -282,7 +297,7 @@ func (q *QMGR) Phase() Phase { return q.phase }
 func (q *QMGR) State() State {
 	st := State{Node: q.cfg.Node, Phase: q.phase, Reason: q.reason, FailNo: q.view.failNo,
 		Members: q.members(), Group: q.group, Suspected: q.failed, Missed: q.missed,
-		Arbitration: q.arbit, Since: q.since, Stats: q.stats}
+		Arbitration: q.arbit, Since: q.since, GossipDown: q.gossipDown(), Stats: q.stats}
 	if len(q.view.members) > 0 {
 		st.President = q.view.members[0].Node
 	}
@@ -373,8 +388,16 @@ func (q *QMGR) tickHeartbeat(env block.Env, now time.Duration) {
 	} else {
 		q.missed++
 		q.stats.MissedHeartbeats++
+		q.heardLeft = false
 		if q.missed >= q.cfg.MissedHeartbeats {
-			q.suspect(env, left, fmt.Sprintf("missed %d heartbeats", q.missed))
+			reason := fmt.Sprintf("missed %d heartbeats", q.missed)
+			if q.gossip[left] == GossipAlive {
+				q.stats.LinkFailures++
+				reason += "; gossip reports it alive: a link failure"
+			}
+			q.suspect(env, left, reason)
+		} else {
+			q.gossipCheck(env)
 		}
 	}
 	q.heardLeft = false
@@ -423,7 +446,7 @@ func (q *QMGR) suspect(env block.Env, n signal.NodeID, reason string) {
 	q.failed.Add(n)
 	q.stats.Suspicions++
 	q.nextReport = 0
-	q.emit(Event{Kind: EventSuspect, FailNo: q.view.failNo, Node: n, Reason: reason})
+	q.emit(Event{Kind: EventSuspect, FailNo: q.view.failNo, Node: n, Gossip: q.gossip[n], Reason: reason})
 }
 
 // tickReport sends this node's suspicions to every member it does not

@@ -19,10 +19,10 @@ func TestSignalNumbers(t *testing.T) {
 		gsn.ACCEPT_FAILREQ: 75, gsn.ACCEPT_FAILCONF: 76, gsn.COMMIT_FAILREQ: 77, gsn.COMMIT_FAILCONF: 78,
 		gsn.NODE_FAILREP: 79, gsn.NF_COMPLETEREP: 80, gsn.NODE_INCLREP: 81, gsn.CM_REGREQ: 82, gsn.CM_REGREF: 83,
 		gsn.QMGR_STOPORD: 84, gsn.API_REGREQ: 85, gsn.API_REGCONF: 86, gsn.API_REGREF: 87, gsn.API_FAILREQ: 88,
-		gsn.API_FAILCONF: 89,
+		gsn.API_FAILCONF: 89, gsn.GOSSIP_REP: 115, gsn.GOSSIP_ADDRREP: 116,
 	}
-	if len(pinned) != 20 {
-		t.Fatalf("%d distinct numbers, want 20", len(pinned))
+	if len(pinned) != 22 {
+		t.Fatalf("%d distinct numbers, want 22", len(pinned))
 	}
 	for got, want := range pinned {
 		if got != want {

@@ -520,6 +520,7 @@ func (q *QMGR) applyView(env block.Env, v *view) {
 	}
 	first := q.view.failNo == 0
 	q.failed = q.failed.Intersect(v.set()).Minus(joined)
+	q.forgetGossip(joined)
 	q.view.copyFrom(v)
 	q.promised, q.acceptedBallot = 0, 0
 	q.since = env.Now()

@@ -38,6 +38,15 @@
 // discard yet). A new configuration generation is used at the next start.
 // When Run's context ends the runtime is stopped and the node id released.
 //
+// With NodeFailover the runtime also runs a gossip member (datanode/node's
+// Membership.Gossip, datanode/gossip) on the node's HostName and
+// GossipPort (0: an ephemeral port), a second opinion for QMGR's failure
+// detection. Other data nodes' configured HostName:GossipPort are its
+// seeds; ephemeral ones need none, since data nodes tell each other their
+// gossip addresses over their transporters. A planned stop (STOP,
+// RESTART, the end of Run) leaves the gossip cluster before the runtime
+// stops, so the other nodes fail this one at its first missed heartbeat.
+//
 // While it runs, a Proc samples node.Stats every StatsInterval: the memory
 // usage (node.MemoryUsage, the rows of ndbinfo.memoryusage) goes into the
 // heartbeats (ALL REPORT MEMORYUSAGE) and the counters and the TC's latency

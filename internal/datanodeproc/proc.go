@@ -462,7 +462,7 @@ func (p *Proc) start(ctx context.Context, initial bool) (err error) {
 	p.report(mgmapi.StatusStarting, LastStartPhase)
 	p.setRestorable(nil, [8]uint32{})
 	p.report(mgmapi.StatusStarted, 0)
-	p.log.Info("data node: started", "transporter", rt.Addr())
+	p.log.Info("data node: started", "transporter", rt.Addr(), "gossip", rt.GossipAddr())
 	return ctx.Err()
 }
 
@@ -574,6 +574,11 @@ func (p *Proc) stopRuntime() {
 	var lat tc.Latency
 	if err == nil {
 		lat, _, err = extras(rt, false)
+	}
+	// A planned stop: the other data nodes' gossip members see this one
+	// leave, so their QMGRs fail it at its first missed heartbeat.
+	if lerr := rt.LeaveGossip(gossipLeaveTimeout); lerr != nil {
+		p.log.Warn("data node: leaving the gossip cluster", "err", lerr)
 	}
 	rt.Stop()
 	p.mu.Lock()
@@ -732,6 +737,9 @@ func (p *Proc) derive(cfg *config.Config, addrs map[int]string, placeholder bool
 		return nc, err
 	}
 	nc.Logger = p.opts.Logger // the node adds its id itself
+	if nc.Membership.Enabled {
+		nc.Membership.Gossip = gossipConfig(&c, p.id)
+	}
 	if p.opts.Adjust != nil {
 		p.opts.Adjust(&nc)
 		if err := nc.Validate(); err != nil {

@@ -59,6 +59,7 @@ type DataNode struct {
 	HostName                            string
 	DataDir                             string
 	ServerPort                          int // 0: chosen at start
+	GossipPort                          int // 0: chosen at start
 	DataMemory                          uint64
 	ThreadConfig                        string // "": threads from MaxNoOfExecutionThreads
 	MaxNoOfExecutionThreads             int

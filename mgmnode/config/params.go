@@ -77,6 +77,10 @@ func buildParams() []Param {
 			Name: "ServerPort", Sections: SectionNDBD, Type: TypeInt, Default: "0", Min: 0, Max: 65535,
 			Desc: "TCP port of the data node's transporter. 0: chosen by the node at start and published through the management node, as NDB's dynamic ports.",
 		},
+		{
+			Name: "GossipPort", Sections: SectionNDBD, Type: TypeInt, Default: "0", Min: 0, Max: 65535,
+			Desc: "UDP and TCP port of the data node's gossip member (memberlist, on HostName), which gives NodeFailover's failure detection a second opinion: a node gossip reports dead is failed at its first missed heartbeat instead of the fourth. 0: chosen by the node at start; data nodes tell each other their gossip addresses over their transporters, so no port needs configuring. Runs only with NodeFailover.",
+		},
 		// [ndbd default]: cluster-wide.
 		{
 			Name: "NoOfReplicas", Sections: SectionNDBD, Type: TypeInt, Scope: ScopeCluster,

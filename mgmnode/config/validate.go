@@ -299,10 +299,18 @@ func (v *validator) nodeIDs(s *sources) {
 	}
 }
 
-// ports checks that no two nodes listen on the same host and port.
+// ports checks that no two nodes listen on the same host and port (a
+// data node's GossipPort included).
 func (v *validator) ports(s *sources) {
 	first := map[string]nodeRef{}
-	for _, n := range v.nodes(s) {
+	all := v.nodes(s)
+	for i, d := range v.c.DataNodes {
+		if d.GossipPort != 0 {
+			all = append(all, nodeRef{kind: SectionNDBD, id: d.NodeID, loc: v.loc(s.data, i, "ndbd", d.NodeID),
+				prmPrt: lookup(SectionNDBD, "GossipPort"), host: d.HostName, port: d.GossipPort})
+		}
+	}
+	for _, n := range all {
 		if n.prmPrt == nil || n.port == 0 || n.loc.bad(n.kind, n.prmPrt.Name, "HostName") {
 			continue
 		}

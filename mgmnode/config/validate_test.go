@@ -63,6 +63,17 @@ func TestValidateBuiltInCode(t *testing.T) {
 		{"same port", func(c *Config) { c.DataNodes[0].ServerPort = 1186 },
 			[]string{"[ndb_mgmd] node 3 PortNumber=1186: port 1186 on localhost is already used by [ndbd] node 1"}},
 		{"same port other host", func(c *Config) { c.DataNodes[0].ServerPort, c.DataNodes[0].HostName = 1186, "h" }, nil},
+		{"gossip port range", func(c *Config) { c.DataNodes[0].GossipPort = 70000 },
+			[]string{"[ndbd] node 1 GossipPort=70000: out of range (allowed 0..65535)"}},
+		{"gossip port of the mgmd", func(c *Config) { c.DataNodes[1].GossipPort = 1186 },
+			[]string{"[ndbd] node 2 GossipPort=1186: port 1186 on localhost is already used by [ndb_mgmd] node 3"}},
+		{"gossip port twice", func(c *Config) { c.DataNodes[0].GossipPort, c.DataNodes[1].GossipPort = 7946, 7946 },
+			[]string{"[ndbd] node 2 GossipPort=7946: port 7946 on localhost is already used by [ndbd] node 1"}},
+		{"gossip port is the transporter's", func(c *Config) { c.DataNodes[0].GossipPort, c.DataNodes[0].ServerPort = 2202, 2202 },
+			[]string{"[ndbd] node 1 GossipPort=2202: port 2202 on localhost is already used by [ndbd] node 1"}},
+		{"gossip ports on other hosts", func(c *Config) {
+			c.DataNodes[0].GossipPort, c.DataNodes[1].GossipPort, c.DataNodes[1].HostName = 7946, 7946, "h2"
+		}, nil},
 		{"same port host case", func(c *Config) {
 			c.DataNodes[0].ServerPort, c.DataNodes[0].HostName = 1186, "LocalHost"
 		}, []string{"[ndb_mgmd] node 3 PortNumber=1186: port 1186 on localhost is already used by [ndbd] node 1"}},

@@ -30,8 +30,11 @@
 //     reset: what is in flight between the two nodes is lost, the next send
 //     opens a new connection), Cut and Partition (links cut until Heal, what
 //     was in flight lost), Crash (the node's blocks are discarded, everything
-//     in flight to or from it is lost, its Disk loses unsynced writes) and
-//     Restart (the Factory builds fresh blocks over the same Disk).
+//     in flight to or from it is lost, its Disk loses unsynced writes),
+//     CrashWhen (a crash at a chosen signal: the node crashes instead of
+//     handling the first signal a test's predicate accepts, as a TC between
+//     COMMIT and COMMITTED) and Restart (the Factory builds fresh blocks
+//     over the same Disk).
 //   - Disk. A per-node key/value store that survives crashes. Writes are
 //     durable at Sync; a crash keeps each unsynced write independently with
 //     probability 1/2, applied in write order (a page cache that flushed some
@@ -60,6 +63,7 @@
 //
 //	0.031330213 lose 1->2 #2
 //	0.040000000 crash 2 unsynced=3 lost=1
+//	0.045000000 crashwhen 1/3.0->2/2.0 gsn=24 #12
 //	0.051200000 deliver 1/1.0->3/1.0 gsn=4 #17 h=9c0e...
 //
 // (seconds with nine decimals, the event, its nodes or addresses, the

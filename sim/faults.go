@@ -117,6 +117,7 @@ func (s *Sim) Crash(id signal.NodeID) {
 	n.up = false
 	n.incarnation++
 	n.blocks = nil
+	n.crashWhen = nil
 	for i := range s.nodes {
 		s.reset(n.pos, i)
 	}
@@ -130,6 +131,29 @@ func (s *Sim) Crash(id signal.NodeID) {
 	s.tr.num("lost=", uint64(lost))
 	s.tr.end()
 }
+
+// CrashWhen arms a crash of node id at a chosen signal: every signal
+// about to be delivered to the node is first shown to when, and the first
+// one it accepts is never handled: the node crashes instead (as Crash),
+// that signal lost with everything else in flight. So a test crashes a
+// node at a protocol step, "the TC once it sent COMMIT and before it
+// handles COMMITTED", rather than at a random time. when runs between
+// deliveries, outside every block; it must not call the Sim, and must not
+// keep the signal (its sections are recycled). The trigger fires once: a
+// crash, by it or any other, disarms it, and a later call replaces it;
+// when nil disarms. Arming a down node is a bug.
+func (s *Sim) CrashWhen(id signal.NodeID, when func(sig *signal.Signal) bool) {
+	s.notInBlock("CrashWhen")
+	n := s.node(id)
+	if !n.up && when != nil {
+		panic(fmt.Sprintf("sim: CrashWhen(%d): node is down", id))
+	}
+	n.crashWhen = when
+}
+
+// Armed reports whether node id has a CrashWhen trigger that has not
+// fired.
+func (s *Sim) Armed(id signal.NodeID) bool { return s.node(id).crashWhen != nil }
 
 // Restart starts node id again: its factory builds fresh blocks over the
 // same Disk, and its Env.Now starts from 0. Restarting a live node is a

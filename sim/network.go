@@ -169,6 +169,19 @@ func (s *Sim) deliver(m *msg) {
 		panic(fmt.Sprintf("sim: message #%d %d->%d outlived a crash", m.seq, from.id, to.id))
 	}
 	s.decode(m.buf)
+	if to.crashWhen != nil && to.crashWhen(&s.recv) {
+		s.tr.begin(s.now, "crashwhen ")
+		s.tr.addr(s.recv.Sender)
+		s.tr.str("->")
+		s.tr.addr(s.recv.Receiver)
+		s.tr.num("gsn=", uint64(s.recv.Number))
+		s.tr.num("#", m.seq)
+		s.tr.end()
+		s.recv.Reset()
+		s.putBuf(m.buf)
+		s.Crash(to.id) // the signal is lost with the node
+		return
+	}
 	r := to.lookup(s.recv.Receiver.Block, s.recv.Receiver.Instance)
 	if r == nil {
 		s.stats.NoReceiver++

@@ -135,6 +135,9 @@ type node struct {
 	incarnation uint32
 	startedAt   time.Duration
 	blocks      []running
+	// crashWhen, if set, sees every signal about to be delivered to the
+	// node; the first it accepts crashes the node instead (CrashWhen).
+	crashWhen func(*signal.Signal) bool
 }
 
 type running struct {

@@ -329,8 +329,10 @@ func (g *GCP) commit(env block.Env, s *signal.Signal) {
 	case g.phase == committing && gci == g.next:
 		g.reply = s.Sender // a resend while the TCs finish: they will answer
 		return
-	case g.phase == idle && gci == g.stats.Current && g.finished == gci-1:
-		// A resend after this node finished: answer again.
+	case g.phase != committing && gci == g.stats.Current && g.finished == gci-1:
+		// A resend after this node finished (it may be preparing the next
+		// epoch already: a new master resuming its predecessor's round):
+		// answer again.
 		g.send(env, gsn.GCP_NODEFINISH, s.Sender, gci-1, uint32(g.cfg.Node))
 		return
 	}

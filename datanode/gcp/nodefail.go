@@ -21,7 +21,12 @@ import (
 // master's round left in one of three places: preparing epoch g (some
 // nodes may have switched to g already: a node past g answers a prepare
 // of g at once), committing g (the commit phase is resent; nodes answer
-// as for a resend), or idle (the next round starts when due).
+// as for a resend), or idle at g, its part of g's commit phase done. Idle,
+// it runs g's commit phase again before any new round: the old master's
+// GCP_COMMIT(g) may have reached only some nodes, and one still preparing
+// g would never answer a prepare of g+1. A node that finished g answers
+// again, even if it is preparing g+1 already (the old master may have
+// begun that round).
 
 // nodeFailRep handles NODE_FAILREP: w2 the president, w3-w10 the failed
 // nodes, w11-w18 the live data nodes.
@@ -94,9 +99,12 @@ func (g *GCP) setMaster(env block.Env, president signal.NodeID) {
 		g.running, g.round = true, g.next
 		g.started = env.Now()
 		g.phase0(env, gsn.GCP_COMMIT)
+	case idle:
+		g.running, g.round = true, g.stats.Current
+		g.started = env.Now()
+		g.phase0(env, gsn.GCP_COMMIT)
 	}
-	// Idle: the next round starts when due. A save of the old master's
-	// stops; the next save starts when due.
+	// A save of the old master's stops; the next save starts when due.
 	g.save.running = false
 }
 

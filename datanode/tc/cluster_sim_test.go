@@ -79,6 +79,10 @@ type clusterConfig struct {
 	// node's TC then routes by its own distribution, without the failed
 	// nodes.
 	qmgr bool
+	// apiNodes: every TC tells the API blocks of every data node when a
+	// takeover is done (tc.Config.APINodes; the simulated clients live on
+	// the data nodes).
+	apiNodes bool
 }
 
 // cluster is one simulated cluster's blocks.
@@ -99,6 +103,12 @@ type cluster struct {
 	pools    []*mem.Pool
 	// views counts the view changes QMGRs reported, over all nodes.
 	views int
+	// shutdowns are the nodes whose QMGR shut them down (its side of a
+	// partition lost, or the view left it out), with the reason, until
+	// stopShutdowns stops them as a node's runtime would.
+	shutdowns map[signal.NodeID]string
+	// arbitrator decides between halves of a split cluster (with qmgr).
+	arbitrator *qmgr.FirstAsker
 }
 
 // mustLayout returns t's layout, panicking on an invalid definition (a bug
@@ -145,7 +155,8 @@ func newSimCluster(t testing.TB, cfg clusterConfig) *cluster {
 	simCfg.KeepTrace = simFlags.Trace != ""
 	c := &cluster{s: sim.New(simCfg), seed: cfg.seed, nodes: all, tables: map[uint32]*schema.Layout{},
 		lqhs: map[signal.NodeID]*lqh.LQH{}, tcs: map[signal.NodeID]*tc.TC{}, gcps: map[signal.NodeID]*gcp.GCP{},
-		qmgrs: map[signal.NodeID]*qmgr.QMGR{}, restarts: map[signal.NodeID]*restart.RESTART{}, starts: map[signal.NodeID]int{}}
+		qmgrs: map[signal.NodeID]*qmgr.QMGR{}, restarts: map[signal.NodeID]*restart.RESTART{}, starts: map[signal.NodeID]int{},
+		shutdowns: map[signal.NodeID]string{}, arbitrator: &qmgr.FirstAsker{}}
 	for _, st := range cfg.tables {
 		frags := st.fragments
 		if frags == 0 {
@@ -158,7 +169,6 @@ func newSimCluster(t testing.TB, cfg clusterConfig) *cluster {
 	}
 	c.dist = d
 	t.Cleanup(c.close)
-	arbitrator := &qmgr.FirstAsker{}
 	for _, node := range all {
 		pool, err := mem.NewPool(cfg.dataMemory)
 		if err != nil {
@@ -173,8 +183,12 @@ func newSimCluster(t testing.TB, cfg clusterConfig) *cluster {
 				}
 			}
 			nodeDist := d // this node's view of the distribution
-			tcb := tc.New(tc.Config{Node: node, Distribution: func() *dih.Distribution { return nodeDist },
-				DeadlockTimeout: cfg.deadlockTimeout})
+			tcCfg := tc.Config{Node: node, Distribution: func() *dih.Distribution { return nodeDist },
+				DeadlockTimeout: cfg.deadlockTimeout}
+			if cfg.apiNodes {
+				tcCfg.APINodes = all
+			}
+			tcb := tc.New(tcCfg)
 			g := gcp.New(gcp.Config{Node: node, Nodes: all, TCs: []signal.Address{{Node: node, Block: gsn.BlockTC}},
 				Interval: cfg.epochInterval, Joining: c.starts[node] > 0})
 			c.lqhs[node], c.tcs[node], c.gcps[node] = lq, tcb, g
@@ -199,16 +213,19 @@ func newSimCluster(t testing.TB, cfg clusterConfig) *cluster {
 				nodeDist = d.WithMembers(live.Has, starting.Has)
 				c.restarts[node] = rs
 				placed = append(placed, sim.Placed{ID: gsn.BlockRESTART, Block: rs})
-				qc.Arbitrator = arbitrator
+				qc.Arbitrator = c.arbitrator
 				qc.Local = []qmgr.Local{{Addr: signal.Address{Node: node, Block: gsn.BlockTC}, Acks: true},
 					{Addr: signal.Address{Node: node, Block: gsn.BlockLQH}}, {Addr: signal.Address{Node: node, Block: gsn.BlockDIH}},
 					{Addr: signal.Address{Node: node, Block: gsn.BlockRESTART}}}
 				qc.OnEvent = func(e qmgr.Event) {
-					if e.Kind == qmgr.EventView {
+					switch e.Kind {
+					case qmgr.EventView:
 						c.views++
 						if !e.Failed.Empty() {
 							nodeDist = nodeDist.WithoutNodes(e.Failed.Has)
 						}
+					case qmgr.EventShutdown:
+						c.shutdowns[node] = e.Reason
 					}
 				}
 				q, err := qmgr.New(qc)
@@ -251,6 +268,35 @@ func load(lq *lqh.LQH, d *dih.Distribution, st simTable) error {
 		}
 	}
 	return nil
+}
+
+// stopShutdowns stops (crashes) every node whose QMGR shut it down, as
+// the node's runtime does on QMGR's EventShutdown, and returns them. A
+// test calls it between ticks (runTicks): until then the node's other
+// blocks go on, as they do while a real node stops.
+func (c *cluster) stopShutdowns() []signal.NodeID {
+	var stopped []signal.NodeID
+	for _, n := range c.nodes {
+		if _, ok := c.shutdowns[n]; ok {
+			delete(c.shutdowns, n)
+			if c.s.Up(n) {
+				c.s.Crash(n)
+				stopped = append(stopped, n)
+			}
+		}
+	}
+	return stopped
+}
+
+// runTicks runs n ticks one at a time, stopping nodes QMGR shut down
+// after each (stopShutdowns), and returns the nodes it stopped.
+func (c *cluster) runTicks(n int) []signal.NodeID {
+	var stopped []signal.NodeID
+	for i := 0; i < n; i++ {
+		c.s.RunTicks(1)
+		stopped = append(stopped, c.stopShutdowns()...)
+	}
+	return stopped
 }
 
 // close releases the cluster's DataMemory; the cluster is unusable after.

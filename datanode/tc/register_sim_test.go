@@ -53,6 +53,10 @@ type regOp struct {
 	call, ret  int64 // simulated nanoseconds
 	ok         bool  // committed (writes) or read (reads); failed ones did not happen
 	failCode   uint32
+	// With node failures (register_fail_sim_test.go): settled, an answer
+	// came; unknown, a write that may or may not have happened; marker,
+	// a write that asked for commit-ack markers.
+	settled, unknown, marker bool
 }
 
 func (o *regOp) write() bool { return gsn.IsWrite(o.op) }
@@ -67,7 +71,13 @@ func (o *regOp) String() string {
 	} else if o.ok {
 		s += fmt.Sprintf(" -> %d", o.value)
 	}
-	if !o.ok {
+	switch {
+	case o.unknown:
+		s += " unknown"
+		if o.failCode != 0 {
+			s += fmt.Sprintf(" (%d)", o.failCode)
+		}
+	case !o.ok:
 		s += fmt.Sprintf(" failed (%d)", o.failCode)
 	}
 	return s + fmt.Sprintf(" [%d, %d]", o.call, o.ret)

@@ -56,8 +56,10 @@ type txOp struct {
 	// scans hold nothing.
 	holds bool
 	chain []signal.NodeID // nodes that run it: the whole chain for writes, the primary for reads
-	scan  *scan           // OpScan: the scan this fragment scan belongs to
-	frag  uint32          // OpScan: the fragment
+	// seq numbers the LQHKEYREQs this TC sent (switch.go).
+	seq  uint64
+	scan *scan  // OpScan: the scan this fragment scan belongs to
+	frag uint32 // OpScan: the fragment
 	// waiting: OpScan asked its LQH for a batch and has no answer yet.
 	waiting bool
 	kind    opKind
@@ -167,6 +169,11 @@ type TC struct {
 	markers     map[uint64]tcMarker
 	removes     []removeBatch
 	markerSweep time.Duration
+
+	// Distribution switches of node restarts (switch.go): the last
+	// LQHKEYREQ's number, and the switches not yet confirmed.
+	opSeq    uint64
+	switches []pendingSwitch
 }
 
 // New creates a TC.
@@ -226,14 +233,16 @@ func (t *TC) wasRefused(trans uint64) bool {
 }
 
 // distSwitchReq: this node's RESTART block swapped the distribution; the
-// TC answers the president's RESTART block that every signal it handles
-// from now on routes by the new one. w0-w2 the switch, w3 the president.
+// TC answers the president's RESTART block once every write it routes
+// from now on takes the new chains and every write it routed by the old
+// ones is prepared (switch.go). w0-w2 the switch, w3 the president.
 func (t *TC) distSwitchReq(env block.Env, s *signal.Signal) {
 	if s.NumWords < 4 {
 		return
 	}
 	to := signal.Address{Node: signal.NodeID(s.Words[3]), Block: gsn.BlockRESTART}
-	t.send(env, gsn.DIST_SWITCHCONF, to, 0, []uint32{s.Words[0], s.Words[1], s.Words[2], uint32(t.cfg.Node)}, nil)
+	t.switches = append(t.switches, pendingSwitch{to: to, words: [3]uint32{s.Words[0], s.Words[1], s.Words[2]}, upTo: t.opSeq})
+	t.answerSwitches(env)
 }
 
 // Handle implements block.Block.
@@ -250,19 +259,39 @@ func (t *TC) Tick(env block.Env) {
 	t.self = env.Self()
 	t.clk.read = false
 	now := t.now(env)
-	for id, x := range t.txs {
-		if x.state != txPreparing {
-			continue
-		}
-		idle := now - x.progress
-		switch {
-		case (x.prepared < len(x.ops) || x.scanWaits > 0) && idle > t.cfg.DeadlockTimeout:
-			t.abortTx(env, id, x, ndberr.ErrDeadlockTimeout.Code, -1)
-		case x.prepared == len(x.ops) && t.cfg.InactiveTimeout > 0 && idle > t.cfg.InactiveTimeout:
-			t.abortTx(env, id, x, ndberr.ErrInactiveTimeout.Code, -1)
+	late := func(x *tx) bool { return t.timedOut(x, now) != 0 }
+	for _, x := range t.txs {
+		if late(x) {
+			// Abort in id order, not map order: the simulator replays a
+			// seed's signals exactly.
+			for _, id := range t.txIDs(late) {
+				if x := t.txs[id]; x != nil {
+					t.abortTx(env, id, x, t.timedOut(x, now), -1)
+				}
+			}
+			break
 		}
 	}
 	t.expireMarkers(env, now)
+	if len(t.switches) > 0 {
+		t.answerSwitches(env)
+	}
+}
+
+// timedOut returns the error that aborts a preparing transaction that
+// waited too long, or 0.
+func (t *TC) timedOut(x *tx, now time.Duration) int {
+	if x.state != txPreparing {
+		return 0
+	}
+	idle := now - x.progress
+	switch {
+	case (x.prepared < len(x.ops) || x.scanWaits > 0) && idle > t.cfg.DeadlockTimeout:
+		return ndberr.ErrDeadlockTimeout.Code
+	case x.prepared == len(x.ops) && t.cfg.InactiveTimeout > 0 && idle > t.cfg.InactiveTimeout:
+		return ndberr.ErrInactiveTimeout.Code
+	}
+	return 0
 }
 
 // GCI is the epoch this TC's commits get now.
@@ -358,7 +387,8 @@ func (t *TC) sendKeyOp(env block.Env, trans uint64, x *tx, o txOp, tbl *dih.Tabl
 		word0 |= uint32(tbl.StartingTail(frag)) << (16 + gsn.LqhTailShift)
 		o.uniques = true
 	}
-	o.state, o.chain, o.holds, o.table = opSent, chain, op != gsn.OpRead, tbl.Layout.Table.ID
+	t.opSeq++
+	o.state, o.chain, o.holds, o.table, o.seq = opSent, chain, op != gsn.OpRead, tbl.Layout.Table.ID, t.opSeq
 	idx := uint32(len(x.ops))
 	x.ops = append(x.ops, o)
 	w := append(t.words[:0], word0, o.table, frag, idx, uint32(h), uint32(h>>32), 0, uint32(len(chain)))

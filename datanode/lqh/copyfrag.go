@@ -1,8 +1,10 @@
 package lqh
 
 import (
+	"cmp"
 	"encoding/binary"
 	"errors"
+	"slices"
 
 	"github.com/gondb/gondb/block"
 	"github.com/gondb/gondb/datanode/store"
@@ -510,10 +512,17 @@ func (l *LQH) nodeFailRep(env block.Env, s *signal.Signal) {
 	if s.NumWords < 11 {
 		return
 	}
+	l.markTCFailed(s)
 	failed := func(n signal.NodeID) bool { return s.Words[3+n/32]&(1<<(n%32)) != 0 }
-	for _, c := range l.copies {
+	// In key order: the simulator replays a seed's signals exactly.
+	keys := make([]opKey, 0, len(l.copies))
+	for k, c := range l.copies {
 		if failed(c.joiner) {
-			l.dropCopy(env, c)
+			keys = append(keys, k)
 		}
+	}
+	slices.SortFunc(keys, func(a, b opKey) int { return cmp.Or(cmp.Compare(a.trans, b.trans), cmp.Compare(a.tcIdx, b.tcIdx)) })
+	for _, k := range keys {
+		l.dropCopy(env, l.copies[k])
 	}
 }

@@ -23,6 +23,9 @@ type Counters struct {
 	// LockWaits counts key requests parked behind another transaction's
 	// row lock.
 	LockWaits uint64
+	// FailedTCRequests counts key requests dropped because their TC had
+	// failed (takeover.go).
+	FailedTCRequests uint64
 }
 
 // Operations is NDB's OPERATIONS: key operations on this LQH.

@@ -113,6 +113,11 @@ type LQH struct {
 	filling map[*store.Fragment]bool
 	// markers are the commit-ack markers kept by transaction id (marker.go).
 	markers map[uint64]marker
+	// tcFailed are TC nodes failed and not yet back (takeover.go): their
+	// key requests are dropped. inclAt is the view (failure number) that
+	// last took each node in.
+	tcFailed [signal.MaxNodeID + 1]bool
+	inclAt   [signal.MaxNodeID + 1]uint64
 	nr      nrJoin // the starting node's side of its node restart (copyfrag.go)
 	Copy    CopyStats
 	// Free lists of records, so the steady state allocates nothing.
@@ -163,6 +168,7 @@ func New(node signal.NodeID, d *dih.Distribution, pool *mem.Pool) *LQH {
 	l.On(gsn.COPY_ROWS, l.copyRows)
 	l.On(gsn.COPY_ROWSCONF, l.copyRowsConf)
 	l.On(gsn.NODE_FAILREP, l.nodeFailRep)
+	l.On(gsn.NODE_INCLREP, l.nodeInclRep)
 	return l
 }
 
@@ -249,6 +255,10 @@ func (l *LQH) execKeyReq(env block.Env, s *signal.Signal, w *waiter) {
 	if !ok {
 		l.ref(env, r.tc, s.TransID, r.idx, ndberr.ErrNoSuchTable)
 		return
+	}
+	if l.tcFailed[r.tc.Node] {
+		l.Counters.FailedTCRequests++
+		return // see takeover.go
 	}
 	key := mkOpKey(r.tc.Node, s.TransID, r.idx)
 	fo := l.fragOps(f)

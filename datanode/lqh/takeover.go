@@ -17,6 +17,39 @@ import (
 // failed TC as the records' owner (ownerOf). The failed TC's commit-ack
 // markers are reported too (marker.go).
 
+// A request of a failed TC that comes after the failure is known here (a
+// request parked behind a row lock and woken later, or one a replica ran
+// before the takeover asked it and passes on now) is dropped: the
+// takeover may already have collected this LQH's records, and a record
+// made now would never be settled, its row locked for good. The TC is
+// known failed from NODE_FAILREP, or from the takeover's LQH_TRANSREQ,
+// whichever comes first, until NODE_INCLREP says the node is back (a
+// takeover's LQH_TRANSREQ from a view before that one does not mark it
+// again).
+
+// markTCFailed notes the failed nodes of a NODE_FAILREP (w3-w10).
+func (l *LQH) markTCFailed(s *signal.Signal) {
+	for n := 1; n <= signal.MaxNodeID && 3+n/32 < int(s.NumWords); n++ {
+		if s.Words[3+n/32]&(1<<(n%32)) != 0 {
+			l.tcFailed[n] = true
+		}
+	}
+}
+
+// nodeInclRep handles NODE_INCLREP (w3-w10 the nodes joined): their
+// restarted TCs' requests are taken again.
+func (l *LQH) nodeInclRep(_ block.Env, s *signal.Signal) {
+	if s.NumWords < 11 {
+		return
+	}
+	failNo := uint64(s.Words[0]) | uint64(s.Words[1])<<32
+	for n := 1; n <= signal.MaxNodeID; n++ {
+		if s.Words[3+n/32]&(1<<(n%32)) != 0 {
+			l.tcFailed[n], l.inclAt[n] = false, failNo
+		}
+	}
+}
+
 // lqhTransReq reports the operation records of the failed TC node w0.
 // Requests of that TC still parked behind row locks never ran: they are
 // dropped, and so are its non-locking scans.
@@ -25,6 +58,9 @@ func (l *LQH) lqhTransReq(env block.Env, s *signal.Signal) {
 		return
 	}
 	failed, run := signal.NodeID(s.Words[0]), s.Words[1]
+	if failed > 0 && failed <= signal.MaxNodeID && (s.NumWords < 4 || uint64(s.Words[2])|uint64(s.Words[3])<<32 >= l.inclAt[failed]) {
+		l.tcFailed[failed] = true
+	}
 	var keys []opKey
 	for k := range l.ops {
 		if k.tcNode() == failed {

@@ -235,7 +235,7 @@ func (t *TC) startTakeover(env block.Env, failNo uint64, live qmgr.NodeSet) {
 		for _, lqhNode := range live.Nodes() {
 			t.take.waiting++
 			t.send(env, gsn.LQH_TRANSREQ, signal.Address{Node: lqhNode, Block: gsn.BlockLQH}, 0,
-				[]uint32{uint32(tcNode), run}, nil)
+				[]uint32{uint32(tcNode), run, uint32(failNo), uint32(failNo >> 32)}, nil)
 		}
 	}
 	t.maybeTakenOver(env)

@@ -406,7 +406,9 @@ const (
 // (TAKE_OVERTCCONF), which completes no epoch while a takeover runs.
 const (
 	// LQH_TRANSREQ, takeover TC -> every live LQH: report the operation
-	// records of TC node w0; w1 the takeover's run, echoed.
+	// records of TC node w0; w1 the takeover's run, echoed; w2-w3 the
+	// view (failure number) the takeover runs in. The LQH takes no more
+	// key requests of that TC until it is in a later view.
 	LQH_TRANSREQ signal.Number = 90
 	// LQH_TRANSCONF, LQH -> takeover TC, one per record: TransID the
 	// transaction, w0 the failed TC node, w1 the TC's operation index, w2

@@ -34,7 +34,8 @@
 // so read what a test needs before.
 //
 // node imports the data node's blocks and runtime (sched, thread, mem, dih,
-// lqh, tc, store), partition, schema, signal and transport; never mgmnode
+// lqh, tc, store, qmgr, restart, gossip), partition, schema, signal and
+// transport; never mgmnode
 // (the lint rule for datanode/), sqlnode or ndbapi. The config.ini bridge,
 // which needs mgmnode/config, lives in internal/nodeconfig.
 package node

@@ -103,32 +103,10 @@ func TestSystemRestartAfterFailure(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(n1Node.Stop)
-	started := make(chan struct{})
-	var mu sync.Mutex
-	var lastProg restart.Progress
 	cfg2.RestoreGCI = g2
-	cfg2.Membership.Starting = true
-	cfg2.Membership.OnStarted = func() { close(started) }
-	cfg2.Membership.OnProgress = func(p restart.Progress) {
-		mu.Lock()
-		lastProg = p
-		mu.Unlock()
-	}
-	n2Node, err := node.Start(cfg2)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(n2Node.Stop)
-	select {
-	case <-started:
-	case <-time.After(30 * time.Second):
-		t.Fatal("node 2's node restart did not finish")
-	}
+	n2Node, prog := nodeRestart(t, cfg2)
 	// Node 1's system restart began a new history of the cluster: node 2's
 	// restored rows are not trusted, every row is copied whole.
-	mu.Lock()
-	prog := lastProg
-	mu.Unlock()
 	if prog.KeysCopied != 0 || prog.RowsCopied == 0 {
 		t.Fatalf("progress %+v: want every row copied whole (node 2 restored another history)", prog)
 	}
@@ -228,30 +206,7 @@ func TestNodeRestartFromDisk(t *testing.T) {
 		}
 	}
 
-	var mu sync.Mutex
-	var last restart.Progress
-	started := make(chan struct{})
-	cfg2 := tc.cfgs[1]
-	cfg2.Membership.Starting = true
-	cfg2.Membership.OnStarted = func() { close(started) }
-	cfg2.Membership.OnProgress = func(p restart.Progress) {
-		mu.Lock()
-		last = p
-		mu.Unlock()
-	}
-	n2, err := node.Start(cfg2)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(n2.Stop)
-	select {
-	case <-started:
-	case <-time.After(30 * time.Second):
-		t.Fatal("node 2's node restart did not finish")
-	}
-	mu.Lock()
-	p := last
-	mu.Unlock()
+	n2, p := nodeRestart(t, tc.cfgs[1])
 	t.Logf("node restart from disk: restored GCI %d; %d rows whole, %d keys, %d swept", p.RestoredGCI, p.RowsCopied, p.KeysCopied, p.RowsSwept)
 	if p.RestoredGCI == 0 || p.KeysCopied == 0 || p.RowsSwept < 10 {
 		t.Fatalf("progress %+v: want a restored GCI, rows sent as keys and the 10 deleted rows swept", p)
@@ -316,3 +271,33 @@ func readAllFrom(t *testing.T, tc *testCluster, n int64, want func(id int64) (in
 // settling retries temporary errors for a few seconds: while a failure
 // is handled, or a node restart ends.
 var settling = ndbapi.RetryPolicy{MaxAttempts: 300, Backoff: 5 * time.Millisecond, MaxBackoff: 20 * time.Millisecond}
+
+// nodeRestart starts a data node of cfg by a node restart, waits until it
+// is a full replica again, and returns it with the restart's last progress
+// report.
+func nodeRestart(t *testing.T, cfg node.Config) (*node.Node, restart.Progress) {
+	t.Helper()
+	var mu sync.Mutex
+	var last restart.Progress
+	started := make(chan struct{})
+	cfg.Membership.Starting = true
+	cfg.Membership.OnStarted = func() { close(started) }
+	cfg.Membership.OnProgress = func(p restart.Progress) {
+		mu.Lock()
+		last = p
+		mu.Unlock()
+	}
+	nd, err := node.Start(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(nd.Stop)
+	select {
+	case <-started:
+	case <-time.After(30 * time.Second):
+		t.Fatalf("node %d's node restart did not finish", cfg.NodeID)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	return nd, last
+}

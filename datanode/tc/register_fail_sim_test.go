@@ -87,18 +87,7 @@ func (c *regFailClient) start(env block.Env) {
 	if c.r.IntN(3) == 0 {
 		o.tc = signal.NodeID(1 + c.r.IntN(c.nodes))
 	}
-	switch k := c.r.IntN(10); {
-	case k < 3:
-		o.op = gsn.OpRead
-	case k < 5:
-		o.op = gsn.OpReadShared
-	case k < 6:
-		o.op = gsn.OpReadExclusive
-	case k < 8:
-		o.op = gsn.OpWrite
-	default:
-		o.op = gsn.OpUpdate
-	}
+	o.op = randomRegisterOp(c.r)
 	var data []byte
 	if o.write() {
 		o.value = int64(c.id+1)<<32 | int64(c.seq) // every write's value is unique

@@ -118,18 +118,7 @@ func (c *regClient) start(env block.Env) {
 		o.tc = signal.NodeID(1 + c.r.IntN(c.nodes))
 	}
 	var data []byte
-	switch k := c.r.IntN(10); {
-	case k < 3:
-		o.op = gsn.OpRead
-	case k < 5:
-		o.op = gsn.OpReadShared
-	case k < 6:
-		o.op = gsn.OpReadExclusive
-	case k < 8:
-		o.op = gsn.OpWrite
-	default:
-		o.op = gsn.OpUpdate
-	}
+	o.op = randomRegisterOp(c.r)
 	if o.write() {
 		o.value = int64(c.id+1)<<32 | int64(c.seq) // every write's value is unique
 		data = registerRow(c.l, o.key, o.value)
@@ -325,4 +314,21 @@ func describeViolation(t *testing.T, seed uint64, all []*regOp, info porcupine.L
 		sb.WriteString("visualization: " + path + "\n")
 	}
 	return sb.String()
+}
+
+// randomRegisterOp picks a register client's next operation: 30%
+// committed reads, 20% shared-lock and 10% exclusive-lock reads, 20%
+// writes and 20% updates.
+func randomRegisterOp(r *rand.Rand) uint32 {
+	switch k := r.IntN(10); {
+	case k < 3:
+		return gsn.OpRead
+	case k < 5:
+		return gsn.OpReadShared
+	case k < 6:
+		return gsn.OpReadExclusive
+	case k < 8:
+		return gsn.OpWrite
+	}
+	return gsn.OpUpdate
 }

@@ -658,18 +658,26 @@ func (tx *Transaction) fail(e *Error) {
 	}
 }
 
-// timeout ends an execution whose TC did not answer in time: 4012, the
-// outcome unknown. A rollback request goes to TC in case it is alive.
 // tcFailed fails an executing transaction whose TC's data node
 // disconnected. Before the commit request the takeover aborts it (4010,
-// temporary); after it, the outcome is unknown (4011), since the TC may
-// have decided to commit.
+// temporary); after it, with no word from the takeover within
+// TakeoverWait, the outcome is unknown (4011), since the TC may have
+// decided to commit.
 func (tx *Transaction) tcFailed() {
-	code := ndberr.ErrTCNodeFailed.Code
-	if tx.commit {
-		code = ndberr.ErrTCNodeFailedCommit.Code
+	if !tx.commit {
+		tx.giveUp(newError(ndberr.ErrTCNodeFailed.Code, -1, uint16(tx.tc), fmt.Sprintf("data node %d, the TC of transaction %#x, disconnected", tx.tc, tx.id)))
+		return
 	}
-	tx.giveUp(newError(code, -1, uint16(tx.tc), fmt.Sprintf("data node %d, the TC of transaction %#x, disconnected", tx.tc, tx.id)))
+	// Say what was waited for: the takeover's last report of this TC
+	// node, against when the transaction was sent.
+	last := tx.ndb.c.takenOver[tx.tc].Load()
+	report := "none seen"
+	if last != 0 {
+		report = fmt.Sprintf("the last one %v after it was sent", time.Unix(0, last).Sub(tx.sentAt))
+	}
+	tx.giveUp(newError(ndberr.ErrTCNodeFailedCommit.Code, -1, uint16(tx.tc), fmt.Sprintf(
+		"data node %d, the TC of transaction %#x, disconnected during the commit, and no takeover report (TC_TAKEOVERREP) came in %v (%s)",
+		tx.tc, tx.id, tx.ndb.c.opts.TakeoverWait, report)))
 }
 
 // notTakenOver fails a transaction whose TC failed during the commit and
@@ -680,6 +688,8 @@ func (tx *Transaction) notTakenOver() {
 		fmt.Sprintf("data node %d, the TC of transaction %#x, failed before the commit took effect", tx.tc, tx.id)))
 }
 
+// timeout ends an execution whose TC did not answer in time: 4012, the
+// outcome unknown.
 func (tx *Transaction) timeout() {
 	tx.giveUp(newError(ndberr.ErrTCTimeout.Code, -1, uint16(tx.tc),
 		fmt.Sprintf("no answer from data node %d's TC for transaction %#x in %v", tx.tc, tx.id, tx.ndb.c.opts.TransactionTimeout)))

@@ -272,7 +272,8 @@ func TestKillNodeSoak(t *testing.T) {
 			total.permanent, strings.Join(total.unexpected, "\n  "))
 	}
 	if total.unknown > 0 {
-		t.Errorf("%d unknown results: the takeover should tell every outcome (commit-ack markers)", total.unknown)
+		t.Errorf("%d unknown results: the takeover should tell every outcome (commit-ack markers); the first:\n  %s",
+			total.unknown, strings.Join(total.unknowns, "\n  "))
 	}
 
 	// Every acknowledged write, through the API with both nodes STARTED.
@@ -817,13 +818,14 @@ type soakRun struct {
 	permanent  int
 	errors     map[string]int // "code (class)" -> count
 	unexpected []string       // the first permanent errors
+	unknowns   []string       // the first unknown results
 }
 
 type soakStats struct {
 	maxGCI                                 uint64
 	commits, temporary, unknown, permanent int
 	errors                                 map[string]int
-	unexpected                             []string
+	unexpected, unknowns                   []string
 }
 
 func (r *soakRun) snapshot() soakStats {
@@ -834,7 +836,7 @@ func (r *soakRun) snapshot() soakStats {
 		e[k] = v
 	}
 	return soakStats{maxGCI: r.maxGCI, commits: r.commits, temporary: r.temporary, unknown: r.unknown, permanent: r.permanent,
-		errors: e, unexpected: slices.Clone(r.unexpected)}
+		errors: e, unexpected: slices.Clone(r.unexpected), unknowns: slices.Clone(r.unknowns)}
 }
 
 func (s soakStats) errorSummary() string {
@@ -907,6 +909,9 @@ func soakWrite(ndb *ndbapi.Ndb, tbl *ndbapi.Table, w, seed uint64, led *soakLedg
 			case isErr && e.UnknownResult():
 				k.maybe = append(k.maybe, val)
 				run.unknown++
+				if len(run.unknowns) < 20 {
+					run.unknowns = append(run.unknowns, fmt.Sprintf("key %#x sent at %s: %v", key, sentAt.Format("15:04:05.000"), err))
+				}
 			case isErr && e.Temporary():
 				run.temporary++ // aborted: nothing changes
 			default:

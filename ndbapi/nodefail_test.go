@@ -10,6 +10,7 @@ import (
 	"github.com/gondb/gondb/datanode/node"
 	"github.com/gondb/gondb/datanode/qmgr"
 	"github.com/gondb/gondb/ndbapi"
+	"github.com/gondb/gondb/signal"
 )
 
 // TestNodeFailure stops one data node of two (NoOfReplicas=2) while a
@@ -132,4 +133,35 @@ func TestNodeFailure(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestTakeoverReportAfterRestart: each takeover is reported to the API
+// (TC_TAKEOVERREP), also when the survivor that runs it is a node that was
+// itself restarted (a node restart) since the last one.
+func TestTakeoverReportAfterRestart(t *testing.T) {
+	tc := startInproc(t, 2, func(c *node.Config) {
+		c.NoOfReplicas = 2
+		c.Membership.Enabled = true
+		c.Membership.HeartbeatIntervalDbDb = 50 * time.Millisecond
+		c.Membership.Arbitration = qmgr.ArbitrationDisabled
+		c.EpochInterval = 20 * time.Millisecond
+	})
+	insertN(t, tc.ndb(t), tc.t, 50)
+	waitReport := func(n signal.NodeID, after int64) {
+		t.Helper()
+		deadline := time.Now().Add(10 * time.Second)
+		for tc.c.TakenOverAt(n) <= after {
+			if time.Now().After(deadline) {
+				t.Fatalf("no takeover report for node %d", n)
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+	}
+	tc.nodes[0].Stop()
+	waitReport(1, 0)
+	n1, _ := nodeRestart(t, tc.cfgs[0])
+	_ = n1
+	before := tc.c.TakenOverAt(2)
+	tc.nodes[1].Stop()
+	waitReport(2, before)
 }

@@ -617,11 +617,14 @@ func (c *Cluster) noteTakeover(v *signal.View) {
 		return
 	}
 	now := time.Now().UnixNano()
+	var nodes []signal.NodeID
 	for n := 1; n <= signal.MaxNodeID; n++ {
 		if v.Word(n/32)&(1<<(n%32)) != 0 {
 			c.takenOver[n].Store(now)
+			nodes = append(nodes, signal.NodeID(n))
 		}
 	}
+	c.log.Info("ndbapi: the transactions of failed data nodes' TCs are settled (TC_TAKEOVERREP)", "tc_nodes", nodes, "from", v.Sender().Node)
 }
 
 // takeoverDoneSince reports whether the takeover of data node n's TC was

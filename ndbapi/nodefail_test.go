@@ -137,7 +137,8 @@ func TestNodeFailure(t *testing.T) {
 
 // TestTakeoverReportAfterRestart: each takeover is reported to the API
 // (TC_TAKEOVERREP), also when the survivor that runs it is a node that was
-// itself restarted (a node restart) since the last one.
+// itself restarted (a node restart) since the last one, and with writes
+// in flight no commit ends with an unknown result.
 func TestTakeoverReportAfterRestart(t *testing.T) {
 	tc := startInproc(t, 2, func(c *node.Config) {
 		c.NoOfReplicas = 2
@@ -146,7 +147,41 @@ func TestTakeoverReportAfterRestart(t *testing.T) {
 		c.Membership.Arbitration = qmgr.ArbitrationDisabled
 		c.EpochInterval = 20 * time.Millisecond
 	})
-	insertN(t, tc.ndb(t), tc.t, 50)
+	const rows = 100
+	insertN(t, tc.ndb(t), tc.t, rows)
+	ctx, cancel := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	codes := map[int]int{}
+	for w := 0; w < 2; w++ {
+		ndb := tc.ndb(t)
+		wg.Go(func() {
+			rb := tc.t.NewRowBuilder()
+			for i := 0; ctx.Err() == nil; i++ {
+				const batch = 32
+				for k := 0; k < batch; k++ {
+					tx, err := ndb.StartTransaction(tc.t, nil)
+					if err != nil {
+						mu.Lock()
+						codes[ndbapi.Code(err)]++
+						mu.Unlock()
+						continue
+					}
+					setItem(rb, int64((i*batch+k)%rows), int64(i))
+					tx.Update(tc.t, rb)
+					tx.ExecuteAsync(ndbapi.Commit, func(tx *ndbapi.Transaction, err error) {
+						mu.Lock()
+						codes[ndbapi.Code(err)]++
+						mu.Unlock()
+						tx.Close()
+					})
+				}
+				for ndb.Pending() > 0 {
+					ndb.SendPollNdb(time.Second, 0)
+				}
+			}
+		})
+	}
 	waitReport := func(n signal.NodeID, after int64) {
 		t.Helper()
 		deadline := time.Now().Add(10 * time.Second)
@@ -157,11 +192,19 @@ func TestTakeoverReportAfterRestart(t *testing.T) {
 			time.Sleep(5 * time.Millisecond)
 		}
 	}
+	time.Sleep(200 * time.Millisecond)
 	tc.nodes[0].Stop()
 	waitReport(1, 0)
-	n1, _ := nodeRestart(t, tc.cfgs[0])
-	_ = n1
+	nodeRestart(t, tc.cfgs[0])
+	time.Sleep(300 * time.Millisecond)
 	before := tc.c.TakenOverAt(2)
 	tc.nodes[1].Stop()
 	waitReport(2, before)
+	time.Sleep(300 * time.Millisecond)
+	cancel()
+	wg.Wait()
+	t.Logf("outcomes by code: %v", codes)
+	if codes[0] == 0 || codes[4011] != 0 || codes[4012] != 0 {
+		t.Fatalf("outcomes by code %v: want commits and no unknown result", codes)
+	}
 }

@@ -23,16 +23,7 @@ import (
 // instead of replaying up to them. Afterwards node 2 alone holds every row
 // with its last value.
 func TestSystemRestartAfterFailure(t *testing.T) {
-	dirs := []string{filepath.Join(t.TempDir(), "n1"), filepath.Join(t.TempDir(), "n2")}
-	tc := startInproc(t, 2, func(c *node.Config) {
-		c.NoOfReplicas = 2
-		c.FileSystem = dirs[c.NodeID-1]
-		c.Membership.Enabled = true
-		c.Membership.HeartbeatIntervalDbDb = 50 * time.Millisecond
-		c.Membership.Arbitration = qmgr.ArbitrationDisabled
-		c.EpochInterval = 20 * time.Millisecond
-		c.SaveInterval = 50 * time.Millisecond
-	})
+	tc, _ := startDiskCluster(t)
 	ndb := tc.ndb(t)
 	const rows = 200
 	insertN(t, ndb, tc.t, rows/2)
@@ -155,16 +146,7 @@ func TestSystemRestartAfterFailure(t *testing.T) {
 // deletes those deleted meanwhile. Afterwards it alone holds every row as
 // the cluster does.
 func TestNodeRestartFromDisk(t *testing.T) {
-	dirs := []string{filepath.Join(t.TempDir(), "n1"), filepath.Join(t.TempDir(), "n2")}
-	tc := startInproc(t, 2, func(c *node.Config) {
-		c.NoOfReplicas = 2
-		c.FileSystem = dirs[c.NodeID-1]
-		c.Membership.Enabled = true
-		c.Membership.HeartbeatIntervalDbDb = 50 * time.Millisecond
-		c.Membership.Arbitration = qmgr.ArbitrationDisabled
-		c.EpochInterval = 20 * time.Millisecond
-		c.SaveInterval = 50 * time.Millisecond
-	})
+	tc, dirs := startDiskCluster(t)
 	ndb := tc.ndb(t)
 	const rows = 200
 	insertN(t, ndb, tc.t, rows)
@@ -300,4 +282,20 @@ func nodeRestart(t *testing.T, cfg node.Config) (*node.Node, restart.Progress) {
 	mu.Lock()
 	defer mu.Unlock()
 	return nd, last
+}
+
+// startDiskCluster starts two data nodes (NoOfReplicas=2) with file
+// systems, node failure handling and fast epochs and saves; it returns
+// their directories too.
+func startDiskCluster(t *testing.T) (*testCluster, []string) {
+	dirs := []string{filepath.Join(t.TempDir(), "n1"), filepath.Join(t.TempDir(), "n2")}
+	return startInproc(t, 2, func(c *node.Config) {
+		c.NoOfReplicas = 2
+		c.FileSystem = dirs[c.NodeID-1]
+		c.Membership.Enabled = true
+		c.Membership.HeartbeatIntervalDbDb = 50 * time.Millisecond
+		c.Membership.Arbitration = qmgr.ArbitrationDisabled
+		c.EpochInterval = 20 * time.Millisecond
+		c.SaveInterval = 50 * time.Millisecond
+	}), dirs
 }

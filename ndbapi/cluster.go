@@ -154,6 +154,10 @@ type Cluster struct {
 	// takenOver: when the survivors last finished taking over each data
 	// node's TC (TC_TAKEOVERREP), in Unix nanoseconds.
 	takenOver [signal.MaxNodeID + 1]atomic.Int64
+	// outcomes counts, per takeover TC node, the TCKEY_FAILCONF/REF of its
+	// latest takeover run received (the receive goroutines; rare).
+	outcomesMu sync.Mutex
+	outcomes   map[signal.NodeID]takeoverCount
 	// stopping: data nodes whose TC refused a transaction with 270 (a
 	// planned stop): chooseTC avoids them until they disconnect, so no
 	// commit request is in flight to a node about to close.
@@ -573,8 +577,11 @@ func (c *Cluster) Frame(from signal.NodeID, f *signal.Frame) {
 			continue
 		}
 		if v.Number() == gsn.TC_TAKEOVERREP {
-			c.noteTakeover(&v)
+			c.noteTakeover(from, &v)
 			continue
+		}
+		if num := v.Number(); num == gsn.TCKEY_FAILCONF || num == gsn.TCKEY_FAILREF {
+			c.countOutcome(from, &v) // and on to its transaction
 		}
 		if num := v.Number(); num >= gsn.DBINFO_SCANCONF && num <= gsn.DBINFO_TRANSID_AI {
 			c.info.deliver(from, &v)
@@ -612,9 +619,27 @@ func (c *Cluster) chooseTC(prefer signal.NodeID) (signal.NodeID, bool) {
 
 // noteTakeover records a TC_TAKEOVERREP: w0-w7 the failed TC nodes whose
 // takeover is done.
-func (c *Cluster) noteTakeover(v *signal.View) {
+func (c *Cluster) noteTakeover(from signal.NodeID, v *signal.View) {
 	if v.NumWords() < 8 {
 		return
+	}
+	if v.NumWords() >= 10 {
+		// Trust the report only if every outcome it counts arrived: one
+		// lost on the way would make a committed transaction look
+		// unfound, so not committed.
+		run, sent := v.Word(8), v.Word(9)
+		c.outcomesMu.Lock()
+		got := c.outcomes[from]
+		delete(c.outcomes, from) // the next run counts afresh
+		c.outcomesMu.Unlock()
+		if got.run != run {
+			got.n = 0
+		}
+		if got.n != sent {
+			c.log.Warn("ndbapi: a takeover report whose outcomes did not all arrive; its transactions without one end with 4011 (unknown result)",
+				"from", from, "run", run, "sent", sent, "received", got.n)
+			return
+		}
 	}
 	now := time.Now().UnixNano()
 	var nodes []signal.NodeID
@@ -625,6 +650,33 @@ func (c *Cluster) noteTakeover(v *signal.View) {
 		}
 	}
 	c.log.Info("ndbapi: the transactions of failed data nodes' TCs are settled (TC_TAKEOVERREP)", "tc_nodes", nodes, "from", v.Sender().Node)
+}
+
+// takeoverCount is how many outcomes of a takeover run arrived.
+type takeoverCount struct{ run, n uint32 }
+
+// countOutcome counts a TCKEY_FAILCONF (w4 the run) or TCKEY_FAILREF (w1
+// the run) from takeover TC node from.
+func (c *Cluster) countOutcome(from signal.NodeID, v *signal.View) {
+	w := 4
+	if v.Number() == gsn.TCKEY_FAILREF {
+		w = 1
+	}
+	if v.NumWords() <= w {
+		return
+	}
+	run := v.Word(w)
+	c.outcomesMu.Lock()
+	defer c.outcomesMu.Unlock()
+	if c.outcomes == nil {
+		c.outcomes = map[signal.NodeID]takeoverCount{}
+	}
+	got := c.outcomes[from]
+	if got.run != run {
+		got = takeoverCount{run: run}
+	}
+	got.n++
+	c.outcomes[from] = got
 }
 
 // takeoverDoneSince reports whether the takeover of data node n's TC was

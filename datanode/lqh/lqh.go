@@ -118,8 +118,8 @@ type LQH struct {
 	// last took each node in.
 	tcFailed [signal.MaxNodeID + 1]bool
 	inclAt   [signal.MaxNodeID + 1]uint64
-	nr      nrJoin // the starting node's side of its node restart (copyfrag.go)
-	Copy    CopyStats
+	nr       nrJoin // the starting node's side of its node restart (copyfrag.go)
+	Copy     CopyStats
 	// Free lists of records, so the steady state allocates nothing.
 	freeOps  []*opRec
 	freeRows []*rowOp

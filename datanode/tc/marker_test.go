@@ -196,8 +196,14 @@ func TestTakeoverReportsMarkedCommit(t *testing.T) {
 		t.Fatal("takeover reported done before its abort was answered")
 	}
 	sent = m.deliver(gsn.ABORTED, lqh1, aborted, []uint32{3}, nil)
-	if len(find(sent, gsn.TC_TAKEOVERREP)) != 1 || len(find(sent, gsn.TAKE_OVERTCCONF)) != 1 {
+	rep := find(sent, gsn.TC_TAKEOVERREP)
+	if len(rep) != 1 || len(find(sent, gsn.TAKE_OVERTCCONF)) != 1 {
 		t.Fatalf("ABORTED: sent %v, want TAKE_OVERTCCONF and TC_TAKEOVERREP", sent)
+	}
+	// The report counts the outcomes the API was sent, with the run they
+	// carried, so that the API notices one lost.
+	if rep[0].NumWords < 10 || rep[0].Words[8] != run || rep[0].Words[9] != 2 || fc[0].Words[4] != run {
+		t.Fatalf("TC_TAKEOVERREP words %v, TCKEY_FAILCONF %v: want run %d and 2 outcomes", rep[0].Words[:rep[0].NumWords], fc[0].Words[:fc[0].NumWords], run)
 	}
 	if m.x.Markers() != 1 {
 		t.Fatalf("takeover TC keeps %d markers, want 1", m.x.Markers())

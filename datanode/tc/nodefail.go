@@ -41,6 +41,7 @@ type takeover struct {
 	txs     map[uint64]*takenTx
 	pending int // transactions not yet settled
 	failNo  uint64
+	told    map[signal.NodeID]uint32 // outcomes (TCKEY_FAILCONF/REF) sent to each API node
 }
 
 // takenTx is one transaction of a failed TC.
@@ -225,11 +226,9 @@ func (t *TC) sendAbort(env block.Env, trans uint64, idx uint32, chain []signal.N
 // startTakeover (re)starts the takeover of every TC node failed since
 // this node last saw it join: ask each live LQH for their records.
 func (t *TC) startTakeover(env block.Env, failNo uint64, live qmgr.NodeSet) {
-	run := uint32(1)
-	if t.take != nil {
-		run = t.take.run + 1
-	}
-	t.take = &takeover{run: run, nodes: t.failedEver, txs: map[uint64]*takenTx{}, failNo: failNo}
+	t.takeRuns++ // runs never repeat in a TC's life: the API counts outcomes by run
+	run := t.takeRuns
+	t.take = &takeover{run: run, nodes: t.failedEver, txs: map[uint64]*takenTx{}, failNo: failNo, told: map[signal.NodeID]uint32{}}
 	t.Counters.Takeovers++
 	for _, tcNode := range t.failedEver.Nodes() {
 		for _, lqhNode := range live.Nodes() {
@@ -317,11 +316,12 @@ func (t *TC) tellAPI(env block.Env, trans uint64, x *takenTx) {
 		return
 	}
 	to := signal.Address{Node: api, Block: gsn.BlockAPI}
+	t.take.told[api]++
 	if x.committed {
-		t.send(env, gsn.TCKEY_FAILCONF, to, trans, []uint32{uint32(x.owner), uint32(x.gci), uint32(x.gci >> 32), gsn.CommitAckMarker}, nil)
+		t.send(env, gsn.TCKEY_FAILCONF, to, trans, []uint32{uint32(x.owner), uint32(x.gci), uint32(x.gci >> 32), gsn.CommitAckMarker, t.take.run}, nil)
 		return
 	}
-	t.send(env, gsn.TCKEY_FAILREF, to, trans, []uint32{uint32(x.owner)}, nil)
+	t.send(env, gsn.TCKEY_FAILREF, to, trans, []uint32{uint32(x.owner), t.take.run}, nil)
 }
 
 // takeMarkers makes a committed taken-over transaction's markers this
@@ -398,11 +398,14 @@ func (t *TC) maybeTakenOver(env block.Env) {
 		return
 	}
 	t.take = nil
-	w := make([]uint32, 8)
+	w := make([]uint32, 10)
 	copy(w, tk.nodes[:])
-	t.send(env, gsn.TAKE_OVERTCCONF, signal.Address{Node: t.cfg.Node, Block: gsn.BlockDIH}, 0, w, nil)
+	t.send(env, gsn.TAKE_OVERTCCONF, signal.Address{Node: t.cfg.Node, Block: gsn.BlockDIH}, 0, w[:8], nil)
 	for _, api := range t.cfg.APINodes {
-		// The API node in the id's top bits, as its own transactions.
+		// The API node in the id's top bits, as its own transactions; the
+		// run and how many outcomes it was sent, so that it trusts the
+		// report only if none was lost on the way.
+		w[8], w[9] = tk.run, tk.told[api]
 		t.send(env, gsn.TC_TAKEOVERREP, signal.Address{Node: api, Block: gsn.BlockAPI}, uint64(api)<<48, w, nil)
 	}
 	t.nfComplete(env, tk.failNo)

@@ -163,6 +163,7 @@ type TC struct {
 	president  signal.NodeID
 	qmgr       signal.Address
 	take       *takeover
+	takeRuns   uint32 // takeovers started
 
 	// Commit-ack markers (marker.go) by transaction id, the removals being
 	// batched per LQH node, and when expired ones were last looked for.

@@ -542,7 +542,8 @@ const GCP_DURABLEREP signal.Number = 109
 // node (TransID >> 48, ndbapi's transaction ids) how it ended, so an API
 // whose TC failed during the commit learns the real outcome instead of an
 // unknown result. TCKEY_FAILCONF: committed, w0 the failed TC node, w1-w2
-// the GCI. TCKEY_FAILREF: aborted, w0 the failed TC node.
+// the GCI, w3 flags (CommitAckMarker), w4 the takeover's run.
+// TCKEY_FAILREF: aborted, w0 the failed TC node, w1 the takeover's run.
 const (
 	TCKEY_FAILCONF signal.Number = 110
 	TCKEY_FAILREF  signal.Number = 111
@@ -550,9 +551,11 @@ const (
 
 // TC_TAKEOVERREP, takeover TC -> every API node of its node's
 // configuration, once the takeover of failed TC nodes is done: w0-w7 the
-// failed TC nodes. An API still waiting for the outcome of a transaction
-// those TCs ran (no TCKEY_FAILCONF/REF came: the takeover found no record
-// of it) gives up on it with 4011 at once.
+// failed TC nodes, w8 the takeover's run, w9 how many TCKEY_FAILCONF/REF
+// the takeover sent this API node. An API that received them all knows
+// that a transaction of those TCs it has no outcome for was not found,
+// not even a commit-ack marker of it: it did not commit (4010). If some
+// were lost on the way, it trusts nothing and waits (4011 in the end).
 const TC_TAKEOVERREP signal.Number = 112
 
 // Commit-ack markers (NDB's TC_COMMIT_ACK and REMOVE_MARKER_ORD). A TC

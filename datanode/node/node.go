@@ -153,7 +153,7 @@ func Start(cfg Config) (*Node, error) {
 	}
 	n.tc = tc.New(tc.Config{Node: cfg.NodeID, Distribution: n.Distribution, InitialGCI: restored + 1,
 		DeadlockTimeout: cfg.DeadlockTimeout, InactiveTimeout: cfg.InactiveTimeout, MaxOperations: cfg.MaxOperations,
-		APINodes: cfg.APINodes})
+		APINodes: cfg.APINodes, Logger: n.log})
 	var dataNodes []signal.NodeID // the GCP rounds' nodes
 	for _, d := range cfg.DataNodes {
 		if m := cfg.Membership; !m.Enabled || m.Starting || m.Members == nil || slices.Contains(m.Members, d.ID) {

@@ -226,10 +226,17 @@ func (t *TC) sendAbort(env block.Env, trans uint64, idx uint32, chain []signal.N
 // startTakeover (re)starts the takeover of every TC node failed since
 // this node last saw it join: ask each live LQH for their records.
 func (t *TC) startTakeover(env block.Env, failNo uint64, live qmgr.NodeSet) {
+	if t.take != nil && t.cfg.Logger != nil {
+		t.cfg.Logger.Warn("tc: a takeover replaces an unfinished one", "run", t.take.run,
+			"lqh_reports_awaited", t.take.waiting, "transactions_unsettled", t.take.pending)
+	}
 	t.takeRuns++ // runs never repeat in a TC's life: the API counts outcomes by run
 	run := t.takeRuns
 	t.take = &takeover{run: run, nodes: t.failedEver, txs: map[uint64]*takenTx{}, failNo: failNo, told: map[signal.NodeID]uint32{}}
 	t.Counters.Takeovers++
+	if t.cfg.Logger != nil {
+		t.cfg.Logger.Info("tc: taking over failed TCs' transactions", "run", run, "tc_nodes", t.failedEver.Nodes(), "lqh_nodes", live.Nodes(), "view", failNo)
+	}
 	for _, tcNode := range t.failedEver.Nodes() {
 		for _, lqhNode := range live.Nodes() {
 			t.take.waiting++
@@ -401,6 +408,9 @@ func (t *TC) maybeTakenOver(env block.Env) {
 	w := make([]uint32, 10)
 	copy(w, tk.nodes[:])
 	t.send(env, gsn.TAKE_OVERTCCONF, signal.Address{Node: t.cfg.Node, Block: gsn.BlockDIH}, 0, w[:8], nil)
+	if t.cfg.Logger != nil {
+		t.cfg.Logger.Info("tc: takeover done", "run", tk.run, "tc_nodes", tk.nodes.Nodes(), "outcomes_to_api", tk.told, "api_nodes", t.cfg.APINodes)
+	}
 	for _, api := range t.cfg.APINodes {
 		// The API node in the id's top bits, as its own transactions; the
 		// run and how many outcomes it was sent, so that it trusts the

@@ -1,6 +1,7 @@
 package tc
 
 import (
+	"log/slog"
 	"time"
 
 	"github.com/gondb/gondb/block"
@@ -33,6 +34,9 @@ type Config struct {
 	InitialGCI uint64
 	// APINodes are told when a takeover is done (TC_TAKEOVERREP).
 	APINodes []signal.NodeID
+	// Logger logs each takeover's start and end (nil: no logs; the
+	// simulator's TCs log nothing).
+	Logger *slog.Logger
 }
 
 type opState uint8

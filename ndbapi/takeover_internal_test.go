@@ -4,6 +4,7 @@ import (
 	"io"
 	"log/slog"
 	"testing"
+	"time"
 
 	"github.com/gondb/gondb/signal"
 	"github.com/gondb/gondb/signal/gsn"
@@ -68,5 +69,17 @@ func TestTakeoverReportCounted(t *testing.T) {
 				t.Fatalf("report trusted: %v, want %v", got, tt.trusted)
 			}
 		})
+	}
+}
+
+// TestResetForgetsTCDown: a transaction slot reused after its earlier
+// transaction waited for a takeover starts with no wait behind it (the
+// old wait made the next TC failure end at once with 4011).
+func TestResetForgetsTCDown(t *testing.T) {
+	tx := &Transaction{}
+	tx.tcDownAt, tx.sentAt = time.Now().Add(-time.Minute), time.Now().Add(-time.Minute)
+	tx.reset(1, 2)
+	if !tx.tcDownAt.IsZero() || !tx.sentAt.IsZero() {
+		t.Fatalf("after reset: tcDownAt %v, sentAt %v", tx.tcDownAt, tx.sentAt)
 	}
 }

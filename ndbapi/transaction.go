@@ -95,6 +95,10 @@ func (tx *Transaction) reset(id uint64, tc signal.NodeID) {
 	tx.id, tx.tc, tx.state = id, tc, txOpen
 	tx.nops, tx.sent, tx.exec, tx.busy, tx.wait, tx.commit, tx.rollbk, tx.begun = 0, 0, 0, false, 0, false, false, false
 	tx.err, tx.gci, tx.cb, tx.future = nil, 0, nil, nil
+	// An earlier transaction of this slot may have seen its TC go down and
+	// then got its outcome from the takeover: its wait must not count for
+	// this one (it made a later TC failure give 4011 at once).
+	tx.tcDownAt, tx.sentAt = time.Time{}, time.Time{}
 	clear(tx.scans)
 	tx.scans = tx.scans[:0]
 }

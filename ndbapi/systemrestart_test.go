@@ -150,11 +150,25 @@ func TestNodeRestartFromDisk(t *testing.T) {
 	ndb := tc.ndb(t)
 	const rows = 200
 	insertN(t, ndb, tc.t, rows)
-	// Both sysfiles record the cluster's history once a save wrote it.
+	// The GCI of a write after the inserts: once both sysfiles record it,
+	// node 2's disk restores every row as it is now, and the cluster's
+	// history (a save wrote it).
+	rb0 := tc.t.NewRowBuilder()
+	tx, err := ndb.StartTransaction(tc.t, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	setItem(rb0, 0, 0)
+	tx.Update(tc.t, rb0)
+	if err := tx.Execute(ndbapi.Commit); err != nil {
+		t.Fatal(err)
+	}
+	last := tx.GCI()
+	tx.Close()
 	for deadline := time.Now().Add(20 * time.Second); ; {
 		s1, err1 := sysfile.Read(dirs[0])
 		s2, err2 := sysfile.Read(dirs[1])
-		if err1 == nil && err2 == nil && s1.History != 0 && s1.History == s2.History && s2.LastCompletedGCI > 0 {
+		if err1 == nil && err2 == nil && s1.History != 0 && s1.History == s2.History && s2.LastCompletedGCI >= last {
 			break
 		}
 		if time.Now().After(deadline) {

@@ -15,6 +15,7 @@ import (
 
 	"github.com/gondb/gondb/datanode/mem"
 	"github.com/gondb/gondb/datanode/node"
+	"github.com/gondb/gondb/datanode/qmgr"
 	"github.com/gondb/gondb/datanode/restart"
 	"github.com/gondb/gondb/datanode/tc"
 	"github.com/gondb/gondb/datanode/thread"
@@ -456,6 +457,11 @@ func (p *Proc) start(ctx context.Context, initial bool) (err error) {
 		p.restartProgress(restart.Progress{Step: restart.StepDone})
 	}
 
+	if ncfg.Membership.Enabled {
+		if err := p.waitView(ctx, rt); err != nil {
+			return err
+		}
+	}
 	if err := p.sample(ctx); err != nil {
 		return err
 	}
@@ -923,5 +929,32 @@ func (p *Proc) restartProgress(pr restart.Progress) {
 	p.mu.Unlock()
 	if p.mgm != nil {
 		p.mgm.SetHeartbeatInfo(p.heartbeatInfo())
+	}
+}
+
+// waitView waits until this node's QMGR is a member of the cluster's view
+// (it formed the view, or joined the one another node formed). A node
+// reported STARTED before that would be in no view: were the node that
+// formed it to stop, this one could neither carry on nor let it rejoin.
+func (p *Proc) waitView(ctx context.Context, rt *node.Node) error {
+	t := time.NewTicker(20 * time.Millisecond)
+	defer t.Stop()
+	for logged := false; ; {
+		st, err := rt.MembershipState(ctx)
+		if err != nil {
+			return fmt.Errorf("start: membership: %w", err)
+		}
+		if st.Phase == qmgr.Running {
+			return nil
+		}
+		if !logged {
+			p.log.Info("data node: waiting to join the cluster's view", "phase", st.Phase.String())
+			logged = true
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-t.C:
+		}
 	}
 }

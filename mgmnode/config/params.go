@@ -123,8 +123,8 @@ func buildParams() []Param {
 			Desc: "How long data nodes wait for the arbitrator's answer after a split before shutting down.",
 		},
 		{
-			Name: "NodeFailover", Sections: SectionNDBD, Type: TypeBool, Scope: ScopeCluster, Default: "false",
-			Desc: "Keep serving when data nodes fail: heartbeats (HeartbeatIntervalDbDb) detect a failed node, the survivors agree on it, take over its transactions, make its fragments' other replicas primary, and arbitrate a split (Arbitration). A failed node that starts again rejoins by a node restart (its replicas copied from the live ones while traffic goes on), and ALL RESTART becomes a rolling restart. Off by default for now, until it has run longer under the kill -9 soak: with it off the cluster waits for a failed node to come back.",
+			Name: "NodeFailover", Sections: SectionNDBD, Type: TypeBool, Scope: ScopeCluster, Default: "true",
+			Desc: "Keep serving when data nodes fail: heartbeats (HeartbeatIntervalDbDb) detect a failed node, the survivors agree on it, take over its transactions, make its fragments' other replicas primary, and arbitrate a split (Arbitration). A failed node that starts again rejoins by a node restart (its replicas copied from the live ones while traffic goes on), and ALL RESTART becomes a rolling restart. On by default; with it off (false) the cluster has no failure detection and waits for a failed node to come back.",
 		},
 		{
 			Name: "StartPartialTimeout", Sections: SectionNDBD, Type: TypeDuration, Scope: ScopeCluster,

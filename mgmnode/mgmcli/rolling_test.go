@@ -170,7 +170,7 @@ func TestInterpreterRollingRestart(t *testing.T) {
 		t.Errorf("ALL RESTART -n: %v, want refused", err)
 	}
 
-	off := mgmtest.Start(t, mgmtest.Options{DataNodes: 2})
+	off := mgmtest.Start(t, mgmtest.Options{DataNodes: 2, DataNodeDefaults: "NodeFailover=false"})
 	for _, id := range off.DataNodeIDs {
 		mgmtest.StartDataNode(t, off.ConnectString, id, true)
 	}

@@ -153,7 +153,7 @@ func TestRollingRestartRefusals(t *testing.T) {
 		t.Fatalf("results: %+v", res)
 	}
 
-	off := mgmtest.Start(t, mgmtest.Options{DataNodes: 2})
+	off := mgmtest.Start(t, mgmtest.Options{DataNodes: 2, DataNodeDefaults: "NodeFailover=false"})
 	d2 := mgmtest.StartDataNode(t, off.ConnectString, 2, true)
 	d3 := mgmtest.StartDataNode(t, off.ConnectString, 3, true)
 	oc := dial(t, off.ConnectString)

@@ -135,7 +135,9 @@ func TestInterpreterRollingRestart(t *testing.T) {
 	}
 	c := mgmtest.Start(t, mgmtest.Options{DataNodes: 2, DataNodeDefaults: "NodeFailover=true"})
 	for _, id := range c.DataNodeIDs {
-		mgmtest.StartDataNodeWith(t, c.ConnectString, id, mgmtest.DataNodeOptions{Start: true, StartTime: 300 * time.Millisecond, NodeRestart: true})
+		// A start's copy phase lasts StartTime/4 x 5/4 (600 ms here): longer
+		// than the interpreter's rollingPoll, so it sees the copying step.
+		mgmtest.StartDataNodeWith(t, c.ConnectString, id, mgmtest.DataNodeOptions{Start: true, StartTime: 2 * time.Second, NodeRestart: true})
 	}
 	run := func(connect, line string) (string, error) {
 		t.Helper()

@@ -147,22 +147,12 @@ func TestKillNodeSoak(t *testing.T) {
 	// The writers run until the end of the kills.
 	run := &soakRun{errors: map[string]int{}}
 	ledgers := make([]*soakLedger, killSoakWriters)
-	stop := make(chan struct{})
-	var wg sync.WaitGroup
-	for w := range killSoakWriters {
+	for w := range ledgers {
 		ledgers[w] = &soakLedger{keys: map[uint64]*soakKey{}}
-		ndb, err := cl.NewNdb()
-		if err != nil {
-			t.Fatal(err)
-		}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			defer ndb.Close()
-			soakWrite(ndb, tbl, uint64(w), seed, ledgers[w], run, stop)
-		}()
 	}
-	stopWriters := sync.OnceFunc(func() { close(stop); wg.Wait() })
+	stopWriters := startWriters(t, cl, killSoakWriters, func(w int, ndb *ndbapi.Ndb, stop <-chan struct{}) {
+		soakWrite(ndb, tbl, uint64(w), seed, ledgers[w], run, stop)
+	})
 	defer stopWriters()
 	waitCond(t, 30*time.Second, "500 commits before the first kill", func() (bool, string) {
 		s := run.snapshot()

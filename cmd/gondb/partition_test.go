@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"maps"
 	"math/rand/v2"
-	"os"
 	"path/filepath"
 	"slices"
 	"sort"
@@ -87,23 +86,13 @@ func TestNetworkPartition(t *testing.T) {
 	// Writers, until the survivor has taken enough writes after the cut.
 	const writers = 4
 	run := &partitionRun{}
-	stop := make(chan struct{})
 	ledgers := make([]*partitionLedger, writers)
-	var wg sync.WaitGroup
-	for w := range writers {
+	for w := range ledgers {
 		ledgers[w] = &partitionLedger{keys: map[uint64]*partitionKey{}}
-		ndb, err := cl.NewNdb()
-		if err != nil {
-			t.Fatal(err)
-		}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			defer ndb.Close()
-			partitionWrite(ndb, tbl, uint64(w), ledgers[w], run, stop)
-		}()
 	}
-	stopWriters := sync.OnceFunc(func() { close(stop); wg.Wait() })
+	stopWriters := startWriters(t, cl, writers, func(w int, ndb *ndbapi.Ndb, stop <-chan struct{}) {
+		partitionWrite(ndb, tbl, uint64(w), ledgers[w], run, stop)
+	})
 	defer stopWriters()
 
 	// Both serve before the cut.
@@ -236,16 +225,7 @@ DataDir=%s
 		fmt.Fprintf(&b, "\n[ndbd]\nNodeId=%d\nHostName=%s\nServerPort=%d\nDataDir=%s\n", id, hosts.host[i], 11860+id, d)
 	}
 	b.WriteString("\n[api]\nNodeId=50\n[api]\nNodeId=51\n")
-	for _, d := range dirs {
-		if err := os.MkdirAll(d, 0o755); err != nil {
-			t.Fatal(err)
-		}
-	}
-	p := filepath.Join(dir, "config.ini")
-	if err := os.WriteFile(p, []byte(b.String()), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	return p
+	return writeClusterConfig(t, dir, b.String(), dirs)
 }
 
 // partitionStatus is each data node's status as the management server

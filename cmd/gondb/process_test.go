@@ -11,6 +11,7 @@ import (
 	"regexp"
 	"runtime"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -390,4 +391,41 @@ func connectRowsTable(t *testing.T, ctx context.Context, connect, name string, t
 		t.Fatal(err)
 	}
 	return cl, tbl
+}
+
+// startWriters runs n writer goroutines, each with its own Ndb of cl,
+// until the returned stop (safe to call more than once) closes their stop
+// channel and waits for them.
+func startWriters(t *testing.T, cl *ndbapi.Cluster, n int, write func(w int, ndb *ndbapi.Ndb, stop <-chan struct{})) (stopWriters func()) {
+	t.Helper()
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	for w := range n {
+		ndb, err := cl.NewNdb()
+		if err != nil {
+			close(stop)
+			wg.Wait()
+			t.Fatal(err)
+		}
+		wg.Go(func() {
+			defer ndb.Close()
+			write(w, ndb, stop)
+		})
+	}
+	return sync.OnceFunc(func() { close(stop); wg.Wait() })
+}
+
+// writeClusterConfig creates dirs and writes config.ini into dir.
+func writeClusterConfig(t *testing.T, dir, config string, dirs []string) string {
+	t.Helper()
+	for _, d := range dirs {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	p := filepath.Join(dir, "config.ini")
+	if err := os.WriteFile(p, []byte(config), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
 }

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
@@ -83,22 +82,12 @@ func TestRollingRestart(t *testing.T) {
 	// Writers.
 	run := &rollingRun{}
 	ledgers := make([]*rollingLedger, *rollingWriters)
-	stop := make(chan struct{})
-	var wg sync.WaitGroup
 	for w := range ledgers {
 		ledgers[w] = &rollingLedger{acked: map[uint64]uint64{}, maybe: map[uint64][]uint64{}}
-		ndb, err := cl.NewNdb()
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer ndb.Close()
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			rollingWrite(ctx, ndb, tbl, uint64(w+1), ledgers[w], run, stop)
-		}()
 	}
-	stopWriters := sync.OnceFunc(func() { close(stop); wg.Wait() })
+	stopWriters := startWriters(t, cl, len(ledgers), func(w int, ndb *ndbapi.Ndb, stop <-chan struct{}) {
+		rollingWrite(ctx, ndb, tbl, uint64(w+1), ledgers[w], run, stop)
+	})
 	defer stopWriters()
 	waitCommits := func(n int64, what string) {
 		t.Helper()
@@ -205,16 +194,7 @@ DataDir=%s
 		fmt.Fprintf(&b, "\n[ndbd]\nNodeId=%d\nHostName=127.0.0.1\nServerPort=%d\nDataDir=%s\n", id, freePort(t), d)
 	}
 	b.WriteString("\n[api]\nNodeId=50\n[api]\nNodeId=51\n[api]\nNodeId=52\n")
-	for _, d := range dirs {
-		if err := os.MkdirAll(d, 0o755); err != nil {
-			t.Fatal(err)
-		}
-	}
-	p := filepath.Join(dir, "config.ini")
-	if err := os.WriteFile(p, []byte(b.String()), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	return p
+	return writeClusterConfig(t, dir, b.String(), dirs)
 }
 
 // rollingLoadBase is the first key of the loaded rows; a loaded row's

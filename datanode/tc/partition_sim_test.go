@@ -156,15 +156,7 @@ func TestPartitionBank(t *testing.T) {
 				rng := b.s.Rand()
 				b.s.RunTicks(40 + rng.IntN(60))
 				side := sc.pick(rng)
-				var rest []signal.NodeID
-				for _, n := range b.nodes {
-					if !slices.Contains(side, n) {
-						rest = append(rest, n)
-					}
-				}
-				// At a random moment inside a tick: signals half way.
-				b.s.RunUntil(b.s.Now() + signalJitter(rng))
-				b.s.Partition(side...)
+				rest := cutOff(b.s, rng, b.nodes, side)
 				cut := b.s.Now()
 				// Failure detection (400 ms), the view change and the
 				// arbitration; a node alone finds out last: it suspects the
@@ -251,6 +243,19 @@ func signalJitter(r *rand.Rand) time.Duration {
 	return time.Duration(r.Int64N(int64(9 * time.Millisecond)))
 }
 
+// cutOff partitions side from the rest of nodes at a random moment inside
+// the next tick (signals half way) and returns the rest.
+func cutOff(s *sim.Sim, r *rand.Rand, nodes, side []signal.NodeID) (rest []signal.NodeID) {
+	for _, n := range nodes {
+		if !slices.Contains(side, n) {
+			rest = append(rest, n)
+		}
+	}
+	s.RunUntil(s.Now() + signalJitter(r))
+	s.Partition(side...)
+	return rest
+}
+
 // TestRegisterLinearizablePartition runs the register workload of
 // TestRegisterLinearizableFailures through the splits of TestPartitionBank:
 // the losing side stops, the winners go on, the partition heals and the
@@ -273,14 +278,7 @@ func TestRegisterLinearizablePartition(t *testing.T) {
 				rng := c.s.Rand()
 				c.s.RunTicks(20 + rng.IntN(40))
 				side := sc.pick(rng)
-				var rest []signal.NodeID
-				for _, n := range c.nodes {
-					if !slices.Contains(side, n) {
-						rest = append(rest, n)
-					}
-				}
-				c.s.RunUntil(c.s.Now() + signalJitter(rng))
-				c.s.Partition(side...)
+				rest := cutOff(c.s, rng, c.nodes, side)
 				cut := int64(c.s.Now())
 				rc.event("partition %v | %v", side, rest)
 				var stopped []signal.NodeID

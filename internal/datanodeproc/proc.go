@@ -82,6 +82,11 @@ type Proc struct {
 
 	state atomic.Uint64 // status<<32 | phase, for /health
 
+	// hbMu orders the computing and handing over of what heartbeats carry
+	// (publishHeartbeat), so a sample that raced a stop cannot publish its
+	// port after the stop cleared it.
+	hbMu sync.Mutex
+
 	mu       sync.Mutex
 	rt       *node.Node // the running runtime, nil when not started
 	last     node.Stats // the latest sample of rt
@@ -605,9 +610,7 @@ func (p *Proc) stopRuntime() {
 	p.rt, p.haveLast, p.last, p.lastLat = nil, false, node.Stats{}, tc.Latency{}
 	p.hb, p.restorable, p.restorableNodes = client.HeartbeatInfo{}, nil, nil
 	p.mu.Unlock()
-	if p.mgm != nil {
-		p.mgm.SetHeartbeatInfo(client.HeartbeatInfo{})
-	}
+	p.publishHeartbeat()
 }
 
 // stats reads rt's Stats. Its context is never the caller's: node.Do
@@ -674,10 +677,26 @@ func (p *Proc) sample(ctx context.Context) error {
 		master = low == p.id // the GCP master: the lowest data node id
 	}
 	p.mu.Lock()
+	if p.rt != rt { // stopped meanwhile: its cleared heartbeat stands
+		p.mu.Unlock()
+		return node.ErrStopped
+	}
 	p.hb = client.HeartbeatInfo{Memory: heartbeatMemory(memory), Master: master, Port: uint16(port)}
 	p.mu.Unlock()
-	p.mgm.SetHeartbeatInfo(p.heartbeatInfo())
+	p.publishHeartbeat()
 	return nil
+}
+
+// publishHeartbeat hands what the heartbeats carry now to the management
+// client. hbMu makes computing and handing over one step: otherwise a
+// sample's port could overtake a stop's cleared heartbeat.
+func (p *Proc) publishHeartbeat() {
+	if p.mgm == nil {
+		return
+	}
+	p.hbMu.Lock()
+	defer p.hbMu.Unlock()
+	p.mgm.SetHeartbeatInfo(p.heartbeatInfo())
 }
 
 // heartbeatMemory is what ALL REPORT MEMORYUSAGE prints: the rows of
@@ -927,9 +946,7 @@ func (p *Proc) restartProgress(pr restart.Progress) {
 	p.mu.Lock()
 	p.nr = pr
 	p.mu.Unlock()
-	if p.mgm != nil {
-		p.mgm.SetHeartbeatInfo(p.heartbeatInfo())
-	}
+	p.publishHeartbeat()
 }
 
 // waitView waits until this node's QMGR is a member of the cluster's view

@@ -190,7 +190,7 @@ func (p *Proc) setRestorable(g *uint64, nodes [8]uint32) {
 		p.restorableNodes = nodes[:]
 	}
 	p.mu.Unlock()
-	p.mgm.SetHeartbeatInfo(p.heartbeatInfo())
+	p.publishHeartbeat()
 }
 
 func (p *Proc) heartbeatNow(ctx context.Context) error {

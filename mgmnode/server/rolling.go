@@ -242,6 +242,10 @@ func (s *Server) runRolling(id uint64, cmd mgmapi.Command, perNode time.Duration
 	s.clog.add(mgmapi.SeverityInfo, "NodeRestart", 0, "Rolling restart done in %v", took.Round(time.Millisecond))
 }
 
+// registryReadTimeout bounds one read of the node registry by a rolling
+// restart, whatever its wait per node.
+const registryReadTimeout = 5 * time.Second
+
 // rollOne restarts node n (number i of the rolling restart id) once it
 // and every other node of its node group are STARTED, and waits until it
 // is STARTED again. It returns the node's final state and why, for
@@ -257,11 +261,15 @@ func (s *Server) rollOne(id uint64, i int, n mgmapi.RollingNode, cmd mgmapi.Comm
 		why  string
 	)
 	for {
+		// The registry reads get their own deadline: a short wait for the
+		// node group must still judge it from one read, on a slow etcd too.
+		rctx, rcancel := context.WithTimeout(s.ctx, registryReadTimeout)
 		var err error
-		regs, rev, err = s.st.ListNodes(ctx)
+		regs, rev, err = s.st.ListNodes(rctx)
 		if err == nil {
-			held, err = s.st.HeldNodeIDs(ctx)
+			held, err = s.st.HeldNodeIDs(rctx)
 		}
+		rcancel()
 		if err == nil {
 			var skip bool
 			why, skip = rollReady(nodesOf(s.conf.Load().Config), regs, held, n)

@@ -118,6 +118,11 @@ func buildStatus(cfg map[uint32]configNode, regs []state.NodeInfo, held []state.
 				if n.Status == mgmapi.StatusStarting {
 					n.NodeRestart = f.NodeRestart // a node restart's figures mean nothing once it ended
 				}
+				if n.Status != mgmapi.StatusStarting && n.Status != mgmapi.StatusStarted {
+					// A heartbeat sent before the node stopped may land after
+					// its NOT_STARTED: a stopped node listens on no port.
+					n.Port = 0
+				}
 			}
 		}
 		if isReg && n.LastHeartbeat.IsZero() {

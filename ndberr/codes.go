@@ -35,6 +35,10 @@ var (
 	// A node restart (gondb's own code): the node's replicas are still
 	// being copied, so its TC takes no transactions yet.
 	ErrNodeStarting = def(9021, ClassNodeRecovery, "Data node is restarting: its replicas are being copied; use another node")
+	// ErrReadFenced: the data node has lost its read lease (it may be cut
+	// off from the cluster), so it answers no reads until its membership
+	// settles.
+	ErrReadFenced = def(9022, ClassNodeRecovery, "Data node is not sure it is still a member of the cluster: it refuses reads until that is settled")
 
 	// Locks and time-outs.
 	ErrDeadlockTimeout = def(266, ClassTimeout, "Time-out in NDB, probably caused by deadlock")

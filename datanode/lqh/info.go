@@ -26,6 +26,9 @@ type Counters struct {
 	// FailedTCRequests counts key requests dropped because their TC had
 	// failed (takeover.go).
 	FailedTCRequests uint64
+	// ReadsFenced counts key reads and scan batches refused because the
+	// node's read lease had run out (lease.go).
+	ReadsFenced uint64
 }
 
 // Operations is NDB's OPERATIONS: key operations on this LQH.

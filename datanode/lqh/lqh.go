@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"time"
 
 	"github.com/gondb/gondb/block"
 	"github.com/gondb/gondb/datanode/dih"
@@ -119,6 +120,10 @@ type LQH struct {
 	tcFailed [signal.MaxNodeID + 1]bool
 	inclAt   [signal.MaxNodeID + 1]uint64
 	nr       nrJoin // the starting node's side of its node restart (copyfrag.go)
+	// leased: reads need the node's read lease, which ends at leaseEnd
+	// (lease.go).
+	leased   bool
+	leaseEnd time.Duration // Env.Now
 	Copy     CopyStats
 	// Free lists of records, so the steady state allocates nothing.
 	freeOps  []*opRec
@@ -169,6 +174,7 @@ func New(node signal.NodeID, d *dih.Distribution, pool *mem.Pool) *LQH {
 	l.On(gsn.COPY_ROWSCONF, l.copyRowsConf)
 	l.On(gsn.NODE_FAILREP, l.nodeFailRep)
 	l.On(gsn.NODE_INCLREP, l.nodeInclRep)
+	l.On(gsn.LEASE_ORD, l.leaseOrd)
 	return l
 }
 
@@ -259,6 +265,10 @@ func (l *LQH) execKeyReq(env block.Env, s *signal.Signal, w *waiter) {
 	if l.tcFailed[r.tc.Node] {
 		l.Counters.FailedTCRequests++
 		return // see takeover.go
+	}
+	if isRead(r.op) && l.fenced(env) {
+		l.ref(env, r.tc, s.TransID, r.idx, ndberr.ErrReadFenced)
+		return
 	}
 	key := mkOpKey(r.tc.Node, s.TransID, r.idx)
 	fo := l.fragOps(f)

@@ -62,6 +62,10 @@ func (l *LQH) scanFragReq(env block.Env, s *signal.Signal) {
 	w := s.Words[:s.NumWords]
 	tc := signal.Address{Node: signal.NodeID(w[7]), Block: gsn.BlockTC, Instance: uint16(w[8])}
 	key := mkOpKey(tc.Node, s.TransID, w[2])
+	if l.fenced(env) {
+		l.scanRef(env, tc, s.TransID, key.idx(), ndberr.ErrReadFenced)
+		return
+	}
 	sc := &scanRec{key: key, tc: tc, fragID: w[1], flags: w[3], batchRows: int(w[4]), batchBytes: int(w[5])}
 	if err := l.openScan(sc, w[0], w[6], s); err != nil {
 		l.scanRef(env, tc, s.TransID, key.idx(), err)
@@ -139,6 +143,11 @@ func (l *LQH) scanFragNext(env block.Env, s *signal.Signal) {
 	}
 	if s.Words[1] != 0 {
 		l.closeScan(key)
+		return
+	}
+	if l.fenced(env) {
+		l.closeScan(key)
+		l.scanRef(env, sc.tc, s.TransID, key.idx(), ndberr.ErrReadFenced)
 		return
 	}
 	l.runScan(env, sc)

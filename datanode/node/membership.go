@@ -113,7 +113,7 @@ func (n *Node) newQMGR(groups []partition.NodeGroup) (block.Block, error) {
 	self := n.cfg.NodeID
 	qc.Local = []qmgr.Local{
 		{Addr: signal.Address{Node: self, Block: gsn.BlockTC}, Acks: true},
-		{Addr: signal.Address{Node: self, Block: gsn.BlockLQH}},
+		{Addr: signal.Address{Node: self, Block: gsn.BlockLQH}, Lease: true},
 		{Addr: signal.Address{Node: self, Block: gsn.BlockDIH}},
 		{Addr: signal.Address{Node: self, Block: gsn.BlockRESTART}},
 	}
@@ -122,6 +122,7 @@ func (n *Node) newQMGR(groups []partition.NodeGroup) (block.Block, error) {
 	if err != nil {
 		return nil, err
 	}
+	n.lqh.RequireReadLease() // reads only under QMGR's read lease
 	if !m.Gossip.Enabled {
 		return q, nil
 	}

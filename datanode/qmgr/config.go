@@ -76,6 +76,9 @@ type Local struct {
 	// failed node; until every such block has, the failed data node is
 	// not admitted again and the API node cannot register again.
 	Acks bool
+	// Lease: the block serves reads and takes LEASE_ORD, the end of this
+	// node's read lease (LQH).
+	Lease bool
 }
 
 // DefaultConfig returns NDB's defaults; the caller sets the node, the

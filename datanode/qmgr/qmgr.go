@@ -120,11 +120,17 @@ type Stats struct {
 	// GossipReports counts GOSSIP_REPs taken; GossipSuspicions the nodes
 	// suspected early because gossip took them for gone after a missed
 	// heartbeat; LinkFailures the nodes suspected by the heartbeat rule
-	// while gossip held them alive (the link failed, not the node; the
-	// node is failed all the same: the cluster needs every link).
+	// while gossip held them alive, or because they granted no read lease
+	// for as long (lease.go): the link failed, not the node; the node is
+	// failed all the same: the cluster needs every link.
 	GossipReports    uint64
 	GossipSuspicions uint64
 	LinkFailures     uint64
+	// LeasesGranted counts read leases granted to other members;
+	// LeaseWaits the view acceptances put off for a grant that had not
+	// expired (lease.go).
+	LeasesGranted uint64
+	LeaseWaits    uint64
 }
 
 // APIState is one API node's registration on this data node.
@@ -154,6 +160,9 @@ type State struct {
 	Round       string        // the view change in progress, if president
 	Since       time.Duration // Env.Now of the last view change
 	GossipDown  NodeSet       // data nodes gossip reports dead or left
+	// LeaseEnd is the Env.Now until which this node may serve reads (its
+	// read lease, lease.go); 0: none; math.MaxInt64: alone in its view.
+	LeaseEnd time.Duration
 	Stats
 }
 
@@ -207,6 +216,16 @@ type QMGR struct {
 
 	gossip [signal.MaxNodeID + 1]GossipState // GOSSIP_REP's opinions
 
+	// Read leases (lease.go): leaseFrom is when each member's grant to
+	// this node ends, grantUntil when this node's grant to it does.
+	leaseFrom      [signal.MaxNodeID + 1]time.Duration
+	lastGrant      [signal.MaxNodeID + 1]time.Duration // when the last grant of each member was asked for
+	grantUntil     [signal.MaxNodeID + 1]time.Duration
+	nextLease      time.Duration
+	leaseSent      time.Duration // the end in the last LEASE_ORD
+	acceptedAt     time.Duration // when this node first accepted a value for acceptedFailNo
+	acceptedFailNo uint64
+
 	arbit   string
 	stats   Stats
 	out     signal.Signal
@@ -252,6 +271,8 @@ func New(cfg Config) (*QMGR, error) {
 	q.On(gsn.API_REGREQ, q.apiRegReq)
 	q.On(gsn.API_FAILCONF, q.apiFailConf)
 	q.On(gsn.GOSSIP_REP, q.gossipRep)
+	q.On(gsn.LEASE_REQ, q.leaseReq)
+	q.On(gsn.LEASE_CONF, q.leaseConf)
 	if cfg.Founder {
 		q.phase = Running
 		q.view = view{failNo: 1, members: []Member{{Node: cfg.Node, Dyn: 1, Start: cfg.StartID}}}
@@ -284,6 +305,7 @@ func (q *QMGR) Tick(env block.Env) {
 			q.toLocal(env, gsn.NODE_INCLREP, q.view.set())
 		}
 		q.tickHeartbeat(env, now)
+		q.tickLease(env, now)
 		q.tickReport(env, now)
 		q.tickRound(env, now)
 		q.tickAPI(env, now)
@@ -297,7 +319,7 @@ func (q *QMGR) Phase() Phase { return q.phase }
 func (q *QMGR) State() State {
 	st := State{Node: q.cfg.Node, Phase: q.phase, Reason: q.reason, FailNo: q.view.failNo,
 		Members: q.members(), Group: q.group, Suspected: q.failed, Missed: q.missed,
-		Arbitration: q.arbit, Since: q.since, GossipDown: q.gossipDown(), Stats: q.stats}
+		Arbitration: q.arbit, Since: q.since, GossipDown: q.gossipDown(), LeaseEnd: q.leaseEnd(), Stats: q.stats}
 	if len(q.view.members) > 0 {
 		st.President = q.view.members[0].Node
 	}
@@ -356,6 +378,7 @@ func (q *QMGR) stop(env block.Env, reason string) {
 	}
 	q.phase, q.reason = Stopped, reason
 	q.r.phase = rIdle
+	q.orderLease(env) // no more reads here
 	q.emit(Event{Kind: EventShutdown, FailNo: q.view.failNo, Reason: reason})
 }
 

@@ -20,9 +20,10 @@ func TestSignalNumbers(t *testing.T) {
 		gsn.NODE_FAILREP: 79, gsn.NF_COMPLETEREP: 80, gsn.NODE_INCLREP: 81, gsn.CM_REGREQ: 82, gsn.CM_REGREF: 83,
 		gsn.QMGR_STOPORD: 84, gsn.API_REGREQ: 85, gsn.API_REGCONF: 86, gsn.API_REGREF: 87, gsn.API_FAILREQ: 88,
 		gsn.API_FAILCONF: 89, gsn.GOSSIP_REP: 115, gsn.GOSSIP_ADDRREP: 116,
+		gsn.LEASE_REQ: 117, gsn.LEASE_CONF: 118, gsn.LEASE_ORD: 119,
 	}
-	if len(pinned) != 22 {
-		t.Fatalf("%d distinct numbers, want 22", len(pinned))
+	if len(pinned) != 25 {
+		t.Fatalf("%d distinct numbers, want 25", len(pinned))
 	}
 	for got, want := range pinned {
 		if got != want {

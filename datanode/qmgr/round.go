@@ -418,6 +418,13 @@ func (q *QMGR) acceptFailReq(env block.Env, s *signal.Signal) {
 	if decodeView(s.Section(0), &q.scratch) != nil || q.scratch.failNo != slot {
 		return
 	}
+	now := env.Now()
+	if q.holdsGrant(&q.scratch, now) {
+		return // a read lease granted to a node the value excludes runs on
+	}
+	if q.acceptedFailNo != slot {
+		q.acceptedAt, q.acceptedFailNo = now, slot
+	}
 	q.promised, q.acceptedBallot = ballot, ballot
 	q.accepted.copyFrom(&q.scratch)
 	r := q.sig(s.Sender.Node, gsn.ACCEPT_FAILCONF)
@@ -519,6 +526,7 @@ func (q *QMGR) applyView(env block.Env, v *view) {
 		}
 	}
 	first := q.view.failNo == 0
+	q.leaseViewChanged(env, &q.view, v, first)
 	q.failed = q.failed.Intersect(v.set()).Minus(joined)
 	q.forgetGossip(joined)
 	q.view.copyFrom(v)

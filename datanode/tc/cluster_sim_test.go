@@ -194,6 +194,7 @@ func newSimCluster(t testing.TB, cfg clusterConfig) *cluster {
 			c.lqhs[node], c.tcs[node], c.gcps[node] = lq, tcb, g
 			placed := []sim.Placed{{ID: gsn.BlockLQH, Block: lq}, {ID: gsn.BlockTC, Block: tcb}, {ID: gsn.BlockDIH, Block: g}}
 			if cfg.qmgr {
+				lq.RequireReadLease()
 				c.starts[node]++
 				restarted := c.starts[node] > 1
 				qc := qmgr.DefaultTestConfig()
@@ -215,7 +216,7 @@ func newSimCluster(t testing.TB, cfg clusterConfig) *cluster {
 				placed = append(placed, sim.Placed{ID: gsn.BlockRESTART, Block: rs})
 				qc.Arbitrator = c.arbitrator
 				qc.Local = []qmgr.Local{{Addr: signal.Address{Node: node, Block: gsn.BlockTC}, Acks: true},
-					{Addr: signal.Address{Node: node, Block: gsn.BlockLQH}}, {Addr: signal.Address{Node: node, Block: gsn.BlockDIH}},
+					{Addr: signal.Address{Node: node, Block: gsn.BlockLQH}, Lease: true}, {Addr: signal.Address{Node: node, Block: gsn.BlockDIH}},
 					{Addr: signal.Address{Node: node, Block: gsn.BlockRESTART}}}
 				qc.OnEvent = func(e qmgr.Event) {
 					switch e.Kind {

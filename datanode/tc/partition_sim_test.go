@@ -279,7 +279,6 @@ func TestRegisterLinearizablePartition(t *testing.T) {
 				c.s.RunTicks(20 + rng.IntN(40))
 				side := sc.pick(rng)
 				rest := cutOff(c.s, rng, c.nodes, side)
-				cut := int64(c.s.Now())
 				rc.event("partition %v | %v", side, rest)
 				var stopped []signal.NodeID
 				for i := 0; i < 500 && !c.sideDown(side) && !c.sideDown(rest); i++ {
@@ -288,14 +287,13 @@ func TestRegisterLinearizablePartition(t *testing.T) {
 				stopped = append(stopped, c.runTicks(30)...)
 				rc.down(stopped...)
 				rc.event("stopped %v", stopped)
+				// The losing side's reads after the cut are checked with
+				// the rest: its read leases run out before the winners'
+				// view excludes it (qmgr's lease.go).
 				won, err := c.checkSplit(side, rest, sc.winner, stopped)
 				if err != nil {
 					c.fail(t, err)
 				}
-				// The losing side serves reads until it stops, after the
-				// winners' view change: a known gap (no read leases), so
-				// its reads answered after the cut are checked apart.
-				rc.aside = func(o *regOp) bool { return !slices.Contains(won, o.tc) && o.ret > cut }
 				c.runTicks(20 + rng.IntN(40))
 				c.s.Heal()
 				rc.event("healed; %v restart", stopped)
@@ -319,9 +317,9 @@ func TestRegisterLinearizablePartition(t *testing.T) {
 			if st.reads == 0 || st.writes == 0 || st.afterRestart == 0 {
 				t.Fatalf("%d reads, %d writes, %d operations after the restarts", st.reads, st.writes, st.afterRestart)
 			}
-			t.Logf("%d seeds: %d operations, %d reads, %d writes committed, %d writes unknown, %d failed (%d not sent), %d after the restarts; takeovers committed %d, aborted %d; %d reads by the losing side after the cut, stale in %d seeds",
+			t.Logf("%d seeds: %d operations, %d reads, %d writes committed, %d writes unknown, %d failed (%d not sent), %d after the restarts; takeovers committed %d, aborted %d; %d reads refused without a read lease",
 				len(seeds), st.ops, st.reads, st.writes, st.unknown, st.failed, st.sendFailed, st.afterRestart, st.takeoverCommits, st.takeoverAborts,
-				st.asideReads, st.stale)
+				st.fenced)
 		})
 	}
 }

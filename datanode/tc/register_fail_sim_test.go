@@ -295,9 +295,8 @@ type regFailStats struct {
 	fired                                           [crashPoints]int
 	takeoverCommits, takeoverAborts                 int
 	afterRestart                                    int // settled operations called after the last restart
-	// Reads checked apart (regCluster.aside), and the seeds whose history
-	// is not linearizable with them.
-	asideReads, stale int
+	// fenced counts reads refused for want of a read lease (ErrReadFenced).
+	fenced int
 }
 
 // TestRegisterLinearizableFailures runs the register workload of
@@ -359,10 +358,6 @@ type regCluster struct {
 	// the faults, for a failure's report.
 	lastRestart time.Duration
 	events      []string
-	// aside, if set, picks reads to check apart: they are left out of the
-	// history that must be linearizable, and a seed whose history is not
-	// linearizable with them too is only counted (regFailStats.stale).
-	aside func(o *regOp) bool
 }
 
 // newRegCluster builds a register cluster for one seed.
@@ -472,7 +467,7 @@ func (rc *regCluster) check(t *testing.T, st *regFailStats) {
 			st.takeoverAborts += int(tcb.Counters.TakenOverAborts)
 		}
 	}
-	var history, aside []porcupine.Operation
+	var history []porcupine.Operation
 	var all []*regOp
 	for _, cl := range rc.clients {
 		for _, o := range cl.ops {
@@ -487,6 +482,9 @@ func (rc *regCluster) check(t *testing.T, st *regFailStats) {
 				st.reads++
 			case !o.write():
 				st.failed++ // a read without a value: left out
+				if o.failCode == uint32(ndberr.ErrReadFenced.Code) {
+					st.fenced++
+				}
 				continue
 			case o.ok:
 				st.writes++
@@ -510,11 +508,6 @@ func (rc *regCluster) check(t *testing.T, st *regFailStats) {
 			}
 			op := porcupine.Operation{ClientId: o.client,
 				Input: regInput{key: o.key, write: o.write(), value: o.value}, Call: o.call, Output: o.value, Return: o.ret}
-			if !o.write() && rc.aside != nil && rc.aside(o) {
-				aside = append(aside, op)
-				st.asideReads++
-				continue
-			}
 			history = append(history, op)
 		}
 	}
@@ -529,9 +522,6 @@ func (rc *regCluster) check(t *testing.T, st *regFailStats) {
 			Call: end, Output: l.RowOf(row).Int64(1), Return: end})
 	}
 	if porcupine.CheckOperationsTimeout(registerModel, history, 10*time.Second) == porcupine.Ok {
-		if len(aside) > 0 && porcupine.CheckOperationsTimeout(registerModel, append(history, aside...), 10*time.Second) != porcupine.Ok {
-			st.stale++
-		}
 		return
 	}
 	if res, info := porcupine.CheckOperationsVerbose(registerModel, history, time.Minute); res != porcupine.Ok {

@@ -601,3 +601,24 @@ const (
 	// does not hold alive.
 	GOSSIP_ADDRREP signal.Number = 116
 )
+
+// Read leases (datanode/qmgr): a data node serves reads only while every
+// other member of its view has promised, within the lease time, not to
+// let a view that excludes it be chosen. A node cut off from the cluster
+// therefore stops reading before the other side can commit writes it
+// would not see.
+const (
+	// LEASE_REQ, QMGR -> every other member's QMGR, every quarter of
+	// HeartbeatIntervalDbDb: w0-1 the sender's Env.Now (ns), echoed in
+	// the answer; w2-3 its StartID.
+	LEASE_REQ signal.Number = 117
+	// LEASE_CONF, QMGR -> the QMGR that asked: the lease is granted; w0-1
+	// echo LEASE_REQ's. The granter accepts no view excluding the asker
+	// until the lease time after it answered has passed, and grants
+	// nothing to a node it suspects.
+	LEASE_CONF signal.Number = 118
+	// LEASE_ORD, QMGR -> its own node's reading blocks (LQH): w0-1 the
+	// Env.Now (ns) until which reads may be served; 0: none (fenced),
+	// all ones: no limit (this node is the only member).
+	LEASE_ORD signal.Number = 119
+)

@@ -44,8 +44,9 @@ const noLimit = time.Duration(math.MaxInt64)
 
 // tickLease asks every other member for a lease every resend interval
 // (four times per heartbeat interval, so one lost answer costs nothing),
-// suspects a member that granted none for MissedHeartbeats intervals,
-// and tells the local reading blocks when the lease's end moved.
+// suspects a member that granted none for twice MissedHeartbeats
+// intervals (a grant takes a round trip, a heartbeat one way; and a
+// neighbour's silence is the heartbeats' to find first), and tells the local reading blocks when the lease's end moved.
 //
 // The heartbeats run around a ring, so they miss a broken link between
 // two nodes that are not neighbours; the leases run between every pair,
@@ -58,7 +59,7 @@ func (q *QMGR) tickLease(env block.Env, now time.Duration) {
 		q.askLeases(env, now)
 		for i := range q.view.members {
 			n := q.view.members[i].Node
-			if n == q.cfg.Node || q.failed.Has(n) || now-q.lastGrant[n] < q.timeout() {
+			if n == q.cfg.Node || q.failed.Has(n) || now-q.lastGrant[n] < 2*q.timeout() {
 				continue
 			}
 			q.stats.LinkFailures++

@@ -42,7 +42,13 @@ import (
 //   - every acknowledged write is in the survivor with its last value (a
 //     write with an unknown result may or may not be), no refused insert
 //     and no row never written is there;
-//   - the client saw only temporary and unknown-result errors.
+//   - the client saw only temporary and unknown-result errors;
+//   - no read begun after the survivor's first commit past the cut is
+//     answered by the loser: readers pinned to each data node's TC read
+//     rows throughout, and the loser's read lease (datanode/qmgr) runs
+//     out before the survivor's view excludes it, so it refuses them
+//     (9022) instead of answering from replicas that miss the survivor's
+//     writes.
 //
 // It needs root and `ip netns` and skips otherwise (and in -short).
 func TestNetworkPartition(t *testing.T) {
@@ -94,6 +100,11 @@ func TestNetworkPartition(t *testing.T) {
 		partitionWrite(ndb, tbl, uint64(w), ledgers[w], run, stop)
 	})
 	defer stopWriters()
+	reads := newPartitionReads(t, ctx, cl)
+	stopReaders := startWriters(t, cl, len(ids), func(w int, ndb *ndbapi.Ndb, stop <-chan struct{}) {
+		reads.run(ndb, signal.NodeID(ids[w]), stop)
+	})
+	defer stopReaders()
 
 	// Both serve before the cut.
 	waitCond(t, 30*time.Second, "200 commits before the cut", func() (bool, string) {
@@ -138,8 +149,10 @@ func TestNetworkPartition(t *testing.T) {
 		return s.after >= 200, fmt.Sprintf("%d commits after the cut (%d errors since)", s.after, s.errorsAfter)
 	})
 	stopWriters()
+	stopReaders()
 	s := run.stats()
 	first := time.Duration(run.firstAfter.Load() - cutAt.UnixNano())
+	reads.check(t, signal.NodeID(ids[lose]), cutAt, time.Unix(0, run.firstAfter.Load()))
 	t.Logf("partition to the first commit on the survivor: %v (HeartbeatIntervalDbDb=%v, so 4 missed: %v)",
 		first.Round(time.Millisecond), partitionHeartbeat, 4*partitionHeartbeat)
 	t.Logf("writes: %d committed before the cut, %d after (%d of transactions begun after it); errors: %s",
@@ -550,4 +563,131 @@ func partitionVerify(t *testing.T, cl *ndbapi.Cluster, tbl *ndbapi.Table, ledger
 		}
 	}
 	return rows, checked
+}
+
+// partitionReads are readers pinned to each data node's TC, reading the
+// rows of a READ_BACKUP table with committed reads, so that each TC reads
+// its own node's replica; they record when each read that a node answered
+// began, and the reads refused for want of a read lease.
+type partitionReads struct {
+	tbl     *ndbapi.Table
+	mu      sync.Mutex
+	served  map[signal.NodeID][]time.Time // began, of the reads each TC answered
+	fenced  map[signal.NodeID]int         // refused with 9022
+	errored map[signal.NodeID]map[int]int // node -> error code -> count
+	sample  error                         // the first error of those
+}
+
+// partitionReadKeys is how many rows the readers read.
+const partitionReadKeys = 16
+
+// newPartitionReads creates the readers' table and its rows.
+func newPartitionReads(t *testing.T, ctx context.Context, cl *ndbapi.Cluster) *partitionReads {
+	t.Helper()
+	tbl, err := cl.CreateTable(ctx, &schema.Table{Name: "partition_reads", PrimaryKey: []int{0}, ReadBackup: true, Columns: []schema.Column{
+		{Name: "id", Type: schema.TypeBigInt, Unsigned: true},
+		{Name: "val", Type: schema.TypeBigInt, Unsigned: true},
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ndb, err := cl.NewNdb()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ndb.Close()
+	tx, err := ndb.StartTransaction(nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Close()
+	rb := tbl.NewRowBuilder()
+	for i := range partitionReadKeys {
+		rb.Reset()
+		rb.SetUint64(0, uint64(i))
+		rb.SetUint64(1, uint64(i))
+		tx.Insert(tbl, rb)
+	}
+	if err := tx.Execute(ndbapi.Commit); err != nil {
+		t.Fatalf("inserting the probe rows: %v", err)
+	}
+	return &partitionReads{tbl: tbl, served: map[signal.NodeID][]time.Time{}, fenced: map[signal.NodeID]int{}, errored: map[signal.NodeID]map[int]int{}}
+}
+
+// run reads probe rows through node's TC until stop.
+func (r *partitionReads) run(ndb *ndbapi.Ndb, node signal.NodeID, stop <-chan struct{}) {
+	tbl := r.tbl
+	rb := tbl.NewRowBuilder()
+	for i := 0; ; i++ {
+		select {
+		case <-stop:
+			return
+		default:
+		}
+		began := time.Now()
+		tx, err := ndb.StartTransactionOn(node)
+		if err == nil {
+			rb.Reset()
+			rb.SetUint64(0, uint64(i%partitionReadKeys))
+			tx.Read(tbl, rb, ndbapi.CommittedRead)
+			err = tx.Execute(ndbapi.Commit)
+			if err == nil && tx.Node() != node {
+				err = fmt.Errorf("asked of data node %d, run by %d", node, tx.Node())
+			}
+			tx.Close()
+		}
+		r.mu.Lock()
+		switch {
+		case err == nil:
+			r.served[node] = append(r.served[node], began)
+		case ndbapi.Code(err) == 9022:
+			r.fenced[node]++
+		default:
+			if r.errored[node] == nil {
+				r.errored[node] = map[int]int{}
+			}
+			r.errored[node][ndbapi.Code(err)]++
+			if r.sample == nil && ndbapi.Code(err) == 0 {
+				r.sample = err
+			}
+		}
+		r.mu.Unlock()
+		if err != nil {
+			time.Sleep(5 * time.Millisecond)
+		}
+	}
+}
+
+// check fails the test if the loser answered a read begun after the
+// survivor's first commit of a transaction begun after the cut (at
+// firstCommit): that read could miss the commit.
+func (r *partitionReads) check(t *testing.T, loser signal.NodeID, cutAt, firstCommit time.Time) {
+	t.Helper()
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var afterCut, late int
+	for _, began := range r.served[loser] {
+		if began.After(cutAt) {
+			afterCut++
+		}
+		if began.After(firstCommit) {
+			late++
+		}
+	}
+	t.Logf("reads: %v answered per data node; the loser (%d) answered %d begun after the cut, %d after the survivor's first commit; refused without a read lease %v; other errors %v (the first: %v)",
+		mapLens(r.served), loser, afterCut, late, r.fenced, r.errored, r.sample)
+	if firstCommit.IsZero() || len(r.served[loser]) == 0 {
+		t.Errorf("the readers saw no commit after the cut or no read answered by data node %d", loser)
+	}
+	if late > 0 {
+		t.Errorf("data node %d, cut off, answered %d reads begun after the survivor committed a write it did not see (stale reads)", loser, late)
+	}
+}
+
+func mapLens(m map[signal.NodeID][]time.Time) map[signal.NodeID]int {
+	out := map[signal.NodeID]int{}
+	for k, v := range m {
+		out[k] = len(v)
+	}
+	return out
 }

@@ -410,6 +410,22 @@ func TestNdbInfoMembershipFromQMGR(t *testing.T) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
+	// QMGR's counters are in ndbinfo.counters: the two nodes grant each
+	// other read leases.
+	granted := func() (n int, sum uint64) {
+		for _, m := range info(t, tc.c, "counters", ndbapi.InfoOptions{}).Maps() {
+			if m["block_name"] == "QMGR" && m["counter_name"] == "LEASES_GRANTED" {
+				n++
+				sum += m["val"].(uint64)
+			}
+		}
+		return n, sum
+	}
+	n0, g0 := granted()
+	time.Sleep(200 * time.Millisecond) // a lease is asked for every 12.5 ms here
+	if n1, g1 := granted(); n0 != 2 || n1 != 2 || g1 <= g0 {
+		t.Fatalf("QMGR LEASES_GRANTED rows: %d then %d, sums %d then %d; want a row per node, growing", n0, n1, g0, g1)
+	}
 	tc.nodes[0].Stop()
 	deadline = time.Now().Add(10 * time.Second)
 	for {

@@ -449,6 +449,25 @@ func (s *infoSource) counters(ctx context.Context, emit func(...any) error) erro
 		{gsn.BlockLQH, 111, "FRAG_RANGE_SCANS", lqc.RangeScans},
 		{gsn.BlockLQH, 112, "SCAN_ROWS", lqc.ScanRows},
 		{gsn.BlockLQH, 113, "LOCK_WAITS", lqc.LockWaits},
+		{gsn.BlockLQH, 114, "READS_FENCED", lqc.ReadsFenced},
+	}
+	if n.cfg.Membership.Enabled {
+		st, err := n.MembershipState(ctx)
+		if err != nil {
+			return err
+		}
+		q := &st.Stats
+		cs = append(cs,
+			counter{gsn.BlockQMGR, 120, "HEARTBEATS_SENT", q.HeartbeatsSent},
+			counter{gsn.BlockQMGR, 121, "HEARTBEATS_MISSED", q.MissedHeartbeats},
+			counter{gsn.BlockQMGR, 122, "SUSPICIONS", q.Suspicions},
+			counter{gsn.BlockQMGR, 123, "VIEW_CHANGES", q.ViewChanges},
+			counter{gsn.BlockQMGR, 124, "ARBITRATIONS", q.Arbitrations},
+			counter{gsn.BlockQMGR, 125, "GOSSIP_REPORTS", q.GossipReports},
+			counter{gsn.BlockQMGR, 126, "GOSSIP_SUSPICIONS", q.GossipSuspicions},
+			counter{gsn.BlockQMGR, 127, "LINK_FAILURES", q.LinkFailures},
+			counter{gsn.BlockQMGR, 128, "LEASES_GRANTED", q.LeasesGranted},
+			counter{gsn.BlockQMGR, 129, "LEASE_WAITS", q.LeaseWaits})
 	}
 	for _, c := range cs {
 		if err := emit(uint32(n.cfg.NodeID), blockName(c.block), 0, c.id, c.name, c.val); err != nil {

@@ -76,6 +76,8 @@ var (
 		"Rows this node's fragment scans returned.", nil, nil)
 	descLockWaits = prometheus.NewDesc("gondb_lqh_lock_waits_total",
 		"Key operations that waited for another transaction's row lock.", nil, nil)
+	descReadsFenced = prometheus.NewDesc("gondb_lqh_reads_fenced_total",
+		"Key reads and scan batches refused (9022) because the node held no read lease: it may have been cut off from the cluster.", nil, nil)
 	descMemFree = prometheus.NewDesc("gondb_datamemory_free_bytes",
 		"DataMemory not in use: free pages times the page size.", nil, nil)
 	descRedoUsed = prometheus.NewDesc("gondb_redo_used_bytes",
@@ -119,7 +121,7 @@ var opTypes = [...]string{gsn.OpRead: "read", gsn.OpReadExclusive: "read_exclusi
 
 // infoDescs are the ndbinfo counters' descriptions.
 var infoDescs = []*prometheus.Desc{descTransactions, descTCOps, descTCScans, descAbortsByCode, descLQHOps, descLQHScans,
-	descScanRows, descLockWaits, descMemFree, descRedoUsed, descRedoTotal, descLCPRounds, descLCPFragments, descLCPBytes,
+	descScanRows, descLockWaits, descReadsFenced, descMemFree, descRedoUsed, descRedoTotal, descLCPRounds, descLCPFragments, descLCPBytes,
 	descLCPActive, descGCPLag, descSentBytes, descRecvBytes, descSendQueue, descOverloads, descThreadRounds, descBusyRounds,
 	descParks, descTxDuration, descScanDuration}
 
@@ -132,7 +134,7 @@ type counters struct {
 	transactions                         uint64
 	tcOps, lqhOps                        [len(opTypes)]uint64
 	tcScans, lqhScans                    [2]uint64 // table, range
-	scanRows, lockWaits                  uint64
+	scanRows, lockWaits, readsFenced     uint64
 	lcpRounds, lcpFragments, lcpBytes    uint64
 	abortsByCode                         map[string]uint64 // by code label, "other" included
 	peers                                map[string]peerCounters
@@ -153,7 +155,7 @@ func countersOf(s *node.Stats, lat *tc.Latency) counters {
 	tcc, lqc := &s.TCCounters, &s.LQHCounters
 	c := counters{commits: s.Commits, aborts: s.Aborts, rounds: s.GCP.Rounds, lost: s.LostSignals, saves: s.GCP.Saves,
 		transactions: tcc.Transactions, tcScans: [2]uint64{tcc.TableScans, tcc.RangeScans},
-		lqhScans: [2]uint64{lqc.Scans - lqc.RangeScans, lqc.RangeScans}, scanRows: lqc.ScanRows, lockWaits: lqc.LockWaits,
+		lqhScans: [2]uint64{lqc.Scans - lqc.RangeScans, lqc.RangeScans}, scanRows: lqc.ScanRows, lockWaits: lqc.LockWaits, readsFenced: lqc.ReadsFenced,
 		lcpRounds: s.LCP.Rounds, lcpFragments: s.LCP.Fragments, lcpBytes: s.LCP.FileBytes, latency: *lat,
 		abortsByCode: map[string]uint64{"other": tcc.AbortsOther},
 		peers:        make(map[string]peerCounters, len(s.Peers)), threads: make(map[string]threadCounters, len(s.Threads))}
@@ -192,6 +194,7 @@ func (c *counters) add(o *counters) {
 	}
 	c.scanRows += o.scanRows
 	c.lockWaits += o.lockWaits
+	c.readsFenced += o.readsFenced
 	c.lcpRounds += o.lcpRounds
 	c.lcpFragments += o.lcpFragments
 	c.lcpBytes += o.lcpBytes
@@ -327,6 +330,7 @@ func collectCounters(ch chan<- prometheus.Metric, c *counters) {
 	}
 	counter(descScanRows, c.scanRows)
 	counter(descLockWaits, c.lockWaits)
+	counter(descReadsFenced, c.readsFenced)
 	counter(descLCPRounds, c.lcpRounds)
 	counter(descLCPFragments, c.lcpFragments)
 	counter(descLCPBytes, c.lcpBytes)

@@ -130,6 +130,7 @@ func TestInfoMetrics(t *testing.T) {
 		"gondb_thread_rounds_total{thread=ldm0}":                                     100,
 		"gondb_transporter_overloads_total{peer=2}":                                  0,
 		"gondb_lqh_lock_waits_total":                                                 0,
+		"gondb_lqh_reads_fenced_total":                                               0,
 		"gondb_lcp_active":                                                           0,
 		"gondb_thread_parks_total{thread=ldm0}":                                      0,
 		"gondb_lqh_scan_rows_total":                                                  0,

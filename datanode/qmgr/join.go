@@ -84,6 +84,10 @@ func (q *QMGR) cmRegReq(env block.Env, s *signal.Signal) {
 			return // admitted already: the commit is on its way
 		}
 		q.suspect(env, from, "restarted")
+		// The earlier incarnation stopped (its process ended, or its
+		// runtime did before this one started): it reads nothing more, so
+		// its read lease need not run out (lease.go).
+		q.grantUntil[from] = 0
 	}
 	if p := q.president(); p != q.cfg.Node {
 		ref(regNotPresident, p)

@@ -150,11 +150,15 @@ func (q *QMGR) leaseConf(env block.Env, s *signal.Signal) {
 
 // holdsGrant reports whether a view v would exclude a member this node
 // granted a lease that has not expired: v must wait (the acceptor does
-// not answer; the president sends again).
+// not answer; the president sends again). A member that v holds as a new
+// incarnation is no reason to wait: the new one asked to join, so the
+// earlier one has stopped (the management server gives a node id to one
+// process at a time, and a process stops its runtime before starting
+// another).
 func (q *QMGR) holdsGrant(v *view, now time.Duration) bool {
 	for i := range q.view.members {
 		m := &q.view.members[i]
-		if nm := v.find(m.Node); (nm == nil || nm.Start != m.Start) && q.grantUntil[m.Node] > now {
+		if v.find(m.Node) == nil && q.grantUntil[m.Node] > now {
 			q.stats.LeaseWaits++
 			return true
 		}

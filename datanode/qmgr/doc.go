@@ -77,6 +77,19 @@
 // refusal's. A node that hears from a node its view excludes, at an older
 // view, tells it (QMGR_STOPORD) and it shuts down.
 //
+// # Read leases
+//
+// A node reads (its LQH answers key reads and scans) only while it holds a
+// read lease from every other member (LEASE_REQ/LEASE_CONF every quarter
+// interval; LEASE_ORD tells LQH the lease's end). A member that granted a
+// lease accepts no view excluding the holder until the grant ran out, and
+// grants nothing to a node it suspects; every view that excludes a node is
+// accepted by every member it keeps, so a node cut off from the cluster
+// stops reading before the other side can commit a write without it. A
+// member that grants no lease for twice the heartbeat time-out is
+// suspected (the heartbeats' ring misses a broken link between
+// non-neighbours). See lease.go.
+//
 // # Joining
 //
 // A starting node (not the founder of a new cluster) sends CM_REGREQ to

@@ -8,25 +8,26 @@ import (
 	"github.com/gondb/gondb/signal/gsn"
 )
 
-// Read leases (datanode/qmgr's lease.go): with RequireReadLease, this
-// LQH reads rows for key reads and scans only before the end of the
-// node's read lease, which QMGR sends in LEASE_ORD. A node cut off from
+// Read leases (datanode/qmgr's lease.go): once its QMGR has sent the
+// first LEASE_ORD (the node is a member of a view), this LQH reads rows
+// for key reads and scans only before the end of the node's read lease,
+// which each LEASE_ORD moves. A node cut off from
 // the cluster loses its lease before the other side can exclude it and
 // commit writes its replicas miss, so it refuses reads (ErrReadFenced, a
 // temporary error the API retries elsewhere) instead of answering stale
 // rows. Writes need no lease: they reach every replica of the view, so a
 // cut-off node cannot commit one alone.
 
-// RequireReadLease makes reads wait for QMGR's lease: none is held until
-// the first LEASE_ORD. Call it before the block runs; without it (no
-// QMGR, NodeFailover off) reads are never fenced.
-func (l *LQH) RequireReadLease() { l.leased = true }
-
+// Before the first LEASE_ORD reads are not fenced: without QMGR
+// (NodeFailover off) there is no view to be cut off from, and a node of a
+// system start that is not yet in the view holds replicas that no view
+// has left out.
 // leaseOrd takes the end of the node's read lease from its own QMGR.
 func (l *LQH) leaseOrd(_ block.Env, s *signal.Signal) {
 	if s.NumWords < 2 || s.Sender.Node != l.node {
 		return
 	}
+	l.leased = true
 	l.leaseEnd = time.Duration(uint64(s.Words[0]) | uint64(s.Words[1])<<32)
 }
 

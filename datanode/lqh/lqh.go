@@ -121,7 +121,7 @@ type LQH struct {
 	inclAt   [signal.MaxNodeID + 1]uint64
 	nr       nrJoin // the starting node's side of its node restart (copyfrag.go)
 	// leased: reads need the node's read lease, which ends at leaseEnd
-	// (lease.go).
+	// (lease.go); set by the first LEASE_ORD.
 	leased   bool
 	leaseEnd time.Duration // Env.Now
 	Copy     CopyStats

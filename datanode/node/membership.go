@@ -122,7 +122,6 @@ func (n *Node) newQMGR(groups []partition.NodeGroup) (block.Block, error) {
 	if err != nil {
 		return nil, err
 	}
-	n.lqh.RequireReadLease() // reads only under QMGR's read lease
 	if !m.Gossip.Enabled {
 		return q, nil
 	}

@@ -162,7 +162,9 @@ type State struct {
 	GossipDown  NodeSet       // data nodes gossip reports dead or left
 	// LeaseEnd is the Env.Now until which this node may serve reads (its
 	// read lease, lease.go); 0: none; math.MaxInt64: alone in its view.
+	// Leased: it held one at the block's last Tick.
 	LeaseEnd time.Duration
+	Leased   bool
 	Stats
 }
 
@@ -225,6 +227,7 @@ type QMGR struct {
 	leaseSent      time.Duration // the end in the last LEASE_ORD
 	acceptedAt     time.Duration // when this node first accepted a value for acceptedFailNo
 	acceptedFailNo uint64
+	lastTick       time.Duration // Env.Now at the last Tick, for State
 
 	arbit   string
 	stats   Stats
@@ -296,6 +299,7 @@ func (q *QMGR) Handle(env block.Env, s *signal.Signal) {
 // president's rounds, the joiner's requests and API heartbeats.
 func (q *QMGR) Tick(env block.Env) {
 	now := env.Now()
+	q.lastTick = now
 	switch q.phase {
 	case Joining:
 		q.tickJoin(env, now)
@@ -320,6 +324,7 @@ func (q *QMGR) State() State {
 	st := State{Node: q.cfg.Node, Phase: q.phase, Reason: q.reason, FailNo: q.view.failNo,
 		Members: q.members(), Group: q.group, Suspected: q.failed, Missed: q.missed,
 		Arbitration: q.arbit, Since: q.since, GossipDown: q.gossipDown(), LeaseEnd: q.leaseEnd(), Stats: q.stats}
+	st.Leased = st.LeaseEnd > q.lastTick
 	if len(q.view.members) > 0 {
 		st.President = q.view.members[0].Node
 	}

@@ -194,7 +194,6 @@ func newSimCluster(t testing.TB, cfg clusterConfig) *cluster {
 			c.lqhs[node], c.tcs[node], c.gcps[node] = lq, tcb, g
 			placed := []sim.Placed{{ID: gsn.BlockLQH, Block: lq}, {ID: gsn.BlockTC, Block: tcb}, {ID: gsn.BlockDIH, Block: g}}
 			if cfg.qmgr {
-				lq.RequireReadLease()
 				c.starts[node]++
 				restarted := c.starts[node] > 1
 				qc := qmgr.DefaultTestConfig()

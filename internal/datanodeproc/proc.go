@@ -953,6 +953,8 @@ func (p *Proc) restartProgress(pr restart.Progress) {
 // (it formed the view, or joined the one another node formed). A node
 // reported STARTED before that would be in no view: were the node that
 // formed it to stop, this one could neither carry on nor let it rejoin.
+// It also waits for the node's first read lease, so that a STARTED node
+// answers reads.
 func (p *Proc) waitView(ctx context.Context, rt *node.Node) error {
 	t := time.NewTicker(20 * time.Millisecond)
 	defer t.Stop()
@@ -961,11 +963,14 @@ func (p *Proc) waitView(ctx context.Context, rt *node.Node) error {
 		if err != nil {
 			return fmt.Errorf("start: membership: %w", err)
 		}
-		if st.Phase == qmgr.Running {
+		if st.Phase == qmgr.Running && st.Leased {
 			return nil
 		}
 		if !logged {
-			p.log.Info("data node: waiting to join the cluster's view", "phase", st.Phase.String())
+			// A member reads only under a read lease from every other
+			// member (datanode/qmgr's lease.go): STARTED waits for the
+			// first, a round trip after joining.
+			p.log.Info("data node: waiting to join the cluster's view and for a read lease", "phase", st.Phase.String())
 			logged = true
 		}
 		select {

@@ -132,6 +132,7 @@ type Cluster struct {
 	nodes  []signal.NodeID // data nodes in node-group order
 	groups []partition.NodeGroup
 	tr     transport.Transporter
+	cc     transport.ConnectCounter // nil when the transporter cannot tell
 	mgm    *client.Node // nil for ConnectDirect
 	log    *slog.Logger
 
@@ -359,6 +360,7 @@ func (c *Cluster) start() error {
 	if err != nil {
 		return fmt.Errorf("ndbapi: transporter: %w", err)
 	}
+	c.cc, _ = c.tr.(transport.ConnectCounter)
 	c.stopHB = make(chan struct{})
 	go c.runHeartbeats(c.stopHB)
 	return nil
@@ -397,6 +399,24 @@ func (c *Cluster) isConnected(n signal.NodeID) bool {
 	// (the negative answer is rare; the common one stays a load).
 	c.refreshConnected()
 	return c.conn[n>>6&3].Load()&(1<<(n&63)) != 0
+}
+
+// connectCount is how many connections to data node n the transporter has
+// made (0 when it cannot tell). A transaction notes it when sent: a
+// different count later means its TC's node disconnected in between, even
+// when it restarted and is connected again (its TC forgot the
+// transaction).
+func (c *Cluster) connectCount(n signal.NodeID) uint64 {
+	if c.cc == nil {
+		return 0
+	}
+	return c.cc.ConnectCount(n)
+}
+
+// tcLost reports whether the connection a transaction was sent on to data
+// node n, the conn-th, is gone.
+func (c *Cluster) tcLost(n signal.NodeID, conn uint64) bool {
+	return !c.isConnected(n) || c.connectCount(n) != conn
 }
 
 // refreshConnected rebuilds the connected-nodes bitmap from the transporter.

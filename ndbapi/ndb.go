@@ -395,7 +395,7 @@ func (n *Ndb) expire(now time.Time) int {
 	for _, tx := range n.slots {
 		switch {
 		case tx == nil || !tx.busy:
-		case !n.c.isConnected(tx.tc):
+		case n.c.tcLost(tx.tc, tx.tcConn):
 			// After the commit request, wait a while for the takeover to
 			// tell the outcome (TCKEY_FAILCONF/REF) before giving 4011.
 			if tx.commit && n.c.opts.TakeoverWait > 0 {

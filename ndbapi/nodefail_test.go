@@ -3,6 +3,7 @@ package ndbapi_test
 import (
 	"context"
 	"errors"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -10,6 +11,7 @@ import (
 	"github.com/gondb/gondb/datanode/node"
 	"github.com/gondb/gondb/datanode/qmgr"
 	"github.com/gondb/gondb/ndbapi"
+	"github.com/gondb/gondb/ndberr"
 	"github.com/gondb/gondb/signal"
 )
 
@@ -206,5 +208,117 @@ func TestTakeoverReportAfterRestart(t *testing.T) {
 	t.Logf("outcomes by code: %v", codes)
 	if codes[0] == 0 || codes[4011] != 0 || codes[4012] != 0 {
 		t.Fatalf("outcomes by code %v: want commits and no unknown result", codes)
+	}
+}
+
+// TestTCRestartUnseen: a commit in flight at a TC whose node stops,
+// restarts and reconnects while the API is not polling, and of which the
+// takeover found no trace (its only operation waited for a lock on the
+// failed node), ends with 4010 once the takeover has reported, not 4012
+// after TransactionTimeout: the API tells the new connection from the one
+// the transaction went out on. A later execution of a transaction begun
+// at the old TC fails the same way instead of starting afresh there.
+func TestTCRestartUnseen(t *testing.T) {
+	tc := startInproc(t, 2, func(c *node.Config) {
+		c.NoOfReplicas = 2
+		c.Membership.Enabled = true
+		c.Membership.HeartbeatIntervalDbDb = 50 * time.Millisecond
+		c.Membership.Arbitration = qmgr.ArbitrationDisabled
+		c.EpochInterval = 20 * time.Millisecond
+		c.DeadlockTimeout = time.Minute // the blocked commit waits on
+	})
+	deadline := time.Now().Add(10 * time.Second)
+	for _, nd := range tc.nodes { // both in the view: a stop is a failure
+		for {
+			st, err := nd.MembershipState(context.Background())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if st.Phase == qmgr.Running && len(st.Members) == 2 && st.Leased {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("no view of both nodes: %+v", st)
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+	}
+	insertN(t, tc.ndb(t), tc.t, 100)
+	rb := tc.t.NewRowBuilder()
+	holder, blocked, other := tc.ndb(t), tc.ndb(t), tc.ndb(t)
+	// A row whose primary replica is on node 1.
+	var id int64
+	for ; ; id++ {
+		tx, err := holder.StartTransaction(tc.t, keyOf(rb, id).AppendKey(nil))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if tx.Node() == 1 {
+			tx.Read(tc.t, keyOf(rb, id), ndbapi.LockExclusive)
+			if err := tx.Execute(ndbapi.NoCommit); err != nil {
+				t.Fatal(err)
+			}
+			defer tx.Close()
+			break
+		}
+		tx.Close()
+	}
+	// An open transaction begun at node 1's TC.
+	open, err := other.StartTransactionOn(1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer open.Close()
+	open.Read(tc.t, keyOf(rb, (id+1)%100), ndbapi.CommittedRead)
+	if err := open.Execute(ndbapi.NoCommit); err != nil {
+		t.Fatal(err)
+	}
+
+	tx, err := blocked.StartTransactionOn(1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Close()
+	setItem(rb, id, -1)
+	tx.Update(tc.t, rb)
+	code := -1
+	tx.ExecuteAsync(ndbapi.Commit, func(_ *ndbapi.Transaction, err error) { code = ndbapi.Code(err) })
+	if k := blocked.SendPollNdb(50*time.Millisecond, 1); k != 0 {
+		t.Fatalf("the commit completed (%d) while the row was locked", code)
+	}
+
+	tc.nodes[0].Stop()
+	for tc.c.TakenOverAt(1) == 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("no takeover report for node 1")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	nodeRestart(t, tc.cfgs[0])
+	for !slices.Contains(tc.c.Connected(), signal.NodeID(1)) {
+		if time.Now().After(deadline) {
+			t.Fatal("node 1 did not reconnect")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	blocked.PollNdb(time.Minute, 1)
+	if code != ndberr.ErrTCNodeFailed.Code {
+		t.Fatalf("the blocked commit ended with %d, want %d", code, ndberr.ErrTCNodeFailed.Code)
+	}
+
+	setItem(rb, 1002, 2)
+	open.Insert(tc.t, rb)
+	if err := open.Execute(ndbapi.Commit); ndbapi.Code(err) != ndberr.ErrTCNodeFailed.Code {
+		t.Fatalf("committing a transaction begun at the old TC: %v, want %d", err, ndberr.ErrTCNodeFailed.Code)
+	}
+	r, err := other.StartTransaction(tc.t, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	op := r.Read(tc.t, keyOf(rb, 1002), ndbapi.CommittedRead)
+	err = r.Execute(ndbapi.Commit)
+	if _, ok := op.Row(); ok {
+		t.Errorf("row 1002 committed alone at the restarted TC (%v)", err)
 	}
 }

@@ -110,6 +110,9 @@ func (tx *Transaction) scan(t *Table, index uint32, opts ScanOptions) (*Scan, er
 	g.AddSection(opts.Filter)
 	g.AddSection(opts.Low)
 	g.AddSection(opts.High)
+	if !tx.begun {
+		tx.tcConn = tx.ndb.c.connectCount(tx.tc)
+	}
 	tx.ndb.add(tx)
 	tx.begun = true
 	tx.ndb.flush()

@@ -71,6 +71,9 @@ type Transaction struct {
 	// sentAt: when the Ndb last sent the transaction's signals. A
 	// takeover of its TC done after that has told its outcome.
 	sentAt time.Time
+	// tcConn: which connection to the TC's node (Cluster.connectCount)
+	// carried the transaction's first signals.
+	tcConn uint64
 
 	ops    []*Operation // defined, in order; op ids are positions
 	nops   int
@@ -98,7 +101,7 @@ func (tx *Transaction) reset(id uint64, tc signal.NodeID) {
 	// An earlier transaction of this slot may have seen its TC go down and
 	// then got its outcome from the takeover: its wait must not count for
 	// this one (it made a later TC failure give 4011 at once).
-	tx.tcDownAt, tx.sentAt = time.Time{}, time.Time{}
+	tx.tcDownAt, tx.sentAt, tx.tcConn = time.Time{}, time.Time{}, 0
 	clear(tx.scans)
 	tx.scans = tx.scans[:0]
 }
@@ -486,6 +489,17 @@ func (tx *Transaction) encode() {
 	if !tx.busy {
 		return
 	}
+	if !tx.begun {
+		tx.tcConn = n.c.connectCount(tx.tc)
+	} else if tx.tcConn != n.c.connectCount(tx.tc) {
+		// The TC's node reconnected since the earlier execution: its TC
+		// no longer knows the transaction, whose earlier operations the
+		// takeover settles. Sending the rest would start a new
+		// transaction with only the later operations.
+		tx.fail(newError(ndberr.ErrTCNodeFailed.Code, -1, uint16(tx.tc), fmt.Sprintf(
+			"data node %d, the TC of transaction %#x, disconnected between its executions", tx.tc, tx.id)))
+		return
+	}
 	switch tx.exec {
 	case Rollback:
 		if !tx.begun {
@@ -504,6 +518,9 @@ func (tx *Transaction) encode() {
 	for i := tx.sent; i < tx.nops; i++ {
 		o := tx.ops[i]
 		flags := o.flags | gsn.TcKeyCommitAck // commitack.go
+		if tx.begun {
+			flags |= gsn.TcKeyContinued
+		}
 		if i == last && tx.exec == Commit {
 			flags |= gsn.TcKeyCommit
 			tx.commit = true

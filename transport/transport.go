@@ -33,6 +33,17 @@ type Transporter interface {
 	Close() error
 }
 
+// ConnectCounter is implemented by transporters that tell cheaply how many
+// connections to a peer have been established. Two equal reads mean the
+// connection did not drop in between; a peer that restarted and connected
+// again between two looks at Peers would otherwise go unnoticed. The count
+// is raised before a new connection carries its first frame, so a count
+// read before Send never belongs to an older connection than the one the
+// frame goes out on.
+type ConnectCounter interface {
+	ConnectCount(to signal.NodeID) uint64
+}
+
 // State is a peer connection's state. The numbers are reported by ndbinfo.
 type State uint8
 

@@ -328,6 +328,10 @@ func (t *TC) tcKeyReq(env block.Env, s *signal.Signal) {
 	d := t.cfg.Distribution()
 	x := t.txs[s.TransID]
 	if x == nil {
+		if flags&gsn.TcKeyContinued != 0 {
+			t.send(env, gsn.TCROLLBACKREP, s.Sender, s.TransID, []uint32{uint32(ndberr.ErrTxAborted.Code)}, nil)
+			return
+		}
 		x = t.newTx(s.Sender, t.now(env))
 		t.txs[s.TransID] = x
 		if t.draining || d.IsStarting(t.cfg.Node) || t.wasRefused(s.TransID) {

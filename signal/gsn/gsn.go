@@ -232,6 +232,11 @@ const (
 	// TC leaves commit-ack markers (see TC_COMMIT_ACK). One operation of
 	// the transaction carrying it is enough.
 	TcKeyCommitAck = 1 << 2
+	// TcKeyContinued: the transaction's earlier operations were sent in an
+	// earlier execution. A TC with no record of it (it restarted, or
+	// aborted and forgot it) answers TCROLLBACKREP 4350 instead of
+	// starting a transaction holding only the later operations.
+	TcKeyContinued = 1 << 3
 )
 
 // CommitAckMarker is TCCOMMITCONF's w2 flag and TCKEY_FAILCONF's w3 flag:

@@ -128,6 +128,18 @@ func (t *Transporter) Send(to signal.NodeID, frame []byte) error {
 	return p.enqueue(frame)
 }
 
+// ConnectCount reports how many streams to peer to have been attached;
+// see transport.ConnectCounter.
+func (t *Transporter) ConnectCount(to signal.NodeID) uint64 {
+	if int(to) >= len(t.peers) || t.peers[to] == nil {
+		return 0
+	}
+	p := t.peers[to]
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.connects
+}
+
 // Peers reports every configured peer, ascending by node id.
 func (t *Transporter) Peers() []transport.PeerStatus {
 	out := make([]transport.PeerStatus, 0, len(t.ids))

@@ -119,7 +119,7 @@ func linkUp(from, to *Transporter) {
 	l.limit = from.cfg.SendBufferBytes
 	l.sender = sp
 	l.mu.Unlock()
+	sp.connects.Add(1) // before Send can use l: see transport.ConnectCounter
 	sp.out.Store(l)
-	sp.connects.Add(1)
 	sp.state.Store(uint32(transport.StateConnected))
 }

@@ -83,6 +83,15 @@ func (t *Transporter) peer(id signal.NodeID) *peer {
 	return t.peers[id]
 }
 
+// ConnectCount reports how many connections to peer to have been
+// established; see transport.ConnectCounter.
+func (t *Transporter) ConnectCount(to signal.NodeID) uint64 {
+	if p := t.peer(to); p != nil {
+		return p.connects.Load()
+	}
+	return 0
+}
+
 // Send copies frame into to's queue. See transport.Transporter.
 func (t *Transporter) Send(to signal.NodeID, frame []byte) error {
 	if t.closed.Load() {

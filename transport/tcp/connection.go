@@ -51,11 +51,11 @@ func (t *Transporter) run(c *connection) {
 		t.untrack(c.raw)
 		return
 	}
+	p.connects.Add(1) // before Send can use it: see transport.ConnectCounter
 	p.state = transport.StateConnected
 	p.remote = remote
 	p.fill, p.frames, p.queued, p.overloaded = p.fill[:0], 0, 0, false
 	p.mu.Unlock()
-	p.connects.Add(1)
 	t.log.Info("peer connected", "peer", p.id, "remote", remote)
 
 	t.wg.Add(1)

@@ -131,6 +131,15 @@ func (t *Transporter) peer(id signal.NodeID) *peer {
 	return t.peers[id]
 }
 
+// ConnectCount reports how many connections to peer to have been
+// established; see transport.ConnectCounter.
+func (t *Transporter) ConnectCount(to signal.NodeID) uint64 {
+	if p := t.peer(to); p != nil {
+		return p.connects.Load()
+	}
+	return 0
+}
+
 // Send copies frame into to's send queue and wakes its writer. See
 // transport.Transporter. It allocates nothing once the queue's buffers
 // have grown to the traffic's batch size.

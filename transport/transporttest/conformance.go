@@ -100,6 +100,15 @@ func testPeers(t *testing.T, newPair NewPair) {
 		if ps[0].ConnectCount < 1 {
 			t.Fatalf("ConnectCount = %d after connecting", ps[0].ConnectCount)
 		}
+		// Transporters that say it cheaply agree with Peers.
+		if cc, ok := side.tr.(transport.ConnectCounter); ok {
+			if n := cc.ConnectCount(side.peer); n != ps[0].ConnectCount {
+				t.Fatalf("ConnectCount(%d) = %d, Peers says %d", side.peer, n, ps[0].ConnectCount)
+			}
+			if n := cc.ConnectCount(signal.MaxNodeID); n != 0 {
+				t.Fatalf("ConnectCount of an unknown peer = %d, want 0", n)
+			}
+		}
 	}
 }
 

@@ -517,7 +517,7 @@ func (tx *Transaction) encode() {
 	last := tx.nops - 1
 	for i := tx.sent; i < tx.nops; i++ {
 		o := tx.ops[i]
-		flags := o.flags | gsn.TcKeyCommitAck // commitack.go
+		flags := o.flags | gsn.TcKeyCommitAck | gsn.TcKeyShortConf // commitack.go; onReply
 		if tx.begun {
 			flags |= gsn.TcKeyContinued
 		}
@@ -578,6 +578,10 @@ func (tx *Transaction) onReply(r *reply, sect []byte) bool {
 				tx.wait--
 			}
 		}
+		if r.w[1]&gsn.TcKeyConfCommitted != 0 {
+			// The last read's answer carries the commit (TcKeyShortConf).
+			tx.committed(uint64(r.w[2]) | uint64(r.w[3])<<32)
+		}
 	case gsn.TCKEYREF:
 		op := int(r.w[0])
 		e := newError(int(r.w[1]), op, uint16(r.from), "")
@@ -606,11 +610,7 @@ func (tx *Transaction) onReply(r *reply, sect []byte) bool {
 		tx.noteStopping(e)
 		tx.aborted(e)
 	case gsn.TCCOMMITCONF:
-		tx.gci = uint64(r.w[0]) | uint64(r.w[1])<<32
-		tx.commit = false
-		if tx.state == txOpen {
-			tx.state = txCommitted
-		}
+		tx.committed(uint64(r.w[0]) | uint64(r.w[1])<<32)
 	case gsn.TCROLLBACKCONF:
 		tx.rollbk = false
 		if tx.state == txOpen {
@@ -627,6 +627,22 @@ func (tx *Transaction) onReply(r *reply, sect []byte) bool {
 		return false
 	}
 	return tx.maybeDone()
+}
+
+// committed notes the commit: every operation is confirmed, also those
+// TC sent no TCKEYCONF for (TcKeyShortConf).
+func (tx *Transaction) committed(gci uint64) {
+	tx.gci = gci
+	tx.commit = false
+	if tx.wait > 0 {
+		for _, o := range tx.ops[:tx.nops] {
+			o.done = true
+		}
+		tx.wait = 0
+	}
+	if tx.state == txOpen {
+		tx.state = txCommitted
+	}
 }
 
 // noteStopping marks the TC's node as stopping when it refused the

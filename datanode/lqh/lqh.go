@@ -677,6 +677,9 @@ func (l *LQH) commit(env block.Env, s *signal.Signal) {
 			}
 		})
 	}
+	if r.flags&gsn.CommitComplete != 0 && r.n == 1 {
+		l.dropOpRec(key) // no COMPLETE follows (gsn.CommitComplete)
+	}
 	l.passBack(env, s, r, gsn.COMMITTED)
 	l.wakeFreed(env)
 }

@@ -74,8 +74,16 @@ type tcRig struct {
 	lqh signal.Address
 }
 
-func newRig(t testing.TB) *tcRig {
-	groups, _ := partition.FormNodeGroups([]partition.NodeID{1}, 1)
+func newRig(t testing.TB) *tcRig { return newRigOf(t, 1) }
+
+// newRigOf is newRig with node 1 in a node group of replicas nodes (1,
+// 2, ...): every chain but node 1's own has another node.
+func newRigOf(t testing.TB, replicas int) *tcRig {
+	var nodes []partition.NodeID
+	for i := 1; i <= replicas; i++ {
+		nodes = append(nodes, partition.NodeID(i))
+	}
+	groups, _ := partition.FormNodeGroups(nodes, replicas)
 	d, err := dih.New().WithTable(accountLayout(), groups, 2)
 	if err != nil {
 		t.Fatal(err)
@@ -151,9 +159,10 @@ func TestLatencyRecorded(t *testing.T) {
 
 // The key path (TCKEYREQ with commit, LQHKEYCONF, COMMITTED, COMPLETED,
 // and the API's TC_COMMIT_ACK of the commit-ack marker) allocates nothing
-// with the latency histograms on it.
+// with the latency histograms on it. Two replicas: a marker is kept only
+// for a write with a replica on another node.
 func TestKeyPathDoesNotAllocate(t *testing.T) {
-	r := newRig(t)
+	r := newRigOf(t, 2)
 	h := partition.Hash(keyOf(1))
 	row := rowOf(accountLayout(), 1, 5)
 	mk := func(n signal.Number, from signal.Address, words ...uint32) *signal.Signal {

@@ -119,6 +119,21 @@ type tx struct {
 	// markOp is the operation whose COMMIT leaves them (-1: none).
 	ackMarker bool
 	markOp    int32
+	// alone is the operation whose COMMIT also completes it
+	// (gsn.CommitComplete; -1: none).
+	alone int32
+	// shortConf: the API set gsn.TcKeyShortConf. keyConf is the answer
+	// of the read that let a read-only transaction commit, sent with the
+	// commit by commitConf within the same signal's handling.
+	shortConf bool
+	keyConf   *pendingKeyConf
+}
+
+// pendingKeyConf is a read's TCKEYCONF waiting, within one handler, to
+// carry its transaction's commit.
+type pendingKeyConf struct {
+	apiID uint32
+	row   []byte
 }
 
 // TC is one transaction coordinator instance.
@@ -129,6 +144,9 @@ type TC struct {
 	txs   map[uint64]*tx
 	out   signal.Signal
 	words []uint32
+	// keyConf holds the read answer a transaction's keyConf points to
+	// while one LQHKEYCONF is handled.
+	keyConf pendingKeyConf
 
 	// Global checkpoint state (package gcp): the epoch commits get, whether
 	// commit decisions are held for the next epoch's switch, the
@@ -368,6 +386,9 @@ func (t *TC) tcKeyReq(env block.Env, s *signal.Signal) {
 	if flags&gsn.TcKeyCommitAck != 0 {
 		x.ackMarker = true
 	}
+	if flags&gsn.TcKeyShortConf != 0 {
+		x.shortConf = true
+	}
 	if flags&gsn.TcKeyUniqueIndex != 0 {
 		t.indexOp(env, s, x, tbl)
 		return
@@ -424,12 +445,12 @@ func (t *TC) newTx(api signal.Address, now time.Duration) *tx {
 	t.Counters.Transactions++
 	n := len(t.freeTxs)
 	if n == 0 {
-		return &tx{api: api, state: txPreparing, started: now, markOp: -1}
+		return &tx{api: api, state: txPreparing, started: now, markOp: -1, alone: -1}
 	}
 	x := t.freeTxs[n-1]
 	t.freeTxs = t.freeTxs[:n-1]
 	ops := x.ops[:0]
-	*x = tx{api: api, state: txPreparing, ops: ops, started: now, markOp: -1}
+	*x = tx{api: api, state: txPreparing, ops: ops, started: now, markOp: -1, alone: -1}
 	return x
 }
 
@@ -471,12 +492,25 @@ func (t *TC) lqhKeyConf(env block.Env, s *signal.Signal) {
 		} else if x.state == txPreparing {
 			t.send(env, gsn.TCKEYCONF, x.api, s.TransID, []uint32{o.apiID}, nil)
 		}
+	case x.shortConf && x.commitReq && len(s.Section(0)) == 0:
+		// Confirmed by the TCCOMMITCONF to come, or by the abort's report.
+	case x.shortConf && x.commitReq && x.prepared == len(x.ops) && !x.writes():
+		// The last answer of a read-only transaction asked to commit:
+		// maybeCommit commits it at once, and commitConf sends this
+		// answer with the commit.
+		t.keyConf = pendingKeyConf{apiID: op.apiID, row: s.Section(0)}
+		x.keyConf = &t.keyConf
 	default:
 		t.send(env, gsn.TCKEYCONF, x.api, s.TransID, []uint32{op.apiID}, s.Section(0))
 	}
 	if x.state == txPreparing {
 		t.maybeCommit(env, s.TransID, x)
 	}
+	if x.keyConf != nil { // not committed after all: answer as usual
+		x.keyConf = nil
+		t.send(env, gsn.TCKEYCONF, x.api, s.TransID, []uint32{t.keyConf.apiID}, t.keyConf.row)
+	}
+	t.keyConf.row = nil
 }
 
 // maybeCommit starts the commit phase once every operation is prepared
@@ -510,15 +544,20 @@ func (t *TC) decideCommit(env block.Env, trans uint64, x *tx) {
 	x.gci = t.gci
 	t.inCommit[x.gci]++
 	if x.ackMarker {
-		// The markers go with the first write: it runs on every replica.
+		// The markers go with the first write that has a replica on
+		// another node: only such a replica can tell a takeover, which
+		// runs when this node failed, that the transaction committed. A
+		// transaction that wrote only here needs none (losing this node
+		// loses those rows too), and its API is not asked to acknowledge.
 		for i := range x.ops {
-			if op := &x.ops[i]; op.holds && gsn.IsWrite(op.op) && len(op.chain) > 0 {
+			if op := &x.ops[i]; op.holds && gsn.IsWrite(op.op) && t.elsewhere(op.chain) {
 				x.markOp = int32(i)
 				t.keepMarker(trans, x.api.Node, op.chain, t.now(env))
 				break
 			}
 		}
 	}
+	x.alone = x.completesAtCommit()
 	for i := range x.ops {
 		op := &x.ops[i]
 		if !op.holds || len(op.chain) == 0 {
@@ -538,10 +577,42 @@ func (t *TC) decideCommit(env block.Env, trans uint64, x *tx) {
 
 // commitFlags are the COMMIT flags of operation i.
 func (x *tx) commitFlags(i int) uint32 {
+	var f uint32
 	if int32(i) == x.markOp {
-		return gsn.CommitMarker
+		f |= gsn.CommitMarker
 	}
-	return 0
+	if int32(i) == x.alone {
+		f |= gsn.CommitComplete
+	}
+	return f
+}
+
+// completesAtCommit is the operation whose COMMIT may complete it too
+// (gsn.CommitComplete), or -1: the only one holding anything, with a
+// single replica. With more, a takeover that finds one committed record
+// commits the others, so records must outlive the commit until every
+// operation committed; and every replica but the last needs COMPLETE.
+func (x *tx) completesAtCommit() int32 {
+	alone := int32(-1)
+	for i := range x.ops {
+		if op := &x.ops[i]; op.holds && len(op.chain) > 0 {
+			if alone >= 0 || len(op.chain) != 1 {
+				return -1
+			}
+			alone = int32(i)
+		}
+	}
+	return alone
+}
+
+// elsewhere reports whether chain has a node other than this one.
+func (t *TC) elsewhere(chain []signal.NodeID) bool {
+	for _, n := range chain {
+		if n != t.cfg.Node {
+			return true
+		}
+	}
+	return false
 }
 
 // sendChain sends COMMIT or COMPLETE to the last replica of a chain.
@@ -575,6 +646,9 @@ func (t *TC) committed(env block.Env, s *signal.Signal) {
 		return
 	}
 	op.state = opCommitted
+	if x.alone >= 0 && op == &x.ops[x.alone] {
+		op.state = opCompleted // its LQH completed it with the commit
+	}
 	if x.pending--; x.pending == 0 {
 		t.finishCommit(env, s.TransID, x)
 	}
@@ -610,6 +684,11 @@ func (t *TC) commitConf(env block.Env, trans uint64, x *tx) {
 	var flags uint32
 	if x.markOp >= 0 {
 		flags = gsn.CommitAckMarker
+	}
+	if k := x.keyConf; k != nil {
+		x.keyConf = nil
+		t.send(env, gsn.TCKEYCONF, x.api, trans, []uint32{k.apiID, gsn.TcKeyConfCommitted, uint32(x.gci), uint32(x.gci >> 32)}, k.row)
+		return
 	}
 	t.send(env, gsn.TCCOMMITCONF, x.api, trans, []uint32{uint32(x.gci), uint32(x.gci >> 32), flags}, nil)
 }

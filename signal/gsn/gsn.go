@@ -33,7 +33,9 @@ const (
 	TCKEYREF signal.Number = 12
 	// TCCOMMITCONF, TC -> API: the transaction committed (on every replica
 	// in memory). w0-w1 its GCI, w2 flags (CommitAckMarker: the TC left
-	// commit-ack markers; the API answers TC_COMMIT_ACK).
+	// commit-ack markers; the API answers TC_COMMIT_ACK). To an API that
+	// set TcKeyShortConf it also confirms every operation not confirmed
+	// by a TCKEYCONF.
 	TCCOMMITCONF signal.Number = 13
 	// TCROLLBACKREP, TC -> API: the transaction was aborted by TC (time-out,
 	// a failed operation). w0 ndberr code.
@@ -237,7 +239,18 @@ const (
 	// aborted and forgot it) answers TCROLLBACKREP 4350 instead of
 	// starting a transaction holding only the later operations.
 	TcKeyContinued = 1 << 3
+	// TcKeyShortConf: the API takes TCCOMMITCONF as confirming every
+	// operation of the transaction, so TC sends no TCKEYCONF for an
+	// operation of the committing execution that returns nothing, and
+	// answers the last read of a read-only transaction it commits with
+	// one TCKEYCONF carrying the commit (TcKeyConfCommitted).
+	TcKeyShortConf = 1 << 4
 )
+
+// TcKeyConfCommitted is TCKEYCONF's w1 flag (TcKeyShortConf): the
+// transaction committed with this answer, w2-w3 its GCI; no TCCOMMITCONF
+// follows.
+const TcKeyConfCommitted = 1
 
 // CommitAckMarker is TCCOMMITCONF's w2 flag and TCKEY_FAILCONF's w3 flag:
 // the transaction's commit-ack markers stay until the API answers the
@@ -247,6 +260,12 @@ const CommitAckMarker = 1
 // CommitMarker is COMMIT's flag (w3's high 16 bits): every replica the
 // COMMIT passes keeps a commit-ack marker for the transaction.
 const CommitMarker = 1 << 16
+
+// CommitComplete is COMMIT's flag (w3's high 16 bits): the operation has
+// a single replica and is the transaction's only one holding anything, so
+// its LQH releases the operation record at the commit and TC sends no
+// COMPLETE (NDB's complete phase exists for the other replicas).
+const CommitComplete = 1 << 17
 
 // LQHKEYREQ flags (the high 16 bits of w0).
 const (

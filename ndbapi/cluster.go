@@ -133,7 +133,7 @@ type Cluster struct {
 	groups []partition.NodeGroup
 	tr     transport.Transporter
 	cc     transport.ConnectCounter // nil when the transporter cannot tell
-	mgm    *client.Node // nil for ConnectDirect
+	mgm    *client.Node             // nil for ConnectDirect
 	log    *slog.Logger
 
 	mu     sync.Mutex

@@ -255,3 +255,29 @@ func TestColumnSetNext(t *testing.T) {
 		t.Fatal("empty set has a member")
 	}
 }
+
+func TestColumnSetContains(t *testing.T) {
+	all5, all600 := AllColumns(5), AllColumns(MaxColumns)
+	var some, far ColumnSet
+	some.Add(1)
+	some.Add(3)
+	far.Add(1)
+	far.Add(300)
+	tests := []struct {
+		name string
+		s, o *ColumnSet
+		want bool
+	}{
+		{"all contains some", &all5, &some, true},
+		{"some lacks all", &some, &all5, false},
+		{"itself", &all5, &all5, true},
+		{"every column contains a layout's", &all600, &all5, true},
+		{"a second word counts", &all5, &far, false},
+		{"anything contains the empty set", &some, &ColumnSet{}, true},
+	}
+	for _, tt := range tests {
+		if got := tt.s.Contains(tt.o); got != tt.want {
+			t.Errorf("%s: Contains = %v, want %v", tt.name, got, tt.want)
+		}
+	}
+}

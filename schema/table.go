@@ -279,6 +279,16 @@ func (s *ColumnSet) Next(c int) int {
 	return -1
 }
 
+// Contains reports whether every column of o is in s.
+func (s *ColumnSet) Contains(o *ColumnSet) bool {
+	for i := range s {
+		if s[i]&o[i] != o[i] {
+			return false
+		}
+	}
+	return true
+}
+
 // AllColumns returns the set of columns 0..n-1.
 func AllColumns(n int) ColumnSet {
 	var s ColumnSet

@@ -304,6 +304,12 @@ func (f *Fragment) touchesVar(cols *schema.ColumnSet) bool {
 func (f *Fragment) applyFixed(s []byte, row []byte, cols *schema.ColumnSet) {
 	l := f.layout
 	fixed := s[f.hdr:]
+	if cols.Contains(&f.allCols) {
+		// Every column: the non-key columns and the null bitmap (key
+		// columns are never null) lie together after the key.
+		copy(fixed[l.KeySize:l.FixedSize], row[l.KeySize:l.FixedSize])
+		return
+	}
 	for c := cols.Next(0); c >= 0 && c < len(l.Cols); c = cols.Next(c + 1) {
 		cl := &l.Cols[c]
 		if cl.Offset >= l.KeySize {

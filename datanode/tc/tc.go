@@ -155,7 +155,7 @@ type TC struct {
 	gci       uint64
 	holding   bool
 	held      []uint64
-	inCommit  map[uint64]int
+	inCommit  epochCommits
 	finishGCI uint64 // the previous epoch, until its commits are done
 	gcp       signal.Address
 
@@ -210,7 +210,7 @@ func New(cfg Config) *TC {
 	if cfg.InitialGCI == 0 {
 		cfg.InitialGCI = 1
 	}
-	t := &TC{cfg: cfg, txs: map[uint64]*tx{}, gci: cfg.InitialGCI, inCommit: map[uint64]int{},
+	t := &TC{cfg: cfg, txs: map[uint64]*tx{}, gci: cfg.InitialGCI,
 		selfChain: []signal.NodeID{cfg.Node}, markers: map[uint64]tcMarker{}}
 	t.On(gsn.TCKEYREQ, t.tcKeyReq)
 	t.On(gsn.LQHKEYCONF, t.lqhKeyConf)
@@ -542,7 +542,7 @@ func (x *tx) writes() bool {
 // epoch and COMMIT goes to every operation's last replica.
 func (t *TC) decideCommit(env block.Env, trans uint64, x *tx) {
 	x.gci = t.gci
-	t.inCommit[x.gci]++
+	t.inCommit.add(x.gci)
 	if x.ackMarker {
 		// The markers go with the first write that has a replica on
 		// another node: only such a replica can tell a takeover, which
@@ -852,11 +852,9 @@ func (t *TC) gcpNoMoreTrans(env block.Env, s *signal.Signal) {
 // 0: none) and tells the GCP block when the epoch being closed is done.
 func (t *TC) commitDone(env block.Env, gci uint64) {
 	if gci != 0 {
-		if t.inCommit[gci]--; t.inCommit[gci] == 0 {
-			delete(t.inCommit, gci)
-		}
+		t.inCommit.done(gci)
 	}
-	if f := t.finishGCI; f != 0 && t.inCommit[f] == 0 {
+	if f := t.finishGCI; f != 0 && t.inCommit.running(f) == 0 {
 		t.finishGCI = 0
 		t.send(env, gsn.GCP_TCFINISHED, t.gcp, 0, []uint32{uint32(f), uint32(f >> 32)}, nil)
 	}

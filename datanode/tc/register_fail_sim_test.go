@@ -297,6 +297,10 @@ type regFailStats struct {
 	afterRestart                                    int // settled operations called after the last restart
 	// fenced counts reads refused for want of a read lease (ErrReadFenced).
 	fenced int
+	// rounds counts crash rounds: each takes the next crash point in
+	// turn, so that a dozen seeds try every one (a random pick missed
+	// some in 1 run of 20 or so).
+	rounds int
 }
 
 // TestRegisterLinearizableFailures runs the register workload of
@@ -403,7 +407,8 @@ func runRegisterFailures(t *testing.T, seed uint64, nodes, replicas, clientsPerN
 	c.s.RunTicks(20 + rng.IntN(40))
 	for round, rounds := 0, 1+rng.IntN(2); round < rounds; round++ {
 		victim := signal.NodeID(1 + rng.IntN(nodes))
-		point := crashPoint(rng.IntN(int(crashPoints)))
+		point := crashPoint(st.rounds % int(crashPoints))
+		st.rounds++
 		if point == crashGCPMaster {
 			for _, n := range c.nodes {
 				if c.s.Up(n) && c.gcps[n].IsMaster() {

@@ -41,8 +41,6 @@ write_config() {
 [ndbd default]
 NoOfReplicas=1
 DataMemory=2G
-NoOfFragmentLogFiles=16
-FragmentLogFileSize=32M
 ThreadConfig=ldm={count=1}
 
 [ndb_mgmd]

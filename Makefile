@@ -47,7 +47,7 @@ test-bigendian: qemu
 # with the mariadb command-line client), mariadb-server (the SQL node's
 # comparison suite runs a private mariadbd; docs/sql-compare.md), and
 # openjdk-17-jre-headless and libmariadb-java (the SQL node's Connector/J
-# test).
+# test), and sysbench (the SQL node's sysbench test).
 deps:
 	@missing=""; \
 	command -v qemu-ppc64-static >/dev/null 2>&1 || missing="$$missing qemu-user-static"; \
@@ -56,6 +56,7 @@ deps:
 	command -v mariadbd >/dev/null 2>&1 || [ -x /usr/sbin/mariadbd ] || missing="$$missing mariadb-server"; \
 	command -v java >/dev/null 2>&1 || missing="$$missing openjdk-17-jre-headless"; \
 	[ -f /usr/share/java/mariadb-java-client.jar ] || missing="$$missing libmariadb-java"; \
+	command -v sysbench >/dev/null 2>&1 || missing="$$missing sysbench"; \
 	if [ -n "$$missing" ]; then \
 		echo "installing$$missing"; \
 		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \

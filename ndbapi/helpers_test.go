@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/gondb/gondb/datanode/node"
+	"github.com/gondb/gondb/datanode/qmgr"
 	"github.com/gondb/gondb/ndbapi"
 	"github.com/gondb/gondb/schema"
 	"github.com/gondb/gondb/signal"
@@ -37,6 +38,23 @@ type testCluster struct {
 	nodes []*node.Node
 	cfgs  []node.Config  // each node's configuration, to start it again
 	opts  ndbapi.Options // the API's options, for more API nodes
+}
+
+// startPair starts two data nodes, NoOfReplicas=2, with node failure
+// handling (50 ms heartbeats, no arbitration) and 20 ms epochs: the
+// cluster of the node failure and restart tests. tweak may change more.
+func startPair(t testing.TB, tweak func(*node.Config)) *testCluster {
+	t.Helper()
+	return startInproc(t, 2, func(c *node.Config) {
+		c.NoOfReplicas = 2
+		c.Membership.Enabled = true
+		c.Membership.HeartbeatIntervalDbDb = 50 * time.Millisecond
+		c.Membership.Arbitration = qmgr.ArbitrationDisabled
+		c.EpochInterval = 20 * time.Millisecond
+		if tweak != nil {
+			tweak(c)
+		}
+	})
 }
 
 // startInproc starts n data nodes on an in-process network and connects

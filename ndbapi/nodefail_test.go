@@ -23,13 +23,7 @@ import (
 func TestNodeFailure(t *testing.T) {
 	for _, victim := range []int{0, 1} { // node 1: the president and GCP master
 		t.Run([]string{"president", "other"}[victim], func(t *testing.T) {
-			tc := startInproc(t, 2, func(c *node.Config) {
-				c.NoOfReplicas = 2
-				c.Membership.Enabled = true
-				c.Membership.HeartbeatIntervalDbDb = 50 * time.Millisecond
-				c.Membership.Arbitration = qmgr.ArbitrationDisabled
-				c.EpochInterval = 20 * time.Millisecond
-			})
+			tc := startPair(t, nil)
 			const rows = 200
 			insertN(t, tc.ndb(t), tc.t, rows)
 			want := make([]int64, rows) // last committed value; -1: unknown
@@ -142,13 +136,7 @@ func TestNodeFailure(t *testing.T) {
 // itself restarted (a node restart) since the last one, and with writes
 // in flight no commit ends with an unknown result.
 func TestTakeoverReportAfterRestart(t *testing.T) {
-	tc := startInproc(t, 2, func(c *node.Config) {
-		c.NoOfReplicas = 2
-		c.Membership.Enabled = true
-		c.Membership.HeartbeatIntervalDbDb = 50 * time.Millisecond
-		c.Membership.Arbitration = qmgr.ArbitrationDisabled
-		c.EpochInterval = 20 * time.Millisecond
-	})
+	tc := startPair(t, nil)
 	const rows = 100
 	insertN(t, tc.ndb(t), tc.t, rows)
 	ctx, cancel := context.WithCancel(context.Background())
@@ -219,12 +207,7 @@ func TestTakeoverReportAfterRestart(t *testing.T) {
 // the transaction went out on. A later execution of a transaction begun
 // at the old TC fails the same way instead of starting afresh there.
 func TestTCRestartUnseen(t *testing.T) {
-	tc := startInproc(t, 2, func(c *node.Config) {
-		c.NoOfReplicas = 2
-		c.Membership.Enabled = true
-		c.Membership.HeartbeatIntervalDbDb = 50 * time.Millisecond
-		c.Membership.Arbitration = qmgr.ArbitrationDisabled
-		c.EpochInterval = 20 * time.Millisecond
+	tc := startPair(t, func(c *node.Config) {
 		c.DeadlockTimeout = time.Minute // the blocked commit waits on
 	})
 	deadline := time.Now().Add(10 * time.Second)

@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/gondb/gondb/datanode/node"
-	"github.com/gondb/gondb/datanode/qmgr"
 	"github.com/gondb/gondb/ndbapi"
 )
 
@@ -19,13 +18,7 @@ import (
 // every row must be read from the restarted node alone with its last
 // committed value: the copy missed nothing and lost no concurrent write.
 func TestNodeRestart(t *testing.T) {
-	tc := startInproc(t, 2, func(c *node.Config) {
-		c.NoOfReplicas = 2
-		c.Membership.Enabled = true
-		c.Membership.HeartbeatIntervalDbDb = 50 * time.Millisecond
-		c.Membership.Arbitration = qmgr.ArbitrationDisabled
-		c.EpochInterval = 20 * time.Millisecond
-	})
+	tc := startPair(t, nil)
 	const rows = 600
 	insertN(t, tc.ndb(t), tc.t, rows/2)
 	var mu sync.Mutex

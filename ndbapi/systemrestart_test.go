@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/gondb/gondb/datanode/node"
-	"github.com/gondb/gondb/datanode/qmgr"
 	"github.com/gondb/gondb/datanode/restart"
 	"github.com/gondb/gondb/datanode/sysfile"
 	"github.com/gondb/gondb/ndbapi"
@@ -303,13 +302,8 @@ func nodeRestart(t *testing.T, cfg node.Config) (*node.Node, restart.Progress) {
 // their directories too.
 func startDiskCluster(t *testing.T) (*testCluster, []string) {
 	dirs := []string{filepath.Join(t.TempDir(), "n1"), filepath.Join(t.TempDir(), "n2")}
-	return startInproc(t, 2, func(c *node.Config) {
-		c.NoOfReplicas = 2
+	return startPair(t, func(c *node.Config) {
 		c.FileSystem = dirs[c.NodeID-1]
-		c.Membership.Enabled = true
-		c.Membership.HeartbeatIntervalDbDb = 50 * time.Millisecond
-		c.Membership.Arbitration = qmgr.ArbitrationDisabled
-		c.EpochInterval = 20 * time.Millisecond
 		c.SaveInterval = 50 * time.Millisecond
 	}), dirs
 }

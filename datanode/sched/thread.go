@@ -31,7 +31,7 @@ type thr struct {
 
 	// local holds signals to blocks on this thread; run swaps it with
 	// running so that signals sent while executing join the next pass.
-	local, running signal.FrameWriter
+	local, running localQueue
 
 	now     time.Duration
 	lastTik time.Duration
@@ -74,10 +74,8 @@ func (t *thr) round(budget int) bool {
 	for pass := 0; pass < maxLocalPasses && t.local.Len() > 0; pass++ {
 		did = true
 		t.local, t.running = t.running, t.local
-		t.local.Reset()
-		if err := signal.OpenTrusted(t.running.Bytes(), &t.frame); err == nil {
-			t.runFrame(&t.frame)
-		}
+		t.local.reset()
+		t.runLocal(&t.running)
 	}
 	if t.now-t.lastTik >= t.s.cfg.TickInterval {
 		t.lastTik = t.now
@@ -96,6 +94,20 @@ func (t *thr) runFrame(f *signal.Frame) {
 		}
 		t.self = signal.Address{Node: t.s.cfg.Node, Block: t.sig.Receiver.Block, Instance: t.sig.Receiver.Instance}
 		b.Handle(t, &t.sig)
+	}
+}
+
+// runLocal executes the signals queued for this thread's blocks.
+func (t *thr) runLocal(q *localQueue) {
+	for i := range q.sigs {
+		s := &q.sigs[i]
+		b, ok := t.blocks.get(s.Receiver.Block, s.Receiver.Instance)
+		if !ok {
+			t.s.lost.Add(1)
+			continue
+		}
+		t.self = signal.Address{Node: t.s.cfg.Node, Block: s.Receiver.Block, Instance: s.Receiver.Instance}
+		b.Handle(t, s)
 	}
 }
 
@@ -153,7 +165,7 @@ func (t *thr) Send(s *signal.Signal) error {
 			return ErrNoSuchBlock
 		}
 		if u == t.idx {
-			return t.local.Add(s)
+			return t.local.add(s)
 		}
 		l := t.out[u]
 		if l.w.Size() > t.s.cfg.BatchBytes {

@@ -141,8 +141,12 @@ func TestOverload(t *testing.T) {
 	if !errors.Is(err, transport.ErrOverloaded) || !transport.Temporary(err) {
 		t.Fatalf("after %d frames: Send = %v, want ErrOverloaded", accepted, err)
 	}
+	// The stream's sender may still move messages into HTTP/2's flow
+	// control windows after the refusal, which can end the overload (seen
+	// once in CI-like load: 65 KB left buffered), so only the refusal's
+	// count and the bound are certain here.
 	st, _ := transporttest.PeerState(n2, 1)
-	if !st.Overloaded || st.OverloadCount != 1 || st.SendBuffered > buf || st.SendBuffered+len(frame) <= buf {
+	if st.OverloadCount != 1 || st.SendBuffered > buf {
 		t.Fatalf("overloaded peer reports %+v", st)
 	}
 	n1.rcv.Release()

@@ -279,7 +279,7 @@ func (l *LQH) runCopy(env block.Env, c *copyRec) {
 			continue
 		}
 		op := l.ops[c.key]
-		op.scanned = append(op.scanned, l.joinRow(f, ref))
+		op.scanned = append(op.scanned, l.joinRow(f, ref, nil))
 		gci := f.RowGCI(r)
 		at := len(c.rows)
 		c.rows = append(c.rows, 0, 0, 0, 0)

@@ -71,8 +71,10 @@ func (l *LQH) ReapDropped() int {
 		return 0
 	}
 	busy := map[*store.Fragment]bool{}
-	for k := range l.rows {
-		busy[k.frag] = true
+	for _, ro := range l.rowTags {
+		if ro != nil {
+			busy[ro.frag] = true
+		}
 	}
 	for k := range l.waits {
 		busy[k.frag] = true

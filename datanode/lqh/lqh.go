@@ -45,14 +45,11 @@ func (k opKey) idx() uint32           { return uint32(k.tcIdx) }
 type rowOp struct {
 	frag  *store.Fragment
 	ref   store.OpRef
+	tag   uint32 // its index in LQH.rowTags while its store operation is live
+	stats *FragOps // its replica's counters (nil: look them up)
 	users int  // operations not yet committed
 	refs  int  // operation records pointing here; at 0 the rowOp is reused
 	done  bool // committed or aborted in the store
-}
-
-type rowKey struct {
-	frag *store.Fragment
-	ref  uint64 // a store.OpRef, widened so the key has no padding (see opKey)
 }
 
 type opRec struct {
@@ -101,7 +98,11 @@ type LQH struct {
 	// scans still point to; closed once they no longer do (ddl.go).
 	dropped []*store.Fragment
 	ops     map[opKey]*opRec
-	rows    map[rowKey]*rowOp // live store operations, to join
+	// rowTags holds the rowOps of live store operations by their tag
+	// (store.Fragment.OpTag): an operation joins its row's record through
+	// it, without a map; freeTags are the unused tags (0 is never one).
+	rowTags  []*rowOp
+	freeTags []uint32
 	waits   map[waitKey][]*waiter
 	// waiting finds a parked request by its operation, for ABORT.
 	waiting map[opKey]waitKey
@@ -151,7 +152,7 @@ type LQH struct {
 // New creates the LQH of node with an empty fragment replica for every
 // fragment of every table in d that the node holds.
 func New(node signal.NodeID, d *dih.Distribution, pool *mem.Pool) *LQH {
-	l := &LQH{node: node, pool: pool, frags: map[fragKey]*store.Fragment{}, ops: map[opKey]*opRec{}, rows: map[rowKey]*rowOp{},
+	l := &LQH{node: node, pool: pool, frags: map[fragKey]*store.Fragment{}, ops: map[opKey]*opRec{}, rowTags: []*rowOp{nil},
 		waits: map[waitKey][]*waiter{}, waiting: map[opKey]waitKey{}, scans: map[opKey]*scanRec{},
 		copies: map[opKey]*copyRec{}, filling: map[*store.Fragment]bool{}, markers: map[uint64]marker{}}
 	for _, id := range d.TableIDs() {
@@ -356,7 +357,7 @@ func (l *LQH) execKeyReq(env block.Env, s *signal.Signal, w *waiter) {
 	}
 	o := l.newOpRec()
 	if !noop {
-		o.row = l.joinRow(f, ref)
+		o.row = l.joinRow(f, ref, fo)
 	}
 	o.op = uint8(r.op)
 	l.ops[key] = o
@@ -431,18 +432,30 @@ var allColumns = schema.AllColumns(schema.MaxColumns)
 
 // joinRow returns the LQH record of store operation ref, shared by every
 // operation of the transaction on that row, with one more user.
-func (l *LQH) joinRow(f *store.Fragment, ref store.OpRef) *rowOp {
-	rk := rowKey{f, uint64(ref)}
-	ro := l.rows[rk]
+func (l *LQH) joinRow(f *store.Fragment, ref store.OpRef, fo *FragOps) *rowOp {
+	var ro *rowOp
+	if tag := f.OpTag(ref); tag != 0 && int(tag) < len(l.rowTags) {
+		if r := l.rowTags[tag]; r != nil && r.frag == f && r.ref == ref && !r.done {
+			ro = r
+		}
+	}
 	if ro == nil {
 		if n := len(l.freeRows); n > 0 {
 			ro = l.freeRows[n-1]
 			l.freeRows = l.freeRows[:n-1]
-			*ro = rowOp{frag: f, ref: ref}
+			*ro = rowOp{frag: f, ref: ref, stats: fo}
 		} else {
-			ro = &rowOp{frag: f, ref: ref}
+			ro = &rowOp{frag: f, ref: ref, stats: fo}
 		}
-		l.rows[rk] = ro
+		if n := len(l.freeTags); n > 0 {
+			ro.tag = l.freeTags[n-1]
+			l.freeTags = l.freeTags[:n-1]
+			l.rowTags[ro.tag] = ro
+		} else {
+			ro.tag = uint32(len(l.rowTags))
+			l.rowTags = append(l.rowTags, ro)
+		}
+		f.SetOpTag(ref, ro.tag)
 	}
 	ro.users++
 	ro.refs++
@@ -667,7 +680,10 @@ func (l *LQH) commit(env block.Env, s *signal.Signal) {
 					panic(fmt.Sprintf("lqh node %d: commit of %x/%d: %v", l.node, s.TransID, r.idx, err))
 				}
 				if eff != store.EffectNone {
-					l.fragOps(ro.frag).Commits++
+					if ro.stats == nil {
+						ro.stats = l.fragOps(ro.frag)
+					}
+					ro.stats.Commits++
 					if l.redo != nil {
 						l.logCommit(ro.frag, eff, row, l.redoKey, r.gci)
 					}
@@ -697,7 +713,15 @@ func (l *LQH) wakeFreed(env block.Env) {
 // hand its OpRef to a new operation at once.
 func (l *LQH) finish(ro *rowOp) {
 	ro.done = true
-	delete(l.rows, rowKey{ro.frag, uint64(ro.ref)})
+	if ro.tag == 0 {
+		return
+	}
+	if ro.frag.OpTag(ro.ref) == ro.tag { // still the store's record (not released)
+		ro.frag.SetOpTag(ro.ref, 0)
+	}
+	l.rowTags[ro.tag] = nil
+	l.freeTags = append(l.freeTags, ro.tag)
+	ro.tag = 0
 }
 
 func (l *LQH) complete(env block.Env, s *signal.Signal) {

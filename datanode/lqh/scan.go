@@ -231,7 +231,7 @@ func (l *LQH) runScan(env block.Env, sc *scanRec) {
 				continue
 			}
 			op := l.ops[sc.key]
-			op.scanned = append(op.scanned, l.joinRow(f, ref))
+			op.scanned = append(op.scanned, l.joinRow(f, ref, sc.ops))
 		}
 		start := len(sc.rows)
 		sc.rows = append(sc.rows, 0, 0, 0, 0)

@@ -57,3 +57,30 @@ func TestOpEffect(t *testing.T) {
 		t.Errorf("unknown op: effect %d", got)
 	}
 }
+
+// TestOpTag: a tag set on an operation stays while it lives, is seen by a
+// second operation of the same transaction on the row (which joins the
+// record), and is gone from a record released by the commit and reused.
+func TestOpTag(t *testing.T) {
+	f, _ := newTestFragment(t, testTable(), 4<<20)
+	b := schema.NewRowBuilder(f.Layout())
+	all := schema.AllColumns(len(f.Layout().Cols))
+	_, h := keyOf(1)
+	ref, err := f.PrepareInsert(1, h, encode(b, 1, val{}))
+	must(err)
+	if tag := f.OpTag(ref); tag != 0 {
+		t.Fatalf("a new operation's tag: %d, want 0", tag)
+	}
+	f.SetOpTag(ref, 42)
+	again, err := f.PrepareUpdate(1, h, encode(b, 1, val{}), &all)
+	must(err)
+	if again != ref || f.OpTag(again) != 42 {
+		t.Fatalf("the transaction's second operation: ref %d tag %d, want ref %d tag 42", again, f.OpTag(again), ref)
+	}
+	must(f.Commit(ref, 1))
+	next, err := f.PrepareUpdate(2, h, encode(b, 1, val{}), &all)
+	must(err)
+	if f.OpTag(next) != 0 {
+		t.Fatalf("an operation after the commit: tag %d (ref %d, the old one %d), want 0", f.OpTag(next), next, ref)
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/gondb/gondb/datanode/hashidx"
 	"github.com/gondb/gondb/datanode/mem"
@@ -41,6 +42,7 @@ type opRecord struct {
 	// next from the lock table's owner. An exclusive record is always alone.
 	shared bool
 	next   OpRef // the next shared holder, or noOp
+	tag    uint32 // the user's (OpTag); 0 when the record is new
 }
 
 // noOp ends a chain of shared lock holders.
@@ -67,6 +69,9 @@ type Fragment struct {
 
 	conflict RowID            // the row of the last ErrRowLocked, for LQH's wait queues
 	allCols  schema.ColumnSet // every column: a write's column set
+	// valueCols: every column but the primary key's; an update naming
+	// them all rewrites the row's values in one copy (applyFixed).
+	valueCols schema.ColumnSet
 
 	scratch []byte // chained var parts gathered for reading
 	merge   []byte // var parts merged by updates
@@ -91,6 +96,11 @@ func NewFragment(pool *mem.Pool, l *schema.Layout, id uint32) *Fragment {
 	f := &Fragment{ID: id, layout: l, locks: newLockTable()}
 	f.hasVar = len(l.VarCols) > 0
 	f.allCols = schema.AllColumns(len(l.Cols))
+	for c := range l.Cols {
+		if !slices.Contains(l.Table.PrimaryKey, c) {
+			f.valueCols.Add(c)
+		}
+	}
 	f.vhdr = l.VarPartHeader()
 	f.hdr = hdrSizeFixedOnly
 	if f.hasVar {

@@ -62,6 +62,14 @@ func (f *Fragment) newOp() OpRef {
 	return OpRef(len(f.ops) - 1)
 }
 
+// OpTag returns the tag set on operation ref (SetOpTag), 0 if none: the
+// store's user finds its own record of an operation by it without a map.
+// A released record's tag is 0 again.
+func (f *Fragment) OpTag(ref OpRef) uint32 { return f.ops[ref].tag }
+
+// SetOpTag tags operation ref.
+func (f *Fragment) SetOpTag(ref OpRef, tag uint32) { f.ops[ref].tag = tag }
+
 // releaseOp frees record ref and its hold on the row: the row stays locked
 // (flagLocked) while other shared holders remain, and is unlocked otherwise.
 func (f *Fragment) releaseOp(ref OpRef) {
@@ -304,7 +312,7 @@ func (f *Fragment) touchesVar(cols *schema.ColumnSet) bool {
 func (f *Fragment) applyFixed(s []byte, row []byte, cols *schema.ColumnSet) {
 	l := f.layout
 	fixed := s[f.hdr:]
-	if cols.Contains(&f.allCols) {
+	if cols.Contains(&f.valueCols) {
 		// Every column: the non-key columns and the null bitmap (key
 		// columns are never null) lie together after the key.
 		copy(fixed[l.KeySize:l.FixedSize], row[l.KeySize:l.FixedSize])

@@ -45,11 +45,11 @@ func (k opKey) idx() uint32           { return uint32(k.tcIdx) }
 type rowOp struct {
 	frag  *store.Fragment
 	ref   store.OpRef
-	tag   uint32 // its index in LQH.rowTags while its store operation is live
+	tag   uint32   // its index in LQH.rowTags while its store operation is live
 	stats *FragOps // its replica's counters (nil: look them up)
-	users int  // operations not yet committed
-	refs  int  // operation records pointing here; at 0 the rowOp is reused
-	done  bool // committed or aborted in the store
+	users int      // operations not yet committed
+	refs  int      // operation records pointing here; at 0 the rowOp is reused
+	done  bool     // committed or aborted in the store
 }
 
 type opRec struct {
@@ -103,7 +103,7 @@ type LQH struct {
 	// it, without a map; freeTags are the unused tags (0 is never one).
 	rowTags  []*rowOp
 	freeTags []uint32
-	waits   map[waitKey][]*waiter
+	waits    map[waitKey][]*waiter
 	// waiting finds a parked request by its operation, for ABORT.
 	waiting map[opKey]waitKey
 	scans   map[opKey]*scanRec

@@ -41,7 +41,7 @@ type opRecord struct {
 	// transactions' shared locks may hold the row with it, chained through
 	// next from the lock table's owner. An exclusive record is always alone.
 	shared bool
-	next   OpRef // the next shared holder, or noOp
+	next   OpRef  // the next shared holder, or noOp
 	tag    uint32 // the user's (OpTag); 0 when the record is new
 }
 

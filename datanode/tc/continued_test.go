@@ -1,6 +1,7 @@
 package tc_test
 
 import (
+	"slices"
 	"testing"
 
 	"github.com/gondb/gondb/partition"
@@ -30,6 +31,47 @@ func TestContinuedUnknownTransaction(t *testing.T) {
 			sent := r.env.sent[:r.env.n]
 			if len(sent) != 1 || sent[0] != tt.want {
 				t.Fatalf("sent %v, want only %v", sent, tt.want)
+			}
+		})
+	}
+}
+
+// TestShortConf: to an API that set TcKeyShortConf, a read-only commit is
+// one TCKEYCONF (carrying the commit) and a committed single-replica write
+// is one TCCOMMITCONF (no TCKEYCONF, no COMPLETE: its COMMIT completed
+// it); without the flag the API gets every TCKEYCONF and TCCOMMITCONF.
+func TestShortConf(t *testing.T) {
+	tests := []struct {
+		name  string
+		op    uint32
+		flags uint32
+		steps []signal.Number // what LQH answers, in order
+		want  []signal.Number // what TC sends after the request
+	}{
+		{"read, short", gsn.OpRead, gsn.TcKeyShortConf, []signal.Number{gsn.LQHKEYCONF}, []signal.Number{gsn.TCKEYCONF}},
+		{"read, full", gsn.OpRead, 0, []signal.Number{gsn.LQHKEYCONF}, []signal.Number{gsn.TCKEYCONF, gsn.TCCOMMITCONF}},
+		{"update, short", gsn.OpUpdate, gsn.TcKeyShortConf, []signal.Number{gsn.LQHKEYCONF, gsn.COMMITTED},
+			[]signal.Number{gsn.COMMIT, gsn.TCCOMMITCONF}},
+		{"update, full", gsn.OpUpdate, 0, []signal.Number{gsn.LQHKEYCONF, gsn.COMMITTED},
+			[]signal.Number{gsn.TCKEYCONF, gsn.COMMIT, gsn.TCCOMMITCONF}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := newRig(t)
+			h := partition.Hash(keyOf(1))
+			row := rowOf(accountLayout(), 1, 5)
+			r.deliver(0, gsn.TCKEYREQ, r.api, 7, []uint32{tt.op, tableID, 0, gsn.TcKeyCommit | tt.flags, uint32(h), uint32(h >> 32)}, row)
+			start := r.env.n
+			for _, n := range tt.steps {
+				var sect []byte
+				if n == gsn.LQHKEYCONF && tt.op == gsn.OpRead {
+					sect = row
+				}
+				r.deliver(0, n, r.lqh, 7, []uint32{0}, sect)
+			}
+			got := r.env.sent[start:r.env.n]
+			if !slices.Equal(got, tt.want) {
+				t.Fatalf("sent %v, want %v", got, tt.want)
 			}
 		})
 	}

@@ -122,16 +122,16 @@ type tx struct {
 	// alone is the operation whose COMMIT also completes it
 	// (gsn.CommitComplete; -1: none).
 	alone int32
-	// shortConf: the API set gsn.TcKeyShortConf. keyConf is the answer
-	// of the read that let a read-only transaction commit, sent with the
-	// commit by commitConf within the same signal's handling.
-	shortConf bool
-	keyConf   *pendingKeyConf
+	// shortConf: the API set gsn.TcKeyShortConf. confWithCommit: the
+	// read answer in TC.keyConf goes out with the commit (commitConf),
+	// within the same LQHKEYCONF's handling.
+	shortConf      bool
+	confWithCommit bool
 }
 
-// pendingKeyConf is a read's TCKEYCONF waiting, within one handler, to
-// carry its transaction's commit.
-type pendingKeyConf struct {
+// keyConf is a read's TCKEYCONF held back, within one handler, to carry
+// its transaction's commit.
+type keyConf struct {
 	apiID uint32
 	row   []byte
 }
@@ -144,9 +144,9 @@ type TC struct {
 	txs   map[uint64]*tx
 	out   signal.Signal
 	words []uint32
-	// keyConf holds the read answer a transaction's keyConf points to
-	// while one LQHKEYCONF is handled.
-	keyConf pendingKeyConf
+	// keyConf is the read answer of the transaction marked
+	// confWithCommit, while one LQHKEYCONF is handled.
+	keyConf keyConf
 
 	// Global checkpoint state (package gcp): the epoch commits get, whether
 	// commit decisions are held for the next epoch's switch, the
@@ -498,16 +498,16 @@ func (t *TC) lqhKeyConf(env block.Env, s *signal.Signal) {
 		// The last answer of a read-only transaction asked to commit:
 		// maybeCommit commits it at once, and commitConf sends this
 		// answer with the commit.
-		t.keyConf = pendingKeyConf{apiID: op.apiID, row: s.Section(0)}
-		x.keyConf = &t.keyConf
+		t.keyConf = keyConf{apiID: op.apiID, row: s.Section(0)}
+		x.confWithCommit = true
 	default:
 		t.send(env, gsn.TCKEYCONF, x.api, s.TransID, []uint32{op.apiID}, s.Section(0))
 	}
 	if x.state == txPreparing {
 		t.maybeCommit(env, s.TransID, x)
 	}
-	if x.keyConf != nil { // not committed after all: answer as usual
-		x.keyConf = nil
+	if x.confWithCommit { // not committed after all: answer as usual
+		x.confWithCommit = false
 		t.send(env, gsn.TCKEYCONF, x.api, s.TransID, []uint32{t.keyConf.apiID}, t.keyConf.row)
 	}
 	t.keyConf.row = nil
@@ -685,8 +685,9 @@ func (t *TC) commitConf(env block.Env, trans uint64, x *tx) {
 	if x.markOp >= 0 {
 		flags = gsn.CommitAckMarker
 	}
-	if k := x.keyConf; k != nil {
-		x.keyConf = nil
+	if x.confWithCommit {
+		x.confWithCommit = false
+		k := &t.keyConf
 		t.send(env, gsn.TCKEYCONF, x.api, trans, []uint32{k.apiID, gsn.TcKeyConfCommitted, uint32(x.gci), uint32(x.gci >> 32)}, k.row)
 		return
 	}

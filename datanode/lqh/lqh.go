@@ -229,6 +229,9 @@ type keyReq struct {
 	pos, n                      int
 	chain                       [gsn.MaxReplicas]signal.NodeID
 	tc                          signal.Address
+	// commitGCI: the request carries gsn.LqhCommitNow, the commit at this
+	// GCI (0: a plain prepare).
+	commitGCI uint64
 }
 
 func parseKeyReq(s *signal.Signal) (keyReq, bool) {
@@ -247,6 +250,9 @@ func parseKeyReq(s *signal.Signal) (keyReq, bool) {
 		r.chain[i] = signal.NodeID(w[8+i])
 	}
 	r.tc = signal.Address{Node: signal.NodeID(w[8+r.n]), Block: gsn.BlockTC, Instance: uint16(w[9+r.n])}
+	if r.flags&gsn.LqhCommitNow != 0 && r.n == 1 && len(w) >= 12+r.n {
+		r.commitGCI = uint64(w[10+r.n]) | uint64(w[11+r.n])<<32
+	}
 	return r, true
 }
 
@@ -341,7 +347,12 @@ func (l *LQH) execKeyReq(env block.Env, s *signal.Signal, w *waiter) {
 		err = ndberr.ErrBadAttribute
 	}
 	if errors.Is(err, store.ErrRowLocked) {
-		l.park(s, w, key, waitKey{f, uint64(f.LastConflict())})
+		w = l.park(s, w, key, waitKey{f, uint64(f.LastConflict())})
+		if r.commitGCI != 0 {
+			// It runs again as a plain prepare; TC takes its decision back.
+			w.sig.Words[0] &^= gsn.LqhCommitNow << 16
+			l.confFlags(env, r.tc, s.TransID, r.idx, gsn.LqhConfWaiting)
+		}
 		return
 	}
 	noop := false
@@ -353,6 +364,10 @@ func (l *LQH) execKeyReq(env block.Env, s *signal.Signal, w *waiter) {
 	if err != nil {
 		fo.Refs++
 		l.ref(env, r.tc, s.TransID, r.idx, err)
+		return
+	}
+	if r.commitGCI != 0 && gsn.IsWrite(r.op) {
+		l.commitNow(env, f, ref, noop, fo, r, s.TransID)
 		return
 	}
 	o := l.newOpRec()
@@ -399,6 +414,41 @@ func (l *LQH) execKeyReq(env block.Env, s *signal.Signal, w *waiter) {
 		return
 	}
 	l.conf(env, r.tc, s.TransID, r.idx, nil)
+}
+
+// commitNow commits a write prepared by an LQHKEYREQ that carried TC's
+// commit decision (gsn.LqhCommitNow) in the same step: no operation
+// record, no COMMIT to wait for.
+func (l *LQH) commitNow(env block.Env, f *store.Fragment, ref store.OpRef, noop bool, fo *FragOps, r keyReq, trans uint64) {
+	l.maxGCI = max(l.maxGCI, r.commitGCI)
+	if !noop {
+		if err := l.commitStoreOp(f, ref, fo, r.commitGCI); err != nil {
+			panic(fmt.Sprintf("lqh node %d: commit of %x/%d: %v", l.node, trans, r.idx, err))
+		}
+	}
+	l.confFlags(env, r.tc, trans, r.idx, gsn.LqhConfCommitted)
+	l.wakeFreed(env)
+}
+
+// commitStoreOp commits store operation ref of f at gci, logs the change
+// to the redo log and queues the row's waiters to run (wakeFreed).
+func (l *LQH) commitStoreOp(f *store.Fragment, ref store.OpRef, stats *FragOps, gci uint64) error {
+	row := f.OpRow(ref)
+	eff := f.OpEffect(ref)
+	if l.redo != nil && eff == store.EffectDelete {
+		l.redoKey = append(l.redoKey[:0], f.RowKey(row)...)
+	}
+	if err := f.Commit(ref, gci); err != nil {
+		return err
+	}
+	if eff != store.EffectNone {
+		stats.Commits++
+		if l.redo != nil {
+			l.logCommit(f, eff, row, l.redoKey, gci)
+		}
+	}
+	l.freed = append(l.freed, waitKey{f, uint64(row)})
+	return nil
 }
 
 // confPassedImages answers a write at the last replica, a starting one,
@@ -492,8 +542,9 @@ func (l *LQH) dropOpRec(key opKey) {
 	l.freeOps = append(l.freeOps, o)
 }
 
-// park queues a request refused by a row lock on the row's wait queue.
-func (l *LQH) park(s *signal.Signal, w *waiter, key opKey, k waitKey) {
+// park queues a request refused by a row lock on the row's wait queue
+// and returns its waiter.
+func (l *LQH) park(s *signal.Signal, w *waiter, key opKey, k waitKey) *waiter {
 	if w == nil {
 		l.Counters.LockWaits++
 		w = &waiter{key: key}
@@ -510,6 +561,7 @@ func (l *LQH) park(s *signal.Signal, w *waiter, key opKey, k waitKey) {
 		}
 	}
 	l.enqueue(w, k)
+	return w
 }
 
 // enqueue adds w to row k's wait queue.
@@ -561,6 +613,17 @@ func (l *LQH) unpark(key opKey) {
 	} else {
 		l.waits[k] = q
 	}
+}
+
+// confFlags answers LQHKEYCONF with flags (gsn.LqhConf*) and no row.
+func (l *LQH) confFlags(env block.Env, tc signal.Address, trans uint64, idx, flags uint32) {
+	out := &l.out
+	out.Reset()
+	out.Number = gsn.LQHKEYCONF
+	out.Receiver = tc
+	out.TransID = trans
+	out.SetWords(idx, flags)
+	env.Send(out)
 }
 
 func (l *LQH) conf(env block.Env, tc signal.Address, trans uint64, idx uint32, row []byte) {
@@ -671,25 +734,13 @@ func (l *LQH) commit(env block.Env, s *signal.Signal) {
 			// The store operation commits with its last user: the write
 			// whose COMMIT comes back from the backups, not an earlier lock.
 			if ro.users--; ro.users == 0 && !ro.done {
-				row := ro.frag.OpRow(ro.ref)
-				eff := ro.frag.OpEffect(ro.ref)
-				if l.redo != nil && eff == store.EffectDelete {
-					l.redoKey = append(l.redoKey[:0], ro.frag.RowKey(row)...)
+				if ro.stats == nil {
+					ro.stats = l.fragOps(ro.frag)
 				}
-				if err := ro.frag.Commit(ro.ref, r.gci); err != nil {
+				if err := l.commitStoreOp(ro.frag, ro.ref, ro.stats, r.gci); err != nil {
 					panic(fmt.Sprintf("lqh node %d: commit of %x/%d: %v", l.node, s.TransID, r.idx, err))
 				}
-				if eff != store.EffectNone {
-					if ro.stats == nil {
-						ro.stats = l.fragOps(ro.frag)
-					}
-					ro.stats.Commits++
-					if l.redo != nil {
-						l.logCommit(ro.frag, eff, row, l.redoKey, r.gci)
-					}
-				}
 				l.finish(ro)
-				l.freed = append(l.freed, waitKey{ro.frag, uint64(row)})
 			}
 		})
 	}

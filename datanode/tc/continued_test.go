@@ -40,6 +40,8 @@ func TestContinuedUnknownTransaction(t *testing.T) {
 // one TCKEYCONF (carrying the commit) and a committed single-replica write
 // is one TCCOMMITCONF (no TCKEYCONF, no COMPLETE: its COMMIT completed
 // it); without the flag the API gets every TCKEYCONF and TCCOMMITCONF.
+// The updates are answered by a plain LQHKEYCONF, which TC takes as an LQH
+// that prepared without committing (TestCommitNow has the rest).
 func TestShortConf(t *testing.T) {
 	tests := []struct {
 		name  string

@@ -56,6 +56,7 @@ type clockEnv struct {
 	maxReads int // the most calls of Now during one signal
 	sent     [64]signal.Number
 	n        int
+	keyReq   signal.Signal // the last LQHKEYREQ sent (its words)
 }
 
 func (e *clockEnv) Self() signal.Address { return signal.Address{Node: 1, Block: gsn.BlockTC} }
@@ -63,6 +64,9 @@ func (e *clockEnv) Now() time.Duration   { e.reads++; return e.now }
 func (e *clockEnv) Send(s *signal.Signal) error {
 	e.sent[e.n%len(e.sent)] = s.Number
 	e.n++
+	if s.Number == gsn.LQHKEYREQ {
+		e.keyReq = *s
+	}
 	return nil
 }
 
@@ -104,9 +108,10 @@ func (r *tcRig) deliver(at time.Duration, n signal.Number, from signal.Address, 
 	r.env.maxReads = max(r.env.maxReads, r.env.reads)
 }
 
-func (r *tcRig) update(at time.Duration, trans uint64, id int64) {
+// update sends an update of row id with TCKEYREQ flags.
+func (r *tcRig) update(at time.Duration, trans uint64, id int64, flags uint32) {
 	h := partition.Hash(keyOf(id))
-	r.deliver(at, gsn.TCKEYREQ, r.api, trans, []uint32{gsn.OpUpdate, tableID, 0, gsn.TcKeyCommit, uint32(h), uint32(h >> 32)},
+	r.deliver(at, gsn.TCKEYREQ, r.api, trans, []uint32{gsn.OpUpdate, tableID, 0, flags, uint32(h), uint32(h >> 32)},
 		rowOf(accountLayout(), id, 5))
 }
 
@@ -118,16 +123,17 @@ func TestLatencyRecorded(t *testing.T) {
 	us := time.Microsecond
 
 	// Committed: TCKEYREQ at 0, LQHKEYCONF at 100 µs, COMMITTED at 300 µs.
-	r.update(0, 1, 1)
+	r.update(0, 1, 1, 0)
 	r.deliver(100*us, gsn.LQHKEYCONF, r.lqh, 1, []uint32{0}, nil)
+	r.deliver(200*us, gsn.TC_COMMITREQ, r.api, 1, nil, nil)
 	r.deliver(300*us, gsn.COMMITTED, r.lqh, 1, []uint32{0}, nil)
 	r.deliver(400*us, gsn.COMPLETED, r.lqh, 1, []uint32{0}, nil)
 	// Aborted by a refused operation: TCKEYREQ at 1 ms, LQHKEYREF 500 µs later.
-	r.update(time.Millisecond, 2, 2)
+	r.update(time.Millisecond, 2, 2, gsn.TcKeyCommit)
 	r.deliver(1500*us, gsn.LQHKEYREF, r.lqh, 2, []uint32{0, 626}, nil)
 	// Rolled back at the API's request after 3 ms (ABORT sent: the
 	// decision is the answer's start).
-	r.update(2*time.Millisecond, 3, 3)
+	r.update(2*time.Millisecond, 3, 3, 0)
 	r.deliver(5*time.Millisecond, gsn.TCROLLBACKREQ, r.api, 3, nil, nil)
 
 	lat := r.x.Latency

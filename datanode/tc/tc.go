@@ -127,6 +127,10 @@ type tx struct {
 	// within the same LQHKEYCONF's handling.
 	shortConf      bool
 	confWithCommit bool
+	// commitNow: the transaction's only operation went out with
+	// gsn.LqhCommitNow, the commit decided at gci (counted in inCommit);
+	// its LQH's answer says whether it committed (commitNowAnswer).
+	commitNow bool
 }
 
 // keyConf is a read's TCKEYCONF held back, within one handler, to carry
@@ -417,6 +421,12 @@ func (t *TC) sendKeyOp(env block.Env, trans uint64, x *tx, o txOp, tbl *dih.Tabl
 		word0 |= uint32(tbl.StartingTail(frag)) << (16 + gsn.LqhTailShift)
 		o.uniques = true
 	}
+	now := t.canCommitNow(x, o, chain)
+	if now {
+		word0 |= gsn.LqhCommitNow << 16
+		x.state, x.gci, x.pending, x.commitNow = txCommitting, t.gci, 1, true
+		t.inCommit.add(x.gci)
+	}
 	t.opSeq++
 	o.state, o.chain, o.holds, o.table, o.seq = opSent, chain, op != gsn.OpRead, tbl.Layout.Table.ID, t.opSeq
 	idx := uint32(len(x.ops))
@@ -426,6 +436,9 @@ func (t *TC) sendKeyOp(env block.Env, trans uint64, x *tx, o txOp, tbl *dih.Tabl
 		w = append(w, uint32(n))
 	}
 	w = append(w, uint32(t.cfg.Node), uint32(t.self.Instance))
+	if now {
+		w = append(w, uint32(x.gci), uint32(x.gci>>32))
+	}
 	t.words = w
 	out := &t.out
 	out.Reset()
@@ -437,6 +450,51 @@ func (t *TC) sendKeyOp(env block.Env, trans uint64, x *tx, o txOp, tbl *dih.Tabl
 		out.AddSection(b)
 	}
 	env.Send(out)
+}
+
+// canCommitNow reports whether operation o, about to be sent along chain,
+// may carry the commit decision (gsn.LqhCommitNow): it is the first and
+// last operation of its transaction, a write of a table without unique
+// indexes, with a single replica on this node (whose LQH always answers:
+// no node failure can leave the decision unresolved, and no other replica
+// needs a COMMIT), while commit decisions are not held for an epoch
+// switch.
+func (t *TC) canCommitNow(x *tx, o txOp, chain []signal.NodeID) bool {
+	return x.commitReq && len(x.ops) == 0 && o.kind == kindUser && gsn.IsWrite(o.op) && !o.uniques &&
+		len(chain) == 1 && chain[0] == t.cfg.Node && !t.holding
+}
+
+// commitNowAnswer handles the LQHKEYCONF of a commitNow transaction's
+// operation: committed, the transaction is done; waiting for a row lock,
+// TC takes its decision back and the operation goes on as a plain
+// prepare. It reports whether the answer needs no more handling.
+func (t *TC) commitNowAnswer(env block.Env, s *signal.Signal, x *tx, op *txOp) bool {
+	var flags uint32
+	if s.NumWords > 1 {
+		flags = s.Words[1]
+	}
+	if flags&gsn.LqhConfCommitted == 0 {
+		t.undoCommitNow(env, x)
+		return flags&gsn.LqhConfWaiting != 0
+	}
+	x.commitNow = false
+	op.state = opCompleted
+	x.prepared++
+	x.pending--
+	x.progress = t.now(env)
+	if !x.shortConf {
+		t.send(env, gsn.TCKEYCONF, x.api, s.TransID, []uint32{op.apiID}, nil)
+	}
+	t.finishCommit(env, s.TransID, x)
+	return true
+}
+
+// undoCommitNow takes back a commitNow transaction's commit decision: it
+// is preparing again, and its epoch no longer waits for it.
+func (t *TC) undoCommitNow(env block.Env, x *tx) {
+	gci := x.gci
+	x.commitNow, x.state, x.gci, x.pending = false, txPreparing, 0, 0
+	t.commitDone(env, gci)
 }
 
 // newTx returns an empty transaction record, reusing a finished one: the
@@ -471,6 +529,9 @@ func (t *TC) lookup(s *signal.Signal) (*tx, *txOp) {
 
 func (t *TC) lqhKeyConf(env block.Env, s *signal.Signal) {
 	x, op := t.lookup(s)
+	if x != nil && x.commitNow && op.state == opSent && t.commitNowAnswer(env, s, x, op) {
+		return
+	}
 	if x == nil || x.state != txPreparing || op.state != opSent {
 		return
 	}
@@ -720,6 +781,9 @@ func (t *TC) completeDone(env block.Env, trans uint64, x *tx) {
 
 func (t *TC) lqhKeyRef(env block.Env, s *signal.Signal) {
 	x, op := t.lookup(s)
+	if x != nil && x.commitNow && op.state == opSent {
+		t.undoCommitNow(env, x) // refused: nothing was committed
+	}
 	if x == nil || x.state != txPreparing || s.NumWords < 2 {
 		return
 	}

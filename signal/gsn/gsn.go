@@ -55,11 +55,13 @@ const (
 	//   w0 op (low 16 bits) and LqhImages (high 16 bits), w1 table id, w2 fragment, w3 TC op index, w4-w5 key hash,
 	//   w6 the receiver's position in the chain, w7 chain length, w8.. the
 	//   chain's node ids (primary first), then w(8+len) TC node, w(9+len)
-	//   TC instance. Sections as TCKEYREQ.
+	//   TC instance; with LqhCommitNow, w(10+len)-w(11+len) the commit's
+	//   GCI. Sections as TCKEYREQ.
 	LQHKEYREQ signal.Number = 20
 	// LQHKEYCONF, last replica (or the primary for reads) -> TC: prepared.
-	//   w0 TC op index. Reads: s0 the row. Writes asked for LqhImages: s0
-	//   the row before, s1 after (each empty when there is no row).
+	//   w0 TC op index, w1 (optional) LqhConf* flags. Reads: s0 the row.
+	//   Writes asked for LqhImages: s0 the row before, s1 after (each
+	//   empty when there is no row).
 	LQHKEYCONF signal.Number = 21
 	// LQHKEYREF, any replica -> TC: refused. w0 TC op index, w1 ndberr code.
 	LQHKEYREF signal.Number = 22
@@ -272,12 +274,31 @@ const (
 	// LqhImages: the last replica answers with the row's images before and
 	// after the write (unique index maintenance).
 	LqhImages = 1 << 0
+	// LqhCommitNow: TC has taken the commit decision already, at the GCI
+	// in the words after the TC's address: the transaction's only
+	// operation, a write with a single replica on TC's own node. If the
+	// write prepares at once, LQH commits it in the same step, keeps no
+	// operation record and answers LQHKEYCONF with LqhConfCommitted: no
+	// COMMIT/COMMITTED round. If it must wait for a row lock, LQH answers
+	// LqhConfWaiting at once and goes on as for a plain LQHKEYREQ (TC
+	// takes its decision back; a later LQHKEYCONF reports the prepare).
+	LqhCommitNow = 1 << 1
 	// LqhTailShift: flags bits 8-11 count the starting replicas at the
 	// chain's end (a node restart's; dih.Table.StartingTail). The row
 	// images come from the last replica before them, which passes them on
 	// in sections 2 and 3 for the last replica to answer with.
 	LqhTailShift = 8
 	LqhTailMask  = 0xF
+)
+
+// LQHKEYCONF flags (w1).
+const (
+	// LqhConfCommitted: the LqhCommitNow write prepared and committed.
+	LqhConfCommitted = 1 << 0
+	// LqhConfWaiting: the LqhCommitNow write waits for a row lock; it will
+	// be prepared, not committed, and answered by a later LQHKEYCONF or
+	// LQHKEYREF.
+	LqhConfWaiting = 1 << 1
 )
 
 // IsWrite reports whether op changes data (and so runs on every replica).

@@ -1,0 +1,136 @@
+package lqh
+
+import (
+	"bytes"
+	"testing"
+
+	"github.com/gondb/gondb/datanode/dih"
+	"github.com/gondb/gondb/datanode/mem"
+	"github.com/gondb/gondb/partition"
+	"github.com/gondb/gondb/signal"
+	"github.com/gondb/gondb/signal/gsn"
+)
+
+// TestCommitNow: an LQHKEYREQ carrying TC's commit decision
+// (gsn.LqhCommitNow) commits at once at its GCI and keeps no record; one
+// that meets a row lock answers LqhConfWaiting and later prepares only;
+// one refused changes nothing.
+func TestCommitNow(t *testing.T) {
+	layout := nrTable()
+	groups, err := partition.FormNodeGroups([]partition.NodeID{1}, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := dih.New().WithTable(layout, groups, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tbl, _ := d.Table(layout.Table.ID)
+	pool, err := mem.NewPool(16 << 20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := New(1, d, pool)
+	t.Cleanup(func() {
+		for _, f := range l.Fragments() {
+			f.Close()
+		}
+		pool.Close()
+	})
+	n := &nrNet{l: layout, tbl: tbl}
+	env := &recEnv{}
+	tc := signal.Address{Node: 1, Block: gsn.BlockTC}
+	deliver := func(num signal.Number, trans uint64, sect []byte, w ...uint32) []signal.Signal {
+		s := &signal.Signal{Number: num, Sender: tc, Receiver: signal.Address{Node: 1, Block: gsn.BlockLQH}, TransID: trans}
+		s.SetWords(w...)
+		if sect != nil {
+			s.AddSection(sect)
+		}
+		l.Handle(env, s)
+		out := env.sent
+		env.sent = nil
+		return out
+	}
+	// keyReq sends an LQHKEYREQ for row id; gci 0: a plain prepare.
+	keyReq := func(trans uint64, op uint32, id, bal int64, gci uint64) []signal.Signal {
+		data := n.row(id, bal)
+		if op == gsn.OpDelete {
+			data = layout.Key(data)
+		}
+		h, frag := n.locate(layout.Key(data))
+		w := []uint32{op, layout.Table.ID, frag, 0, uint32(h), uint32(h >> 32), 0, 1, 1, 1, 0}
+		if gci != 0 {
+			w[0] |= gsn.LqhCommitNow << 16
+			w = append(w, uint32(gci), uint32(gci>>32))
+		}
+		return deliver(gsn.LQHKEYREQ, trans, data, w...)
+	}
+	commit := func(trans uint64, gci uint64) []signal.Signal {
+		return deliver(gsn.COMMIT, trans, nil, 0, uint32(gci), uint32(gci>>32), gsn.CommitComplete, 1, 1, 1, 0)
+	}
+	answer := func(sent []signal.Signal) (signal.Number, uint32) {
+		t.Helper()
+		if len(sent) != 1 {
+			t.Fatalf("answered %d signals, want 1", len(sent))
+		}
+		var flags uint32
+		if sent[0].NumWords > 1 {
+			flags = sent[0].Words[1]
+		}
+		return sent[0].Number, flags
+	}
+	check := func(id, bal int64, gci uint64) {
+		t.Helper()
+		key := layout.Key(n.row(id, bal))
+		h, frag := n.locate(key)
+		f, _ := l.Fragment(layout.Table.ID, frag)
+		row, err := f.Read(h, key, nil)
+		if err != nil || !bytes.Equal(row, n.row(id, bal)) {
+			t.Fatalf("row %d reads %x, %v; want balance %d", id, row, err, bal)
+		}
+		if g, _ := f.GCI(h, key); g != gci {
+			t.Fatalf("row %d has GCI %d, want %d", id, g, gci)
+		}
+	}
+
+	if num, flags := answer(keyReq(1, gsn.OpInsert, 10, 100, 5)); num != gsn.LQHKEYCONF || flags != gsn.LqhConfCommitted {
+		t.Fatalf("insert answered %d flags %d, want LQHKEYCONF committed", num, flags)
+	}
+	check(10, 100, 5)
+	if l.OpenOperations() != 0 {
+		t.Fatalf("%d operation records after a committed-at-once insert", l.OpenOperations())
+	}
+
+	// Transaction 2 holds row 10; transaction 3's update waits for it.
+	if num, _ := answer(keyReq(2, gsn.OpUpdate, 10, 200, 0)); num != gsn.LQHKEYCONF {
+		t.Fatalf("plain update answered %d", num)
+	}
+	if num, flags := answer(keyReq(3, gsn.OpUpdate, 10, 300, 6)); num != gsn.LQHKEYCONF || flags != gsn.LqhConfWaiting {
+		t.Fatalf("update behind a lock answered %d flags %d, want LQHKEYCONF waiting", num, flags)
+	}
+	// Transaction 2 commits; transaction 3 then prepares only.
+	sent := commit(2, 6)
+	if len(sent) != 2 || sent[0].Number != gsn.COMMITTED || sent[1].Number != gsn.LQHKEYCONF || sent[1].NumWords != 1 {
+		t.Fatalf("commit answered %v, want COMMITTED, then a plain LQHKEYCONF for the waiting update", sent)
+	}
+	check(10, 200, 6)
+	commit(3, 7)
+	check(10, 300, 7)
+
+	// Refused: the row to delete is not there.
+	if num, _ := answer(keyReq(4, gsn.OpDelete, 11, 0, 7)); num != gsn.LQHKEYREF {
+		t.Fatalf("delete of a missing row answered %d, want LQHKEYREF", num)
+	}
+	if num, flags := answer(keyReq(5, gsn.OpDelete, 10, 0, 8)); num != gsn.LQHKEYCONF || flags != gsn.LqhConfCommitted {
+		t.Fatalf("delete answered %d flags %d, want LQHKEYCONF committed", num, flags)
+	}
+	h, frag := n.locate(layout.Key(n.row(10, 0)))
+	if f, _ := l.Fragment(layout.Table.ID, frag); f.Stats().Rows != 0 {
+		t.Fatalf("%d rows after the delete", f.Stats().Rows)
+	} else if _, err := f.Read(h, layout.Key(n.row(10, 0)), nil); err == nil {
+		t.Fatal("deleted row still reads")
+	}
+	if l.OpenOperations() != 0 {
+		t.Fatalf("%d operation records left", l.OpenOperations())
+	}
+}

@@ -163,7 +163,7 @@ type Cluster struct {
 	// planned stop): chooseTC avoids them until they disconnect, so no
 	// commit request is in flight to a node about to close.
 	stopping [4]atomic.Uint64
-	connAt   atomic.Int64 // when conn was refreshed (UnixNano)
+	connAt   atomic.Int64 // when conn was refreshed (nanoseconds since monoBase)
 	closed   atomic.Bool
 
 	dictChanges atomic.Uint64
@@ -387,7 +387,7 @@ func (c *Cluster) Connected() []signal.NodeID {
 // refreshed from the transporter at most every connRefresh (Peers
 // allocates; this runs once per transaction).
 func (c *Cluster) isConnected(n signal.NodeID) bool {
-	now := time.Now().UnixNano()
+	now := int64(time.Since(monoBase)) // monotonic only: half a time.Now
 	if last := c.connAt.Load(); now-last > int64(connRefresh) && c.connAt.CompareAndSwap(last, now) {
 		c.refreshConnected()
 	}
@@ -441,6 +441,9 @@ func (c *Cluster) refreshConnected() {
 
 // connRefresh bounds how stale the connected-nodes bitmap may be.
 const connRefresh = 2 * time.Millisecond
+
+// monoBase is the origin of connAt's monotonic clock.
+var monoBase = time.Now()
 
 // WaitReady waits until n data nodes (0: all) are connected, or
 // ReadyTimeout passes.

@@ -77,6 +77,7 @@ type Ndb struct {
 	sig      signal.Signal
 	timer    *time.Timer
 	nextScan time.Time // next time-out check
+	polledAt time.Time // when replies were last taken in (PolledAt)
 	uniq     map[uint32]*schema.UniqueIndex
 	scratch  []byte
 	closed   bool
@@ -259,8 +260,9 @@ func (n *Ndb) flushNode(nw *nodeWriter) {
 func (n *Ndb) flush() {
 	if len(n.prepared) > 0 {
 		now := time.Now()
+		deadline := now.Add(n.c.opts.TransactionTimeout)
 		for _, tx := range n.prepared {
-			tx.sentAt = now
+			tx.sentAt, tx.deadline = now, deadline
 			tx.encode()
 		}
 	}
@@ -348,8 +350,14 @@ func (n *Ndb) poll(deadline time.Time) (completed int, ok bool) {
 // not answered within TransactionTimeout.
 const timeoutCheck = 50 * time.Millisecond
 
+// PolledAt is when the Ndb last took replies in: callbacks can time their
+// transactions by it (SendPollNdb reads the clock once per batch of
+// replies, not per transaction). Before the first poll it is zero.
+func (n *Ndb) PolledAt() time.Time { return n.polledAt }
+
 // drain handles every reply in the inbox.
 func (n *Ndb) drain() int {
+	n.polledAt = time.Now()
 	in := &n.in
 	in.mu.Lock()
 	rs, arena := in.replies, in.arena
@@ -395,6 +403,7 @@ func (n *Ndb) expire(now time.Time) int {
 	for _, tx := range n.slots {
 		switch {
 		case tx == nil || !tx.busy:
+		case tx.deadline.IsZero(): // prepared, not sent yet
 		case n.c.tcLost(tx.tc, tx.tcConn):
 			// After the commit request, wait a while for the takeover to
 			// tell the outcome (TCKEY_FAILCONF/REF) before giving 4011.

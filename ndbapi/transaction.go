@@ -457,7 +457,7 @@ func (tx *Transaction) prepare(et ExecType, cb func(*Transaction, error)) bool {
 	}
 	tx.busy = true
 	tx.ndb.inflight++
-	tx.deadline = time.Now().Add(tx.ndb.c.opts.TransactionTimeout)
+	tx.deadline = time.Time{} // set when sent (Ndb.flush)
 	return true
 }
 

@@ -96,6 +96,14 @@ type flexWorker struct {
 	buf  []byte
 	txs  []*ndbapi.Transaction
 	ops  [][]*ndbapi.Operation
+	// cbs are the transactions' callbacks by position in the batch, made
+	// once: a closure per transaction would be an allocation each. They
+	// read the batch being run from batch, gen, done and sent.
+	cbs   []func(*ndbapi.Transaction, error)
+	batch flexasync.Batch
+	gen   uint32
+	done  func(int, time.Duration, error)
+	sent  time.Time
 }
 
 func (w *flexWorker) Close() error { w.ndb.Close(); return nil }
@@ -141,12 +149,12 @@ func (w *flexWorker) check(key uint64, r schema.Row, gen uint32) error {
 func (w *flexWorker) Run(_ context.Context, b flexasync.Batch, done func(int, time.Duration, error)) error {
 	w.txs = w.txs[:0]
 	for len(w.ops) < b.Txs {
+		i := len(w.ops)
 		w.ops = append(w.ops, nil)
+		w.cbs = append(w.cbs, func(tx *ndbapi.Transaction, err error) { w.finish(i, err) })
 	}
 	gen := b.Phase.Generation()
-	// Every transaction goes out in the flush below: latency counts from
-	// there (one clock read per batch, not per transaction).
-	var sent time.Time
+	w.batch, w.gen, w.done = b, gen, done
 	for i := 0; i < b.Txs; i++ {
 		w.rb.Reset()
 		w.rb.SetUint64(0, b.Key(i, 0))
@@ -181,25 +189,12 @@ func (w *flexWorker) Run(_ context.Context, b flexasync.Batch, done func(int, ti
 			w.ops[i] = append(w.ops[i], o)
 		}
 		w.txs = append(w.txs, tx)
-		i := i
-		tx.ExecuteAsync(ndbapi.Commit, func(tx *ndbapi.Transaction, err error) {
-			lat := time.Since(sent)
-			if err == nil && (b.Phase == flexasync.Read || b.Phase == flexasync.ReadAgain) {
-				for op, o := range w.ops[i] {
-					r, ok := o.Row()
-					if !ok {
-						err = fmt.Errorf("key %d: no row returned", b.Key(i, op))
-						break
-					}
-					if err = w.check(b.Key(i, op), r, gen); err != nil {
-						break
-					}
-				}
-			}
-			done(i, lat, err)
-		})
+		tx.ExecuteAsync(ndbapi.Commit, w.cbs[i])
 	}
-	sent = time.Now()
+	// Every transaction goes out in the flush below: latency counts from
+	// there to the poll that took its answer in (one clock read per
+	// batch of answers, not per transaction).
+	w.sent = time.Now()
 	for w.ndb.Pending() > 0 {
 		w.ndb.SendPollNdb(time.Second, w.ndb.Pending())
 	}
@@ -207,4 +202,24 @@ func (w *flexWorker) Run(_ context.Context, b flexasync.Batch, done func(int, ti
 		tx.Close()
 	}
 	return nil
+}
+
+// finish is the callback of the batch's transaction i: it checks what a
+// read returned and reports the outcome.
+func (w *flexWorker) finish(i int, err error) {
+	b := &w.batch
+	lat := max(w.ndb.PolledAt().Sub(w.sent), 0)
+	if err == nil && (b.Phase == flexasync.Read || b.Phase == flexasync.ReadAgain) {
+		for op, o := range w.ops[i] {
+			r, ok := o.Row()
+			if !ok {
+				err = fmt.Errorf("key %d: no row returned", b.Key(i, op))
+				break
+			}
+			if err = w.check(b.Key(i, op), r, w.gen); err != nil {
+				break
+			}
+		}
+	}
+	w.done(i, lat, err)
 }

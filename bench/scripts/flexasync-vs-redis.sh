@@ -7,8 +7,8 @@
 # `gondb bench flexasync` bound to CPU 1 over loopback TCP; then Debian's
 # redis-server bound to CPU 0 with redis-benchmark -P 64 on CPU 1 doing
 # SET, GET and DEL on as many keys. Each gondb phase line is followed by
-# the data node's CPU time per operation (utime+stime from /proc, whatever
-# the client and the machine's other tenants do).
+# the CPU time per operation (utime+stime from /proc) of the data node and
+# of the flexasync process, whatever the machine's other tenants do.
 #
 # Usage: bench/scripts/flexasync-vs-redis.sh [flexasync flags...]
 #   default flags: -t 4 -p 512 --transactions 75000 -a 25
@@ -80,18 +80,22 @@ gondb_round() {
 			"http://127.0.0.1:$((PORT + 4))/debug/pprof/profile?seconds=$PROFILE") &
 		prof=$!
 	fi
-	local c0 c1
-	cpu() { awk '{print $14+$15}' "/proc/$dn/stat"; }
-	c0=$(cpu)
+	local c0 c1 f0=0 f1 fl=
+	cpu() { awk '{print $14+$15}' "/proc/$1/stat" 2>/dev/null || echo 0; }
+	c0=$(cpu "$dn")
 	taskset -c 1 "$GONDB" bench flexasync -c "127.0.0.1:$PORT" "${ARGS[@]}" | while IFS= read -r line; do
-		c1=$(cpu)
+		c1=$(cpu "$dn")
+		[ -n "$fl" ] || { fl=$(pgrep -n -f "bench flexasync -c 127.0.0.1:$PORT" || true); f0=$(cpu "${fl:-0}"); }
+		f1=$(cpu "${fl:-0}")
 		echo "$line"
 		set -- $line
 		case "$1" in insert | read | update | read-again | delete)
-			awk -v c=$((c1 - c0)) -v n="$3" -v p="$1" 'BEGIN { printf "  %s: data node CPU %.2f us/op\n", p, c * 1e6 / 100 / n }'
+			awk -v c=$((c1 - c0)) -v f=$((f1 - f0)) -v n="$3" -v p="$1" \
+				'BEGIN { printf "  %s: data node CPU %.2f us/op, client ", p, c * 1e6 / 100 / n; if (f >= 0) printf "%.2f us/op\n", f * 1e6 / 100 / n; else print "n/a" }'
 			;;
 		esac
 		c0=$c1
+		f0=$f1
 	done
 	[ -n "$prof" ] && wait "$prof"
 	kill "$dn" "$mg" 2>/dev/null || true

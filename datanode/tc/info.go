@@ -138,8 +138,8 @@ const (
 // block's clock (block.Env.Now on its thread). Call it on the TC's thread
 // (node.Do); it allocates.
 func (t *TC) TransactionInfo(now time.Duration) []TxInfo {
-	out := make([]TxInfo, 0, len(t.txs))
-	for id, x := range t.txs {
+	out := make([]TxInfo, 0, t.txs.len())
+	for id, x := range t.txs.all() {
 		ti := TxInfo{TransID: id, API: x.api, State: int(x.state), CommitReq: x.commitReq,
 			WaitComplete: x.waitComplete, Ops: len(x.ops), Idle: max(0, now-x.progress)}
 		switch x.state {

@@ -76,7 +76,7 @@ func (t *TC) nodeFailRep(env block.Env, s *signal.Signal) {
 	t.Counters.NodeFailures += uint64(failed.Count())
 
 	for _, id := range t.txIDs(func(*tx) bool { return true }) {
-		if x := t.txs[id]; x != nil {
+		if x := t.txs.get(id); x != nil {
 			t.nodeFailedTx(env, id, x, failed)
 		}
 	}
@@ -431,7 +431,7 @@ func (t *TC) apiFailReq(env block.Env, s *signal.Signal) {
 	t.self = env.Self()
 	api := signal.NodeID(s.Words[0])
 	for _, id := range t.txIDs(func(x *tx) bool { return x.api.Node == api && x.state == txPreparing }) {
-		t.abortTx(env, id, t.txs[id], ndberr.ErrNodeFailAbort.Code, -1)
+		t.abortTx(env, id, t.txs.get(id), ndberr.ErrNodeFailAbort.Code, -1)
 	}
 	// Its acknowledgements will not come.
 	t.dropMarkersWhere(env, func(m tcMarker) bool { return m.api == api })
@@ -442,8 +442,8 @@ func (t *TC) apiFailReq(env block.Env, s *signal.Signal) {
 // order is random, and the simulator needs the same signals in the same
 // order for a seed.
 func (t *TC) txIDs(keep func(*tx) bool) []uint64 {
-	ids := make([]uint64, 0, len(t.txs))
-	for id, x := range t.txs {
+	ids := make([]uint64, 0, t.txs.len())
+	for id, x := range t.txs.all() {
 		if keep(x) {
 			ids = append(ids, id)
 		}

@@ -35,7 +35,7 @@ func (t *TC) scanTabReq(env block.Env, s *signal.Signal) {
 		return
 	}
 	w := s.Words[:s.NumWords]
-	x := t.txs[s.TransID]
+	x := t.txs.get(s.TransID)
 	if x == nil && (t.draining || t.cfg.Distribution().IsStarting(t.cfg.Node)) {
 		code := ndberr.ErrNodeStarting.Code
 		if t.draining {
@@ -46,7 +46,7 @@ func (t *TC) scanTabReq(env block.Env, s *signal.Signal) {
 	}
 	if x == nil {
 		x = t.newTx(s.Sender, t.now(env))
-		t.txs[s.TransID] = x
+		t.txs.put(s.TransID, x)
 	}
 	x.progress = t.now(env)
 	refuse := func(code int) {
@@ -170,7 +170,7 @@ func (t *TC) scanFragRef(env block.Env, s *signal.Signal) {
 
 // scanNextReq asks for a fragment's next batch, or closes the scan.
 func (t *TC) scanNextReq(env block.Env, s *signal.Signal) {
-	x := t.txs[s.TransID]
+	x := t.txs.get(s.TransID)
 	if x == nil || s.NumWords < 2 {
 		return
 	}

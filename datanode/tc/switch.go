@@ -34,7 +34,7 @@ type pendingSwitch struct {
 // answered.
 func (t *TC) answerSwitches(env block.Env) {
 	oldest := t.opSeq + 1 // the oldest write still unanswered
-	for _, x := range t.txs {
+	for _, x := range t.txs.all() {
 		for i := range x.ops {
 			if op := &x.ops[i]; op.state == opSent && gsn.IsWrite(op.op) && op.seq < oldest {
 				oldest = op.seq

@@ -145,7 +145,7 @@ type TC struct {
 	block.Handlers
 	cfg   Config
 	self  signal.Address
-	txs   map[uint64]*tx
+	txs   txTable
 	out   signal.Signal
 	words []uint32
 	// keyConf is the read answer of the transaction marked
@@ -214,7 +214,7 @@ func New(cfg Config) *TC {
 	if cfg.InitialGCI == 0 {
 		cfg.InitialGCI = 1
 	}
-	t := &TC{cfg: cfg, txs: map[uint64]*tx{}, gci: cfg.InitialGCI,
+	t := &TC{cfg: cfg, gci: cfg.InitialGCI,
 		selfChain: []signal.NodeID{cfg.Node}, markers: map[uint64]tcMarker{}}
 	t.On(gsn.TCKEYREQ, t.tcKeyReq)
 	t.On(gsn.LQHKEYCONF, t.lqhKeyConf)
@@ -287,12 +287,12 @@ func (t *TC) Tick(env block.Env) {
 	t.clk.read = false
 	now := t.now(env)
 	late := func(x *tx) bool { return t.timedOut(x, now) != 0 }
-	for _, x := range t.txs {
+	for _, x := range t.txs.all() {
 		if late(x) {
 			// Abort in id order, not map order: the simulator replays a
 			// seed's signals exactly.
 			for _, id := range t.txIDs(late) {
-				if x := t.txs[id]; x != nil {
+				if x := t.txs.get(id); x != nil {
 					t.abortTx(env, id, x, t.timedOut(x, now), -1)
 				}
 			}
@@ -325,7 +325,7 @@ func (t *TC) timedOut(x *tx, now time.Duration) int {
 func (t *TC) GCI() uint64 { return t.gci }
 
 // Transactions is the number of open transactions.
-func (t *TC) Transactions() int { return len(t.txs) }
+func (t *TC) Transactions() int { return t.txs.len() }
 
 func (t *TC) send(env block.Env, n signal.Number, to signal.Address, trans uint64, words []uint32, sect []byte) {
 	o := &t.out
@@ -348,14 +348,14 @@ func (t *TC) tcKeyReq(env block.Env, s *signal.Signal) {
 	h := uint64(s.Words[4]) | uint64(s.Words[5])<<32
 	t.Counters.AttrInfo += uint64(len(s.Section(0)))
 	d := t.cfg.Distribution()
-	x := t.txs[s.TransID]
+	x := t.txs.get(s.TransID)
 	if x == nil {
 		if flags&gsn.TcKeyContinued != 0 {
 			t.send(env, gsn.TCROLLBACKREP, s.Sender, s.TransID, []uint32{uint32(ndberr.ErrTxAborted.Code)}, nil)
 			return
 		}
 		x = t.newTx(s.Sender, t.now(env))
-		t.txs[s.TransID] = x
+		t.txs.put(s.TransID, x)
 		if t.draining || d.IsStarting(t.cfg.Node) || t.wasRefused(s.TransID) {
 			t.refused[t.refusedPos%len(t.refused)] = s.TransID
 			t.refusedPos++
@@ -514,13 +514,13 @@ func (t *TC) newTx(api signal.Address, now time.Duration) *tx {
 
 // forget drops a finished transaction and keeps its record for reuse.
 func (t *TC) forget(trans uint64, x *tx) {
-	delete(t.txs, trans)
+	t.txs.del(trans)
 	clear(x.ops) // drop pointers (scans, index work) the record no longer needs
 	t.freeTxs = append(t.freeTxs, x)
 }
 
 func (t *TC) lookup(s *signal.Signal) (*tx, *txOp) {
-	x := t.txs[s.TransID]
+	x := t.txs.get(s.TransID)
 	if x == nil || s.NumWords < 1 || int(s.Words[0]) >= len(x.ops) {
 		return nil, nil // a late answer for a finished transaction
 	}
@@ -849,7 +849,7 @@ func (t *TC) abortDone(env block.Env, trans uint64, x *tx) {
 
 // commitReq commits a transaction whose operations were all sent.
 func (t *TC) commitReq(env block.Env, s *signal.Signal) {
-	x := t.txs[s.TransID]
+	x := t.txs.get(s.TransID)
 	if x == nil {
 		// Unknown: aborted and forgotten (its reason was reported), or never
 		// started. Never answer success for what may not have committed.
@@ -867,7 +867,7 @@ func (t *TC) commitReq(env block.Env, s *signal.Signal) {
 
 // rollbackReq rolls a transaction back at the API's request.
 func (t *TC) rollbackReq(env block.Env, s *signal.Signal) {
-	x := t.txs[s.TransID]
+	x := t.txs.get(s.TransID)
 	if x == nil {
 		t.send(env, gsn.TCROLLBACKCONF, s.Sender, s.TransID, nil, nil)
 		return
@@ -906,7 +906,7 @@ func (t *TC) gcpNoMoreTrans(env block.Env, s *signal.Signal) {
 	held := t.held
 	t.held = t.held[:0]
 	for _, trans := range held {
-		if x := t.txs[trans]; x != nil && x.state == txCommitting {
+		if x := t.txs.get(trans); x != nil && x.state == txCommitting {
 			t.decideCommit(env, trans, x)
 		}
 	}

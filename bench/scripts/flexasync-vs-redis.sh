@@ -21,6 +21,9 @@
 #            and PORT+4 for HTTP (default 21186)
 #   PROFILE  seconds of data node CPU profile, taken from DELAY seconds
 #            into each run (default: none); written to DIR/dn-ROUND.prof
+#   DNENV    environment for the data node, e.g. GOMAXPROCS=1
+#   KEEP     1 keeps each round's data node and management server files
+#            (by default only the logs and profiles stay in DIR)
 set -euo pipefail
 
 cd "$(dirname "$0")/../.."
@@ -69,7 +72,7 @@ gondb_round() {
 	local mg=$!
 	pids+=("$mg")
 	sleep 1.5
-	taskset -c 0 "$GONDB" datanode -c "127.0.0.1:$PORT" --ndb-nodeid 1 --initial \
+	env ${DNENV:-} taskset -c 0 "$GONDB" datanode -c "127.0.0.1:$PORT" --ndb-nodeid 1 --initial \
 		--http-port $((PORT + 4)) >"$DIR/datanode.log" 2>&1 &
 	local dn=$!
 	pids+=("$dn")
@@ -100,6 +103,8 @@ gondb_round() {
 	[ -n "$prof" ] && wait "$prof"
 	kill "$dn" "$mg" 2>/dev/null || true
 	wait "$dn" "$mg" 2>/dev/null || true
+	# The data node's files (redo logs, checkpoints) are over a gigabyte.
+	[ "${KEEP:-0}" = 1 ] || rm -rf "$DIR/mgm" "$DIR/dn1"
 }
 
 for r in $(seq 1 "$ROUNDS"); do

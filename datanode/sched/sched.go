@@ -113,6 +113,7 @@ type Scheduler struct {
 	tr      transport.Transporter
 	start   time.Time
 	started atomic.Bool
+	stopped atomic.Bool // its threads were counted out (releaseProcs)
 
 	lost atomic.Uint64 // signals dropped: unknown block, failed node send
 }
@@ -181,6 +182,7 @@ func (s *Scheduler) Start() error {
 		return errors.New("sched: already started")
 	}
 	s.start = time.Now()
+	reserveProcs(len(s.threads))
 	for _, t := range s.threads {
 		inputs := make([]thread.Input, 0, len(t.in))
 		for _, l := range t.in {
@@ -203,6 +205,9 @@ func (s *Scheduler) Stop() {
 		if w := t.w.Swap(nil); w != nil {
 			w.Stop()
 		}
+	}
+	if s.started.Load() && !s.stopped.Swap(true) {
+		releaseProcs(len(s.threads))
 	}
 }
 

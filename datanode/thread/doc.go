@@ -13,7 +13,8 @@
 // (it waits for the round to return).
 //
 // A running or spinning worker occupies one of the runtime's GOMAXPROCS
-// processors; a data node should run no more workers than GOMAXPROCS, and on
+// processors; a data node should run fewer workers than GOMAXPROCS (its
+// scheduler raises GOMAXPROCS to one more than its workers), and on
 // machines where threads share CPUs it should spin little.
 //
 // # The wake-up protocol

@@ -37,6 +37,16 @@ type Block interface {
 	Tick(env Env)
 }
 
+// Prefetcher is implemented by a block that can start the memory loads of
+// signals before it runs them. The runtime hands it each batch of signals
+// queued on its thread (for any block there) before running the batch, so
+// that the cache misses of the batch overlap instead of following one
+// another. Prefetch must not change the block's state as seen by Handle,
+// send anything or keep the slice; a runtime may never call it.
+type Prefetcher interface {
+	Prefetch(sigs []signal.Signal)
+}
+
 // HandlerFunc handles one signal number.
 type HandlerFunc func(env Env, s *signal.Signal)
 

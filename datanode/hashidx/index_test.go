@@ -500,3 +500,37 @@ func TestLookupBatch(t *testing.T) {
 	defer x.Close()
 	x.LookupBatch(make([]uint32, 2), make([][]byte, 2), &keyRows{}, make([]uint32, 1))
 }
+
+// TestCandidate: Candidate names the row Lookup finds for a present key
+// (distinct hashes here, so no earlier entry of the same hash), and NoRow
+// for an absent one; Touch reads without changing anything.
+func TestCandidate(t *testing.T) {
+	x := New(1 << 12)
+	defer x.Close()
+	m := &keyRows{}
+	for r := uint32(0); r < 2000; r++ {
+		m.keys = append(m.keys, uint64(r))
+		x.Insert(xxh3High(uint64(r)), keyBytes(uint64(r)), r, m)
+	}
+	missed := 0
+	for r := uint32(0); r < 2000; r++ {
+		h := xxh3High(uint64(r))
+		x.Touch(h)
+		switch got := x.Candidate(h); got {
+		case r:
+		case NoRow: // beyond candidateProbes slots from home
+			missed++
+		default:
+			t.Fatalf("Candidate of row %d's hash = %d", r, got)
+		}
+	}
+	if missed > 100 {
+		t.Fatalf("Candidate gave up on %d of 2000 keys", missed)
+	}
+	if got := x.Candidate(xxh3High(99999)); got != NoRow {
+		t.Fatalf("Candidate of an absent hash = %d, want NoRow", got)
+	}
+	if x.Len() != 2000 {
+		t.Fatalf("Len %d after Touch and Candidate, want 2000", x.Len())
+	}
+}

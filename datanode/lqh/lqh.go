@@ -142,6 +142,10 @@ type LQH struct {
 	maxGCI  uint64    // the highest commit GCI seen
 	lcp     *lcpState // online local checkpoints (lcp.go); nil: none
 
+	// prefetch is Prefetch's list of keys; sink keeps its loads.
+	prefetch []prefetchKey
+	sink     uint64
+
 	// Counters for ndbinfo and the metrics (info.go), bumped on the LQH's
 	// thread.
 	Counters Counters
@@ -187,6 +191,51 @@ func (l *LQH) Tick(block.Env) {
 	if l.lcp != nil {
 		l.lcpTick()
 	}
+}
+
+// prefetchKey is a key request's fragment and hash, or, in Prefetch's
+// last pass, its candidate row.
+type prefetchKey struct {
+	f *store.Fragment
+	h uint64
+}
+
+// Prefetch implements block.Prefetcher: for the key requests of a batch it
+// reads the hash index slots their lookups start at, then the rows those
+// point to, so that the batch's cache misses overlap instead of each
+// request waiting for its own (store.Fragment.PrefetchIndex).
+func (l *LQH) Prefetch(sigs []signal.Signal) {
+	pf := l.prefetch[:0]
+	for i := range sigs {
+		s := &sigs[i]
+		if s.Number != gsn.LQHKEYREQ || s.Receiver.Block != gsn.BlockLQH || s.NumWords < 8 {
+			continue
+		}
+		f := l.frags[fragKey{s.Words[1], s.Words[2]}]
+		if f == nil {
+			continue
+		}
+		pf = append(pf, prefetchKey{f, uint64(s.Words[4]) | uint64(s.Words[5])<<32})
+	}
+	// Tight loops: the more work between two loads, the fewer the CPU
+	// keeps in flight.
+	var sink uint64
+	for _, p := range pf {
+		sink += p.f.PrefetchIndex(p.h)
+	}
+	n := 0
+	for _, p := range pf {
+		if r, ok := p.f.Candidate(p.h); ok {
+			pf[n] = prefetchKey{p.f, uint64(r)}
+			n++
+		}
+	}
+	for _, p := range pf[:n] {
+		sink += p.f.PrefetchRow(store.RowID(p.h))
+	}
+	l.sink += sink
+	clear(pf)
+	l.prefetch = pf[:0]
 }
 
 // Fragment returns this node's replica of a table fragment (tests, scans).

@@ -130,6 +130,9 @@ func New(cfg Config) (*Scheduler, error) {
 		for _, b := range ts.Blocks {
 			s.route.put(b.ID, b.Instance, i)
 			t.blocks.put(b.ID, b.Instance, b.Block)
+			if p, ok := b.Block.(block.Prefetcher); ok {
+				t.prefetchers = append(t.prefetchers, p)
+			}
 		}
 		s.threads = append(s.threads, t)
 	}

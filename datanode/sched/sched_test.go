@@ -271,3 +271,49 @@ func TestOverloadedPeerGivesTemporaryError(t *testing.T) {
 		t.Fatalf("errors %v: want the first sends queued and later ones refused", errs)
 	}
 }
+
+// prefetchingEcho is an echo that notes the pings its Prefetch was shown
+// and panics on one it handles without having seen it first.
+type prefetchingEcho struct {
+	*echo
+	seen  map[uint32]bool
+	calls atomic.Int64
+}
+
+func (p *prefetchingEcho) Prefetch(sigs []signal.Signal) {
+	p.calls.Add(1)
+	for i := range sigs {
+		if sigs[i].Number == sigPing {
+			p.seen[sigs[i].Words[0]] = true
+		}
+	}
+}
+
+func (p *prefetchingEcho) Handle(env block.Env, s *signal.Signal) {
+	if s.Number == sigPing && !p.seen[s.Words[0]] {
+		panic("ping handled before Prefetch saw it")
+	}
+	p.echo.Handle(env, s)
+}
+
+// TestPrefetchBeforeLocalSignals: a block.Prefetcher is shown every batch
+// of signals queued on its thread before they run.
+func TestPrefetchBeforeLocalSignals(t *testing.T) {
+	const rounds = 500
+	e := &prefetchingEcho{echo: newEcho(), seen: map[uint32]bool{}}
+	p := newPinger(signal.Address{Block: 21}, rounds)
+	s, err := New(Config{Node: 1, Threads: []ThreadSpec{
+		{Name: "t0", Blocks: []BlockSpec{{ID: 11, Block: p}, {ID: 21, Block: e}}},
+	}, TickInterval: time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer s.Stop()
+	waitDone(t, p.done, "same-thread ping-pong")
+	if e.calls.Load() == 0 || len(e.seen) != rounds {
+		t.Fatalf("Prefetch called %d times, saw %d pings; want %d", e.calls.Load(), len(e.seen), rounds)
+	}
+}

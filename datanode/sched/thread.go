@@ -17,6 +17,9 @@ type thr struct {
 	spec   ThreadSpec
 	w      atomic.Pointer[thread.Worker]
 	blocks blockMap[block.Block]
+	// prefetchers are the thread's blocks that warm the cache for a batch
+	// of local signals before it runs (block.Prefetcher).
+	prefetchers []block.Prefetcher
 	in     []*link // inbound: from other threads, then from peers
 	out    []*link // outbound per thread index (nil for self)
 	// remote holds the batch per destination node (by node id, created on
@@ -75,6 +78,9 @@ func (t *thr) round(budget int) bool {
 		did = true
 		t.local, t.running = t.running, t.local
 		t.local.reset()
+		for _, p := range t.prefetchers {
+			p.Prefetch(t.running.sigs)
+		}
 		t.runLocal(&t.running)
 	}
 	if t.now-t.lastTik >= t.s.cfg.TickInterval {

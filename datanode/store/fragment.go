@@ -148,6 +148,29 @@ func (f *Fragment) lookup(h uint64, key []byte) (RowID, bool) {
 	return f.pk.Lookup(uint32(h>>32), key, f)
 }
 
+// Prefetching a batch of key operations: PrefetchIndex reads the hash
+// index slot where the lookup of hash h starts; Candidate then finds, in
+// the cache, the row the lookup will most likely compare its key with;
+// PrefetchRow reads that row. Three passes over the batch, one per step,
+// overlap the cache misses of its keys (hashidx.Touch), and the
+// operations that follow find their lines in the cache. None changes
+// anything; the Prefetch methods return what they read only so that the
+// loads are kept.
+func (f *Fragment) PrefetchIndex(h uint64) uint64 { return f.pk.Touch(uint32(h >> 32)) }
+
+// Candidate: see PrefetchIndex. ok is false when there is none to read.
+func (f *Fragment) Candidate(h uint64) (r RowID, ok bool) {
+	r = f.pk.Candidate(uint32(h >> 32))
+	return r, r != hashidx.NoRow && int(r>>slotBits) < len(f.rows.pageOff)
+}
+
+// PrefetchRow: see PrefetchIndex. r must come from Candidate, in the same
+// round (rows move only under the fragment's own thread).
+func (f *Fragment) PrefetchRow(r RowID) uint64 {
+	s := f.rows.slot(r)
+	return uint64(s[0]) + uint64(s[len(s)-1]) // the first and last cache line
+}
+
 // view returns a stored row or image as a schema.Row. A chained var part is
 // gathered into the fragment's scratch buffer, valid until the next call.
 func (f *Fragment) view(r RowID) schema.Row {

@@ -20,8 +20,8 @@ type thr struct {
 	// prefetchers are the thread's blocks that warm the cache for a batch
 	// of local signals before it runs (block.Prefetcher).
 	prefetchers []block.Prefetcher
-	in     []*link // inbound: from other threads, then from peers
-	out    []*link // outbound per thread index (nil for self)
+	in          []*link // inbound: from other threads, then from peers
+	out         []*link // outbound per thread index (nil for self)
 	// remote holds the batch per destination node (by node id, created on
 	// first use); remoteNodes lists the nodes that have one.
 	remote      []*signal.FrameWriter

@@ -78,7 +78,15 @@ func (f *Flex) NewWorker(_ context.Context, cfg flexasync.Config, _ int) (flexas
 	if err != nil {
 		return nil, err
 	}
-	w := &flexWorker{ndb: ndb, t: f.table, cfg: cfg, rb: f.table.NewRowBuilder()}
+	w := &flexWorker{ndb: ndb, t: f.table, cfg: cfg, rb: f.table.NewRowBuilder(), fixedSize: f.table.Layout.FixedSize}
+	for a := 0; a < cfg.Attributes; a++ {
+		cl := f.table.Layout.Cols[a+1]
+		if cl.Offset < 0 || cl.NullBit >= 0 || cl.Size != 4*cfg.AttrWords {
+			w.offs = nil
+			break
+		}
+		w.offs = append(w.offs, cl.Offset)
+	}
 	w.cols = make([]int, cfg.Attributes)
 	for i := range w.cols {
 		w.cols[i] = i + 1
@@ -104,6 +112,11 @@ type flexWorker struct {
 	gen   uint32
 	done  func(int, time.Duration, error)
 	sent  time.Time
+	// offs are the attributes' byte offsets in a row's fixed part, nil
+	// when one is not there (check then goes column by column); fixedSize
+	// is the fixed part's size.
+	offs      []int
+	fixedSize int
 }
 
 func (w *flexWorker) Close() error { w.ndb.Close(); return nil }
@@ -127,6 +140,19 @@ func (w *flexWorker) fill(key uint64, gen uint32) {
 
 // check compares a read row with key's row in generation gen.
 func (w *flexWorker) check(key uint64, r schema.Row, gen uint32) error {
+	if w.offs != nil && len(r.Fixed) >= w.fixedSize {
+		// Every attribute in the row's fixed part: read the words where
+		// they lie (25 column lookups per row were a fifth of the client's
+		// time on reads).
+		for a, off := range w.offs {
+			for i := 0; i < w.cfg.AttrWords; i++ {
+				if got, want := binary.LittleEndian.Uint32(r.Fixed[off+4*i:]), flexasync.Value(key, a, i, gen); got != want {
+					return fmt.Errorf("key %d attribute %d word %d: read %d, want %d", key, a, i, got, want)
+				}
+			}
+		}
+		return nil
+	}
 	for a := 0; a < w.cfg.Attributes; a++ {
 		for i := 0; i < w.cfg.AttrWords; i++ {
 			want := flexasync.Value(key, a, i, gen)

@@ -13,6 +13,9 @@
 # Usage: bench/scripts/flexasync-vs-redis.sh [flexasync flags...]
 #   default flags: -t 4 -p 512 --transactions 75000 -a 25
 # Environment:
+#   BENCH    hlr runs `gondb bench hlr` against the same data node instead
+#            (default flags --subscribers 1000000 --duration 5s
+#            --half-peak); REDIS=0 skips redis then
 #   ROUNDS   flexasync runs, one after the other (default 3)
 #   GONDB    the gondb binary (default: bin/gondb, built if missing)
 #   REDIS    0 to skip redis (default 1)
@@ -32,8 +35,14 @@ GONDB=${GONDB:-bin/gondb}
 ROUNDS=${ROUNDS:-3}
 PORT=${PORT:-21186}
 DIR=${DIR:-$(mktemp -d /tmp/gondb-flexasync.XXXXXX)}
+BENCH=${BENCH:-flexasync}
 ARGS=("$@")
-[ ${#ARGS[@]} -gt 0 ] || ARGS=(-t 4 -p 512 --transactions 75000 -a 25)
+if [ ${#ARGS[@]} -eq 0 ]; then
+	case "$BENCH" in
+	hlr) ARGS=(--subscribers 1000000 --duration 5s --half-peak) ;;
+	*) ARGS=(-t 4 -p 512 --transactions 75000 -a 25) ;;
+	esac
+fi
 
 pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; }
@@ -86,13 +95,13 @@ gondb_round() {
 	local c0 c1 f0=0 f1 fl=
 	cpu() { awk '{print $14+$15}' "/proc/$1/stat" 2>/dev/null || echo 0; }
 	c0=$(cpu "$dn")
-	taskset -c 1 "$GONDB" bench flexasync -c "127.0.0.1:$PORT" "${ARGS[@]}" | while IFS= read -r line; do
+	taskset -c 1 "$GONDB" bench "$BENCH" -c "127.0.0.1:$PORT" "${ARGS[@]}" | while IFS= read -r line; do
 		c1=$(cpu "$dn")
-		[ -n "$fl" ] || { fl=$(pgrep -n -f "bench flexasync -c 127.0.0.1:$PORT" || true); f0=$(cpu "${fl:-0}"); }
+		[ -n "$fl" ] || { fl=$(pgrep -n -f "bench $BENCH -c 127.0.0.1:$PORT" || true); f0=$(cpu "${fl:-0}"); }
 		f1=$(cpu "${fl:-0}")
 		echo "$line"
 		set -- $line
-		case "$1" in insert | read | update | read-again | delete)
+		case "${1:-}" in insert | read | update | read-again | delete)
 			awk -v c=$((c1 - c0)) -v f=$((f1 - f0)) -v n="$3" -v p="$1" \
 				'BEGIN { printf "  %s: data node CPU %.2f us/op, client ", p, c * 1e6 / 100 / n; if (f >= 0) printf "%.2f us/op\n", f * 1e6 / 100 / n; else print "n/a" }'
 			;;
@@ -108,7 +117,7 @@ gondb_round() {
 }
 
 for r in $(seq 1 "$ROUNDS"); do
-	echo "== gondb round $r: flexasync ${ARGS[*]}"
+	echo "== gondb round $r: $BENCH ${ARGS[*]}"
 	gondb_round "$r"
 done
 

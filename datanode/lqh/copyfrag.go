@@ -217,7 +217,7 @@ func (l *LQH) copyFragReq(env block.Env, s *signal.Signal) {
 	l.copies[key] = c
 	o := l.newOpRec()
 	o.op, o.shared = gsn.OpScan, true
-	l.ops[key] = o
+	l.ops.put(key, o)
 	l.runCopy(env, c)
 }
 
@@ -278,7 +278,7 @@ func (l *LQH) runCopy(env block.Env, c *copyRec) {
 			c.pend = c.pend[1:]
 			continue
 		}
-		op := l.ops[c.key]
+		op := l.ops.get(c.key)
 		op.scanned = append(op.scanned, l.joinRow(f, ref, nil))
 		gci := f.RowGCI(r)
 		at := len(c.rows)
@@ -363,7 +363,7 @@ func (l *LQH) copyRowsConf(env block.Env, s *signal.Signal) {
 
 // releaseCopyLocks releases the shared locks of the batch just applied.
 func (l *LQH) releaseCopyLocks(c *copyRec) {
-	op := l.ops[c.key]
+	op := l.ops.get(c.key)
 	if op == nil {
 		return
 	}

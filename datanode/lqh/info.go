@@ -188,7 +188,7 @@ func (l *LQH) OperationInfo() []OpInfo {
 		all = append(all, keyed{k, OpInfo{TransID: k.trans, TC: signal.Address{Node: k.tcNode(), Block: gsn.BlockTC},
 			Table: table, Fragment: frag, Op: op, State: state}})
 	}
-	for k, o := range l.ops {
+	for k, o := range l.ops.all() {
 		if sc := l.scans[k]; sc != nil {
 			continue // a locking scan's record: listed with the scan
 		}
@@ -256,7 +256,7 @@ type LockInfo struct {
 // LQH's thread (node.Do); it allocates.
 func (l *LQH) LockInfo() []LockInfo {
 	var held, waiting []LockInfo
-	for k, o := range l.ops {
+	for k, o := range l.ops.all() {
 		if o.committed {
 			continue // committed: its locks are released
 		}

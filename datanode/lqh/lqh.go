@@ -97,7 +97,7 @@ type LQH struct {
 	// dropped are fragments of dropped tables that operation records or
 	// scans still point to; closed once they no longer do (ddl.go).
 	dropped []*store.Fragment
-	ops     map[opKey]*opRec
+	ops     opTable
 	// rowTags holds the rowOps of live store operations by their tag
 	// (store.Fragment.OpTag): an operation joins its row's record through
 	// it, without a map; freeTags are the unused tags (0 is never one).
@@ -156,7 +156,7 @@ type LQH struct {
 // New creates the LQH of node with an empty fragment replica for every
 // fragment of every table in d that the node holds.
 func New(node signal.NodeID, d *dih.Distribution, pool *mem.Pool) *LQH {
-	l := &LQH{node: node, pool: pool, frags: map[fragKey]*store.Fragment{}, ops: map[opKey]*opRec{}, rowTags: []*rowOp{nil},
+	l := &LQH{node: node, pool: pool, frags: map[fragKey]*store.Fragment{}, rowTags: []*rowOp{nil},
 		waits: map[waitKey][]*waiter{}, waiting: map[opKey]waitKey{}, scans: map[opKey]*scanRec{},
 		copies: map[opKey]*copyRec{}, filling: map[*store.Fragment]bool{}, markers: map[uint64]marker{}}
 	for _, id := range d.TableIDs() {
@@ -266,7 +266,7 @@ func (l *LQH) Fragments() []*store.Fragment {
 
 // OpenOperations is the number of operation records held, parked requests
 // included.
-func (l *LQH) OpenOperations() int { return len(l.ops) + len(l.waiting) }
+func (l *LQH) OpenOperations() int { return l.ops.len() + len(l.waiting) }
 
 // Waiting is the number of requests parked behind row locks.
 func (l *LQH) Waiting() int { return len(l.waiting) }
@@ -424,7 +424,7 @@ func (l *LQH) execKeyReq(env block.Env, s *signal.Signal, w *waiter) {
 		o.row = l.joinRow(f, ref, fo)
 	}
 	o.op = uint8(r.op)
-	l.ops[key] = o
+	l.ops.put(key, o)
 	if !gsn.IsWrite(r.op) {
 		fo.KeyBytes += uint64(len(l.row))
 		l.conf(env, r.tc, s.TransID, r.idx, l.row)
@@ -576,11 +576,11 @@ func (l *LQH) newOpRec() *opRec {
 // or its abort) and keeps it, and row records no longer pointed to, for
 // reuse.
 func (l *LQH) dropOpRec(key opKey) {
-	o := l.ops[key]
+	o := l.ops.get(key)
 	if o == nil {
 		return
 	}
-	delete(l.ops, key)
+	l.ops.del(key)
 	o.rowOps(func(ro *rowOp) {
 		if ro.refs--; ro.refs == 0 && ro.done {
 			l.freeRows = append(l.freeRows, ro)
@@ -775,7 +775,7 @@ func (l *LQH) commit(env block.Env, s *signal.Signal) {
 	if r.flags&gsn.CommitMarker != 0 {
 		l.keepMarker(s.TransID, owner, r.gci)
 	}
-	if op := l.ops[key]; op != nil && !op.committed {
+	if op := l.ops.get(key); op != nil && !op.committed {
 		op.committed, op.gci = true, r.gci
 		l.maxGCI = max(l.maxGCI, r.gci)
 		l.closeScan(key)
@@ -848,7 +848,7 @@ func (l *LQH) abort(env block.Env, s *signal.Signal) {
 	key := mkOpKey(ownerOf(s, 5+n, tc.Node), s.TransID, idx)
 	l.unpark(key)
 	l.closeScan(key)
-	if op := l.ops[key]; op != nil {
+	if op := l.ops.get(key); op != nil {
 		if !op.committed {
 			op.rowOps(func(ro *rowOp) {
 				if ro.done {

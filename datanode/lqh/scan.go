@@ -83,7 +83,7 @@ func (l *LQH) scanFragReq(env block.Env, s *signal.Signal) {
 	if sc.locking() {
 		o := l.newOpRec()
 		o.op, o.shared = gsn.OpScan, sc.flags&gsn.ScanLockShared != 0
-		l.ops[key] = o
+		l.ops.put(key, o)
 	}
 	l.runScan(env, sc)
 }
@@ -230,7 +230,7 @@ func (l *LQH) runScan(env block.Env, sc *scanRec) {
 				sc.pend = sc.pend[1:]
 				continue
 			}
-			op := l.ops[sc.key]
+			op := l.ops.get(sc.key)
 			op.scanned = append(op.scanned, l.joinRow(f, ref, sc.ops))
 		}
 		start := len(sc.rows)

@@ -62,14 +62,14 @@ func (l *LQH) lqhTransReq(env block.Env, s *signal.Signal) {
 		l.tcFailed[failed] = true
 	}
 	var keys []opKey
-	for k := range l.ops {
+	for k := range l.ops.all() {
 		if k.tcNode() == failed {
 			keys = append(keys, k)
 		}
 	}
 	for k := range l.waiting {
 		if k.tcNode() == failed {
-			if _, held := l.ops[k]; !held {
+			if !l.ops.has(k) {
 				l.unpark(k)
 			}
 		}
@@ -77,7 +77,7 @@ func (l *LQH) lqhTransReq(env block.Env, s *signal.Signal) {
 	var scans []opKey
 	for k := range l.scans {
 		if k.tcNode() == failed {
-			if _, held := l.ops[k]; !held {
+			if !l.ops.has(k) {
 				scans = append(scans, k)
 			}
 		}
@@ -91,7 +91,7 @@ func (l *LQH) lqhTransReq(env block.Env, s *signal.Signal) {
 		return cmp.Or(cmp.Compare(a.trans, b.trans), cmp.Compare(a.tcIdx, b.tcIdx))
 	})
 	for _, k := range keys {
-		op := l.ops[k]
+		op := l.ops.get(k)
 		var flags uint32
 		if op.committed {
 			flags = gsn.TransCommitted

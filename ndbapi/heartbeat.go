@@ -32,13 +32,44 @@ const (
 // apiHeartbeats is the heartbeat state of the cluster connection.
 type apiHeartbeats struct {
 	interval atomic.Int64 // nanoseconds: the shortest HeartbeatIntervalDbApi heard of (0: none yet)
-	// per data node, owned by the heartbeat goroutine but for answered,
-	// set by the receiver.
-	unanswered [signal.MaxNodeID + 1]int
-	answered   [signal.MaxNodeID + 1]atomic.Bool
-	quietSince [signal.MaxNodeID + 1]time.Time
-	regs       atomic.Uint64 // API_REGCONFs received
-	refs       atomic.Uint64 // API_REGREFs received
+	// peers is per data node, owned by the heartbeat goroutine; answered
+	// is set by the receiver.
+	peers    [signal.MaxNodeID + 1]hbPeer
+	answered [signal.MaxNodeID + 1]atomic.Bool
+	regs     atomic.Uint64 // API_REGCONFs received
+	refs     atomic.Uint64 // API_REGREFs received
+}
+
+// hbPeer is the heartbeat state of one connected data node.
+type hbPeer struct {
+	unanswered int       // heartbeats sent since the last answer
+	quietSince time.Time // when it was found quiet (zero: it is not)
+	// heard: it answered on this connection, so it runs a QMGR, and an
+	// answer that is late (the node or this process overloaded, a long
+	// pause) never makes it quiet: stopping the heartbeats would have the
+	// node take this API for failed and abort its transactions.
+	heard bool
+}
+
+// due reports whether a heartbeat goes to the data node now, given
+// whether it answered since the last one. A node that never answered
+// on this connection is quiet after regUnanswered heartbeats and asked
+// again only every regRetryIdle.
+func (p *hbPeer) due(answered bool, now time.Time) bool {
+	if answered {
+		p.unanswered, p.heard = 0, true
+	}
+	if !p.heard && p.unanswered >= regUnanswered {
+		if p.quietSince.IsZero() {
+			p.quietSince = now
+		}
+		if now.Sub(p.quietSince) < regRetryIdle {
+			return false
+		}
+		p.unanswered, p.quietSince = regUnanswered-1, time.Time{}
+	}
+	p.unanswered++
+	return true
 }
 
 // runHeartbeats sends API_REGREQ to every connected data node until stop
@@ -52,22 +83,12 @@ func (c *Cluster) runHeartbeats(stop <-chan struct{}) {
 		for _, p := range c.tr.Peers() {
 			n := p.Node
 			if p.State != transport.StateConnected {
-				hb.unanswered[n], hb.quietSince[n] = 0, time.Time{}
+				hb.peers[n] = hbPeer{}
 				continue
 			}
-			if hb.answered[n].Swap(false) {
-				hb.unanswered[n] = 0
+			if !hb.peers[n].due(hb.answered[n].Swap(false), now) {
+				continue
 			}
-			if hb.unanswered[n] >= regUnanswered {
-				if hb.quietSince[n].IsZero() {
-					hb.quietSince[n] = now
-				}
-				if now.Sub(hb.quietSince[n]) < regRetryIdle {
-					continue
-				}
-				hb.unanswered[n], hb.quietSince[n] = regUnanswered-1, time.Time{}
-			}
-			hb.unanswered[n]++
 			s.Receiver = signal.Address{Node: n, Block: gsn.BlockQMGR}
 			w.Reset()
 			if w.Add(&s) == nil {

@@ -15,9 +15,7 @@ import (
 
 func TestMain(m *testing.M) {
 	slog.SetDefault(mgmtest.QuietLogger())
-	code := m.Run()
-	mgmtest.CloseShared()
-	os.Exit(code)
+	mgmtest.Main(m)
 }
 
 // mgm runs `gondb mgm args...` and returns its exit code and output.

@@ -7,9 +7,38 @@ import (
 	"github.com/gondb/gondb/datanode/dih"
 	"github.com/gondb/gondb/datanode/mem"
 	"github.com/gondb/gondb/partition"
+	"github.com/gondb/gondb/schema"
 	"github.com/gondb/gondb/signal"
 	"github.com/gondb/gondb/signal/gsn"
 )
+
+// singleNodeLQH is the LQH of node 1, the only node, holding the two
+// fragments of a table of layout in a pool of poolBytes, until the test
+// ends.
+func singleNodeLQH(tb testing.TB, layout *schema.Layout, poolBytes int64) (*LQH, *dih.Table) {
+	tb.Helper()
+	groups, err := partition.FormNodeGroups([]partition.NodeID{1}, 1)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	d, err := dih.New().WithTable(layout, groups, 2)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tbl, _ := d.Table(layout.Table.ID)
+	pool, err := mem.NewPool(poolBytes)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	l := New(1, d, pool)
+	tb.Cleanup(func() {
+		for _, f := range l.Fragments() {
+			f.Close()
+		}
+		pool.Close()
+	})
+	return l, tbl
+}
 
 // TestCommitNow: an LQHKEYREQ carrying TC's commit decision
 // (gsn.LqhCommitNow) commits at once at its GCI and keeps no record; one
@@ -17,26 +46,7 @@ import (
 // one refused changes nothing.
 func TestCommitNow(t *testing.T) {
 	layout := nrTable()
-	groups, err := partition.FormNodeGroups([]partition.NodeID{1}, 1)
-	if err != nil {
-		t.Fatal(err)
-	}
-	d, err := dih.New().WithTable(layout, groups, 2)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tbl, _ := d.Table(layout.Table.ID)
-	pool, err := mem.NewPool(16 << 20)
-	if err != nil {
-		t.Fatal(err)
-	}
-	l := New(1, d, pool)
-	t.Cleanup(func() {
-		for _, f := range l.Fragments() {
-			f.Close()
-		}
-		pool.Close()
-	})
+	l, tbl := singleNodeLQH(t, layout, 16<<20)
 	n := &nrNet{l: layout, tbl: tbl}
 	env := &recEnv{}
 	tc := signal.Address{Node: 1, Block: gsn.BlockTC}

@@ -5,8 +5,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gondb/gondb/datanode/dih"
-	"github.com/gondb/gondb/datanode/mem"
 	"github.com/gondb/gondb/partition"
 	"github.com/gondb/gondb/schema"
 	"github.com/gondb/gondb/signal"
@@ -37,23 +35,7 @@ func BenchmarkKeyReqBatch(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	groups, _ := partition.FormNodeGroups([]partition.NodeID{1}, 1)
-	d, err := dih.New().WithTable(layout, groups, 2)
-	if err != nil {
-		b.Fatal(err)
-	}
-	tbl, _ := d.Table(layout.Table.ID)
-	pool, err := mem.NewPool(1 << 30)
-	if err != nil {
-		b.Fatal(err)
-	}
-	l := New(1, d, pool)
-	b.Cleanup(func() {
-		for _, f := range l.Fragments() {
-			f.Close()
-		}
-		pool.Close()
-	})
+	l, tbl := singleNodeLQH(b, layout, 1<<30)
 	rb := schema.NewRowBuilder(layout)
 	keyOf := func(k uint64) ([]byte, uint64, uint32) {
 		rb.Reset()

@@ -93,21 +93,28 @@ func waitDone(t *testing.T, ch chan struct{}, what string) {
 	}
 }
 
-func TestPingPongAcrossAndWithinThreads(t *testing.T) {
-	const rounds = 2000
-	cross := newPinger(signal.Address{Block: 20, Instance: 0}, rounds) // echo on thread 1
-	local := newPinger(signal.Address{Block: 21, Instance: 0}, rounds) // echo on thread 0
-	s, err := New(Config{Node: 1, Threads: []ThreadSpec{
-		{Name: "t0", Blocks: []BlockSpec{{ID: 10, Block: cross}, {ID: 11, Block: local}, {ID: 21, Block: newEcho()}}},
-		{Name: "t1", Blocks: []BlockSpec{{ID: 20, Block: newEcho()}}},
-	}, TickInterval: time.Millisecond})
+// startScheduler starts node 1's scheduler with threads, ticking every
+// millisecond, until the test ends.
+func startScheduler(t *testing.T, threads ...ThreadSpec) *Scheduler {
+	t.Helper()
+	s, err := New(Config{Node: 1, Threads: threads, TickInterval: time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if err := s.Start(); err != nil {
 		t.Fatal(err)
 	}
-	defer s.Stop()
+	t.Cleanup(s.Stop)
+	return s
+}
+
+func TestPingPongAcrossAndWithinThreads(t *testing.T) {
+	const rounds = 2000
+	cross := newPinger(signal.Address{Block: 20, Instance: 0}, rounds) // echo on thread 1
+	local := newPinger(signal.Address{Block: 21, Instance: 0}, rounds) // echo on thread 0
+	s := startScheduler(t,
+		ThreadSpec{Name: "t0", Blocks: []BlockSpec{{ID: 10, Block: cross}, {ID: 11, Block: local}, {ID: 21, Block: newEcho()}}},
+		ThreadSpec{Name: "t1", Blocks: []BlockSpec{{ID: 20, Block: newEcho()}}})
 	waitDone(t, cross.done, "cross-thread ping-pong")
 	waitDone(t, local.done, "same-thread ping-pong")
 	if s.Lost() != 0 {
@@ -302,16 +309,7 @@ func TestPrefetchBeforeLocalSignals(t *testing.T) {
 	const rounds = 500
 	e := &prefetchingEcho{echo: newEcho(), seen: map[uint32]bool{}}
 	p := newPinger(signal.Address{Block: 21}, rounds)
-	s, err := New(Config{Node: 1, Threads: []ThreadSpec{
-		{Name: "t0", Blocks: []BlockSpec{{ID: 11, Block: p}, {ID: 21, Block: e}}},
-	}, TickInterval: time.Millisecond})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := s.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer s.Stop()
+	startScheduler(t, ThreadSpec{Name: "t0", Blocks: []BlockSpec{{ID: 11, Block: p}, {ID: 21, Block: e}}})
 	waitDone(t, p.done, "same-thread ping-pong")
 	if e.calls.Load() == 0 || len(e.seen) != rounds {
 		t.Fatalf("Prefetch called %d times, saw %d pings; want %d", e.calls.Load(), len(e.seen), rounds)

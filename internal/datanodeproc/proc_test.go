@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"os"
 	"regexp"
 	"strings"
 	"testing"
@@ -19,9 +18,7 @@ import (
 )
 
 func TestMain(m *testing.M) {
-	code := m.Run()
-	mgmtest.CloseShared()
-	os.Exit(code)
+	mgmtest.Main(m)
 }
 
 // running is a Proc running in the background.

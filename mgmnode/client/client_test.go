@@ -3,7 +3,6 @@ package client_test
 import (
 	"context"
 	"errors"
-	"os"
 	"reflect"
 	"strings"
 	"testing"
@@ -16,9 +15,7 @@ import (
 )
 
 func TestMain(m *testing.M) {
-	code := m.Run()
-	mgmtest.CloseShared()
-	os.Exit(code)
+	mgmtest.Main(m)
 }
 
 func TestParseConnectString(t *testing.T) {

@@ -3,7 +3,6 @@ package mgmcli
 import (
 	"bytes"
 	"context"
-	"os"
 	"regexp"
 	"strings"
 	"testing"
@@ -15,9 +14,7 @@ import (
 )
 
 func TestMain(m *testing.M) {
-	code := m.Run()
-	mgmtest.CloseShared()
-	os.Exit(code)
+	mgmtest.Main(m)
 }
 
 // STATUS and SHOW of a node whose node restart copies its replicas.

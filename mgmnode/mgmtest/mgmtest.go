@@ -62,6 +62,15 @@ func SharedEtcd(t testing.TB) []string {
 	return shared.endpoints
 }
 
+// Main runs a test binary's tests and then stops the shared etcd and
+// removes its directory (about 120 MB): call it from TestMain in every
+// package whose tests use SharedEtcd or Start.
+func Main(m *testing.M) {
+	code := m.Run()
+	CloseShared()
+	os.Exit(code)
+}
+
 // CloseShared stops the shared etcd, if one was started.
 func CloseShared() {
 	if shared.store != nil {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"slices"
 	"strings"
 	"testing"
@@ -19,9 +18,7 @@ import (
 )
 
 func TestMain(m *testing.M) {
-	code := m.Run()
-	mgmtest.CloseShared()
-	os.Exit(code)
+	mgmtest.Main(m)
 }
 
 func tctx(t testing.TB) context.Context {

@@ -91,6 +91,10 @@ func TestCommitNow(t *testing.T) {
 			if n := r.x.Transactions(); n != 0 {
 				t.Fatalf("%d transactions left open", n)
 			}
+			atPrepare := tt.now && len(tt.steps) == 1 && tt.steps[0].n == gsn.LQHKEYCONF
+			if got := r.x.Counters.CommitsAtPrepare; got != map[bool]uint64{false: 0, true: 1}[atPrepare] {
+				t.Fatalf("CommitsAtPrepare %d, want it counted only for a commit at the prepare", got)
+			}
 		})
 	}
 }

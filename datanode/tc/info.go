@@ -27,6 +27,9 @@ type Counters struct {
 	// TableScans and RangeScans count SCAN_TABREQs (NDB's TABLE_SCANS,
 	// RANGE_SCANS: ordered-index scans).
 	TableScans, RangeScans uint64
+	// CommitsAtPrepare counts transactions committed with their prepare
+	// (gsn.LqhCommitNow: no COMMIT round).
+	CommitsAtPrepare uint64
 
 	// NodeFailures counts data nodes reported failed (NODE_FAILREP);
 	// Takeovers the takeovers this TC ran as president, and

@@ -478,6 +478,7 @@ func (t *TC) commitNowAnswer(env block.Env, s *signal.Signal, x *tx, op *txOp) b
 		return flags&gsn.LqhConfWaiting != 0
 	}
 	x.commitNow = false
+	t.Counters.CommitsAtPrepare++
 	op.state = opCompleted
 	x.prepared++
 	x.pending--

@@ -6,6 +6,7 @@ import (
 
 	"github.com/gondb/gondb/datanode/dih"
 	"github.com/gondb/gondb/datanode/mem"
+	"github.com/gondb/gondb/datanode/store"
 	"github.com/gondb/gondb/partition"
 	"github.com/gondb/gondb/schema"
 	"github.com/gondb/gondb/signal"
@@ -143,4 +144,77 @@ func TestCommitNow(t *testing.T) {
 	if l.OpenOperations() != 0 {
 		t.Fatalf("%d operation records left", l.OpenOperations())
 	}
+}
+
+// TestCommitNowInPlace: an update committed with its prepare, of columns
+// neither var-size nor indexed, is made in place: committed at the GCI
+// TC sent, with no operation record.
+func TestCommitNowInPlace(t *testing.T) {
+	layout, err := schema.NewLayout(&schema.Table{ID: 8, Name: "flat", Version: 1, PrimaryKey: []int{0},
+		Columns: []schema.Column{{Name: "k", Type: schema.TypeBigInt}, {Name: "a", Type: schema.TypeInt}, {Name: "b", Type: schema.TypeInt}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, tbl := singleNodeLQH(t, layout, 16<<20)
+	env := &recEnv{}
+	rb := schema.NewRowBuilder(layout)
+	rowOf := func(a int64) []byte {
+		rb.Reset()
+		rb.SetInt64(0, 5)
+		rb.SetInt64(1, a)
+		rb.SetInt64(2, -a)
+		return rb.AppendRow(nil)
+	}
+	key := layout.Key(rowOf(0))
+	h := partition.Hash(layout.DistributionKey(key, nil))
+	frag, _ := tbl.Locate(h)
+	send := func(trans uint64, op uint32, data []byte, gci uint64) signal.Signal {
+		s := &signal.Signal{Number: gsn.LQHKEYREQ, Sender: signal.Address{Node: 1, Block: gsn.BlockTC},
+			Receiver: signal.Address{Node: 1, Block: gsn.BlockLQH}, TransID: trans}
+		s.SetWords(op|gsn.LqhCommitNow<<16, layout.Table.ID, frag, 0, uint32(h), uint32(h>>32), 0, 1, 1, 1, 0, uint32(gci), uint32(gci>>32))
+		s.AddSection(data)
+		l.Handle(env, s)
+		if len(env.sent) != 1 {
+			t.Fatalf("answered %d signals", len(env.sent))
+		}
+		out := env.sent[0]
+		env.sent = nil
+		return out
+	}
+	for i, step := range []struct {
+		op  uint32
+		a   int64
+		gci uint64
+	}{{gsn.OpInsert, 1, 4}, {gsn.OpUpdate, 2, 5}, {gsn.OpUpdate, 3, 6}} {
+		if a := send(uint64(i+1), step.op, rowOf(step.a), step.gci); a.Number != gsn.LQHKEYCONF || a.Words[1] != gsn.LqhConfCommitted {
+			t.Fatalf("step %d answered %d %v", i, a.Number, a.Words[:a.NumWords])
+		}
+		f, _ := l.Fragment(layout.Table.ID, frag)
+		row, err := f.Read(h, key, nil)
+		if err != nil || !bytes.Equal(row, rowOf(step.a)) {
+			t.Fatalf("step %d: row %x, %v; want %x", i, row, err, rowOf(step.a))
+		}
+		if g, _ := f.GCI(h, key); g != step.gci {
+			t.Fatalf("step %d: GCI %d, want %d", i, g, step.gci)
+		}
+		if f.LockedRows() != 0 || l.OpenOperations() != 0 {
+			t.Fatalf("step %d: %d locked rows, %d operation records", i, f.LockedRows(), l.OpenOperations())
+		}
+	}
+	f := mustFrag(t, l, layout.Table.ID, frag)
+	if c := l.fragStats[f].Commits; c != 3 {
+		t.Fatalf("%d commits counted, want 3", c)
+	}
+	if n := f.Stats().UpdatesInPlace; n != 2 {
+		t.Fatalf("%d updates in place, want 2", n)
+	}
+}
+
+func mustFrag(t *testing.T, l *LQH, table, frag uint32) *store.Fragment {
+	t.Helper()
+	f, ok := l.Fragment(table, frag)
+	if !ok {
+		t.Fatalf("no fragment %d.%d", table, frag)
+	}
+	return f
 }

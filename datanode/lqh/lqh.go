@@ -387,6 +387,17 @@ func (l *LQH) execKeyReq(env block.Env, s *signal.Signal, w *waiter) {
 		} else {
 			cols = allColumns
 		}
+		if r.commitGCI != 0 && !l.filling[f] {
+			// Committed with the prepare: in place when it can be.
+			var row store.RowID
+			if row, err = f.UpdateCommitted(r.hash, data, &cols, r.commitGCI); err == nil {
+				l.committedInPlace(env, f, row, fo, r, s.TransID)
+				return
+			}
+			if !errors.Is(err, store.ErrNotInPlace) {
+				break // a lock wait or a refusal, as below
+			}
+		}
 		ref, err = f.PrepareUpdate(tx, r.hash, data, &cols)
 	case gsn.OpWrite:
 		ref, err = f.PrepareWrite(tx, r.hash, data)
@@ -477,6 +488,18 @@ func (l *LQH) commitNow(env block.Env, f *store.Fragment, ref store.OpRef, noop 
 	}
 	l.confFlags(env, r.tc, trans, r.idx, gsn.LqhConfCommitted)
 	l.wakeFreed(env)
+}
+
+// committedInPlace finishes an update that the store made and committed
+// in place (store.Fragment.UpdateCommitted): the redo record and the
+// answer.
+func (l *LQH) committedInPlace(env block.Env, f *store.Fragment, row store.RowID, fo *FragOps, r keyReq, trans uint64) {
+	l.maxGCI = max(l.maxGCI, r.commitGCI)
+	fo.Commits++
+	if l.redo != nil {
+		l.logCommit(f, store.EffectPut, row, nil, r.commitGCI)
+	}
+	l.confFlags(env, r.tc, trans, r.idx, gsn.LqhConfCommitted)
 }
 
 // commitStoreOp commits store operation ref of f at gci, logs the change

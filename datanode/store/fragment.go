@@ -89,6 +89,9 @@ type Stats struct {
 	// GCIRegressions counts commits stamped with a GCI older than the
 	// row's: always 0 when the global checkpoint protocol is correct.
 	GCIRegressions uint64
+	// UpdatesInPlace counts the updates made and committed in one step
+	// (UpdateCommitted), also counted in Updates and Commits.
+	UpdatesInPlace uint64
 }
 
 // NewFragment creates an empty fragment of table layout l in pool.

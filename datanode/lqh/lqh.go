@@ -377,6 +377,14 @@ func (l *LQH) execKeyReq(env block.Env, s *signal.Signal, w *waiter) {
 			l.row, err = f.ReadTx(tx, r.hash, data, l.row[:0])
 		}
 	case gsn.OpInsert:
+		if r.commitGCI != 0 && !l.filling[f] {
+			var row store.RowID
+			if row, err = f.InsertCommitted(r.hash, data, r.commitGCI); err == nil {
+				l.committedInPlace(env, f, store.EffectPut, row, nil, fo, r, s.TransID)
+				return
+			}
+			break // a lock wait or a refusal, as below
+		}
 		ref, err = f.PrepareInsert(tx, r.hash, data)
 	case gsn.OpUpdate:
 		var cols schema.ColumnSet
@@ -391,7 +399,7 @@ func (l *LQH) execKeyReq(env block.Env, s *signal.Signal, w *waiter) {
 			// Committed with the prepare: in place when it can be.
 			var row store.RowID
 			if row, err = f.UpdateCommitted(r.hash, data, &cols, r.commitGCI); err == nil {
-				l.committedInPlace(env, f, row, fo, r, s.TransID)
+				l.committedInPlace(env, f, store.EffectPut, row, nil, fo, r, s.TransID)
 				return
 			}
 			if !errors.Is(err, store.ErrNotInPlace) {
@@ -402,6 +410,13 @@ func (l *LQH) execKeyReq(env block.Env, s *signal.Signal, w *waiter) {
 	case gsn.OpWrite:
 		ref, err = f.PrepareWrite(tx, r.hash, data)
 	case gsn.OpDelete:
+		if r.commitGCI != 0 && !l.filling[f] {
+			if l.redoKey, err = f.DeleteCommitted(r.hash, data, l.redoKey[:0]); err == nil {
+				l.committedInPlace(env, f, store.EffectDelete, store.NoRow, l.redoKey, fo, r, s.TransID)
+				return
+			}
+			break
+		}
 		ref, err = f.PrepareDelete(tx, r.hash, data)
 	default:
 		err = ndberr.ErrBadAttribute
@@ -490,16 +505,17 @@ func (l *LQH) commitNow(env block.Env, f *store.Fragment, ref store.OpRef, noop 
 	l.wakeFreed(env)
 }
 
-// committedInPlace finishes an update that the store made and committed
-// in place (store.Fragment.UpdateCommitted): the redo record and the
-// answer.
-func (l *LQH) committedInPlace(env block.Env, f *store.Fragment, row store.RowID, fo *FragOps, r keyReq, trans uint64) {
-	l.maxGCI = max(l.maxGCI, r.commitGCI)
+// committedInPlace finishes a write that the store made and committed in
+// one step (store.Fragment.InsertCommitted, UpdateCommitted,
+// DeleteCommitted): the redo record (row r's image, or a delete's key)
+// and the answer.
+func (l *LQH) committedInPlace(env block.Env, f *store.Fragment, eff store.Effect, r store.RowID, key []byte, fo *FragOps, req keyReq, trans uint64) {
+	l.maxGCI = max(l.maxGCI, req.commitGCI)
 	fo.Commits++
 	if l.redo != nil {
-		l.logCommit(f, store.EffectPut, row, nil, r.commitGCI)
+		l.logCommit(f, eff, r, key, req.commitGCI)
 	}
-	l.confFlags(env, r.tc, trans, r.idx, gsn.LqhConfCommitted)
+	l.confFlags(env, req.tc, trans, req.idx, gsn.LqhConfCommitted)
 }
 
 // commitStoreOp commits store operation ref of f at gci, logs the change

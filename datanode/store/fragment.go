@@ -89,9 +89,10 @@ type Stats struct {
 	// GCIRegressions counts commits stamped with a GCI older than the
 	// row's: always 0 when the global checkpoint protocol is correct.
 	GCIRegressions uint64
-	// UpdatesInPlace counts the updates made and committed in one step
-	// (UpdateCommitted), also counted in Updates and Commits.
-	UpdatesInPlace uint64
+	// InPlace counts the inserts, updates and deletes made and committed
+	// in one step (InsertCommitted, UpdateCommitted, DeleteCommitted),
+	// also counted in Inserts, Updates, Deletes and Commits.
+	InPlace uint64
 }
 
 // NewFragment creates an empty fragment of table layout l in pool.

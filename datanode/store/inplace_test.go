@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"strings"
 	"testing"
 
 	"github.com/gondb/gondb/ndberr"
@@ -28,11 +29,13 @@ func inPlaceTable() *schema.Table {
 	}
 }
 
-// TestUpdateCommittedMatchesTwoSteps runs the same random updates on two
-// fragments: one through UpdateCommitted (the two steps where it says
-// ErrNotInPlace), the other through PrepareUpdate and Commit. Every row,
-// its GCI and the ordered index's order must stay the same in both.
-func TestUpdateCommittedMatchesTwoSteps(t *testing.T) {
+// TestInPlaceMatchesTwoSteps runs the same random inserts, updates and
+// deletes on two fragments: one through InsertCommitted, UpdateCommitted
+// and DeleteCommitted (the two steps where UpdateCommitted says
+// ErrNotInPlace), the other through the Prepare calls and Commit. Every
+// row, its GCI, the row count and the ordered index's order must stay
+// the same in both.
+func TestInPlaceMatchesTwoSteps(t *testing.T) {
 	tbl := inPlaceTable()
 	a, _ := newTestFragment(t, tbl, 8<<20)
 	b, _ := newTestFragment(t, tbl, 8<<20)
@@ -53,22 +56,26 @@ func TestUpdateCommittedMatchesTwoSteps(t *testing.T) {
 		}
 		return rb.AppendRow(nil)
 	}
-	rng := rand.New(rand.NewPCG(7, 0))
-	for id := int64(0); id < rows; id++ {
-		row := rowOf(id, rng)
-		_, h := keyOf(id)
-		for _, f := range []*Fragment{a, b} {
-			ref, err := f.PrepareInsert(1, h, row)
-			if err == nil {
-				err = f.Commit(ref, 1)
-			}
-			if err != nil {
-				t.Fatal(err)
-			}
+	twoSteps := func(f *Fragment, op string, h uint64, row []byte, cols *schema.ColumnSet, gci uint64) error {
+		var ref OpRef
+		var err error
+		switch op {
+		case "insert":
+			ref, err = f.PrepareInsert(9, h, row)
+		case "update":
+			ref, err = f.PrepareUpdate(9, h, row, cols)
+		case "delete":
+			ref, err = f.PrepareDelete(9, h, row[:f.Layout().KeySize])
 		}
+		if err == nil {
+			err = f.Commit(ref, gci)
+		}
+		return err
 	}
-	inPlace, fallback := 0, 0
-	for step := 0; step < 3000; step++ {
+	rng := rand.New(rand.NewPCG(7, 0))
+	present := make([]bool, rows)
+	counts := map[string]int{}
+	for step := 0; step < 4000; step++ {
 		id := rng.Int64N(rows)
 		key, h := keyOf(id)
 		row := rowOf(id, rng)
@@ -78,38 +85,48 @@ func TestUpdateCommittedMatchesTwoSteps(t *testing.T) {
 				cols.Add(c)
 			}
 		}
-		gci := uint64(2 + step/10)
-		if _, err := a.UpdateCommitted(h, row, &cols, gci); errors.Is(err, ErrNotInPlace) {
-			fallback++
-			ref, err := a.PrepareUpdate(9, h, row, &cols)
-			if err == nil {
-				err = a.Commit(ref, gci)
-			}
-			if err != nil {
-				t.Fatal(err)
-			}
-		} else if err != nil {
-			t.Fatalf("step %d: %v", step, err)
-		} else {
-			inPlace++
+		op := "insert"
+		if present[id] {
+			op = []string{"update", "update", "delete"}[rng.IntN(3)]
 		}
-		ref, err := b.PrepareUpdate(9, h, row, &cols)
-		if err == nil {
-			err = b.Commit(ref, gci)
+		gci := uint64(2 + step/10)
+		var err error
+		switch op {
+		case "insert":
+			_, err = a.InsertCommitted(h, row, gci)
+		case "update":
+			_, err = a.UpdateCommitted(h, row, &cols, gci)
+			if errors.Is(err, ErrNotInPlace) {
+				op, err = "update (two steps)", twoSteps(a, "update", h, row, &cols, gci)
+			}
+		case "delete":
+			var got []byte
+			got, err = a.DeleteCommitted(h, key, nil)
+			if err == nil && !bytes.Equal(got, key) {
+				t.Fatalf("step %d: DeleteCommitted gave key %x, want %x", step, got, key)
+			}
 		}
 		if err != nil {
+			t.Fatalf("step %d: %s of row %d: %v", step, op, id, err)
+		}
+		counts[op]++
+		if err := twoSteps(b, strings.Fields(op)[0], h, row, &cols, gci); err != nil {
 			t.Fatal(err)
 		}
-		ra, _ := a.Read(h, key, nil)
-		rbb, _ := b.Read(h, key, nil)
+		present[id] = op != "delete"
+		ra, ea := a.Read(h, key, nil)
+		rbb, eb := b.Read(h, key, nil)
 		ga, _ := a.GCI(h, key)
 		gb, _ := b.GCI(h, key)
-		if !bytes.Equal(ra, rbb) || ga != gb {
-			t.Fatalf("step %d, row %d, columns %v: in place %x at GCI %d, two steps %x at GCI %d", step, id, cols, ra, ga, rbb, gb)
+		if !bytes.Equal(ra, rbb) || ga != gb || (ea == nil) != present[id] || (eb == nil) != present[id] {
+			t.Fatalf("step %d, %s of row %d, columns %v: in place %x at GCI %d (%v), two steps %x at GCI %d (%v)",
+				step, op, id, cols, ra, ga, ea, rbb, gb, eb)
 		}
 	}
-	if inPlace == 0 || fallback == 0 {
-		t.Fatalf("%d updates in place, %d the two-step way: want both", inPlace, fallback)
+	for _, op := range []string{"insert", "update", "update (two steps)", "delete"} {
+		if counts[op] == 0 {
+			t.Fatalf("no %s among %v", op, counts)
+		}
 	}
 	// The ordered index lists the same keys in the same order.
 	order := func(f *Fragment) (keys []string) {
@@ -125,20 +142,22 @@ func TestUpdateCommittedMatchesTwoSteps(t *testing.T) {
 		}
 		return keys
 	}
-	if oa, ob := order(a), order(b); fmt.Sprint(oa) != fmt.Sprint(ob) || len(oa) != rows {
+	sa, sb := a.Stats(), b.Stats()
+	if oa, ob := order(a), order(b); fmt.Sprint(oa) != fmt.Sprint(ob) || int64(len(oa)) != sa.Rows {
 		t.Fatalf("ordered index: %d rows in place, %d two steps, or another order", len(oa), len(ob))
 	}
-	if a.Stats().UpdatesInPlace != uint64(inPlace) || b.Stats().UpdatesInPlace != 0 {
-		t.Fatalf("UpdatesInPlace %d and %d, want %d and 0", a.Stats().UpdatesInPlace, b.Stats().UpdatesInPlace, inPlace)
+	inPlace := uint64(counts["insert"] + counts["update"] + counts["delete"])
+	if sa.InPlace != inPlace || sb.InPlace != 0 {
+		t.Fatalf("InPlace %d and %d, want %d and 0", sa.InPlace, sb.InPlace, inPlace)
 	}
-	if a.Stats().Updates != b.Stats().Updates || a.Stats().Commits != b.Stats().Commits {
-		t.Fatalf("stats differ: %+v, %+v", a.Stats(), b.Stats())
+	if sa.Rows != sb.Rows || sa.Inserts != sb.Inserts || sa.Updates != sb.Updates || sa.Deletes != sb.Deletes || sa.Commits != sb.Commits {
+		t.Fatalf("stats differ: %+v, %+v", sa, sb)
 	}
 }
 
-// TestUpdateCommittedRefuses: a locked row, a missing one and a bad row
-// image are refused and change nothing.
-func TestUpdateCommittedRefuses(t *testing.T) {
+// TestInPlaceRefuses: a locked row, a missing one, an existing one for an
+// insert and a bad row image are refused and change nothing.
+func TestInPlaceRefuses(t *testing.T) {
 	f, _ := newTestFragment(t, inPlaceTable(), 8<<20)
 	rb := schema.NewRowBuilder(f.Layout())
 	rb.SetInt64(0, 1)
@@ -167,10 +186,22 @@ func TestUpdateCommittedRefuses(t *testing.T) {
 	if f.LastConflict() != r {
 		t.Fatalf("LastConflict %d, want row %d", f.LastConflict(), r)
 	}
+	if _, err := f.InsertCommitted(h, row, 3); !errors.Is(err, ErrRowLocked) {
+		t.Fatalf("an insert over a locked row: %v, want ErrRowLocked", err)
+	}
+	if _, err := f.DeleteCommitted(h, key, nil); !errors.Is(err, ErrRowLocked) {
+		t.Fatalf("a delete of a locked row: %v, want ErrRowLocked", err)
+	}
 	if err := f.Abort(held); err != nil {
 		t.Fatal(err)
 	}
-	_, h2 := keyOf(2)
+	if _, err := f.InsertCommitted(h, row, 3); !errors.Is(err, ndberr.ErrRowExists) {
+		t.Fatalf("an insert over a row: %v, want ErrRowExists", err)
+	}
+	k2, h2 := keyOf(2)
+	if _, err := f.DeleteCommitted(h2, k2, nil); !errors.Is(err, ndberr.ErrNoSuchRow) {
+		t.Fatalf("a delete of a missing row: %v, want ErrNoSuchRow", err)
+	}
 	rb.SetInt64(0, 2)
 	if _, err := f.UpdateCommitted(h2, rb.AppendRow(nil), &cols, 3); !errors.Is(err, ndberr.ErrNoSuchRow) {
 		t.Fatalf("a missing row: %v, want ErrNoSuchRow", err)
@@ -178,7 +209,7 @@ func TestUpdateCommittedRefuses(t *testing.T) {
 	if _, err := f.UpdateCommitted(h, row[:3], &cols, 3); err == nil {
 		t.Fatal("a truncated row image was taken")
 	}
-	if g, _ := f.GCI(h, key); g != 1 {
-		t.Fatalf("GCI %d after refusals, want 1", g)
+	if g, _ := f.GCI(h, key); g != 1 || f.Stats().Rows != 1 || f.Stats().InPlace != 0 {
+		t.Fatalf("GCI %d, %d rows, %d in place after refusals; want 1, 1, 0", g, f.Stats().Rows, f.Stats().InPlace)
 	}
 }

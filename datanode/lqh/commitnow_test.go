@@ -2,11 +2,13 @@ package lqh
 
 import (
 	"bytes"
+	"slices"
 	"testing"
 
 	"github.com/gondb/gondb/datanode/dih"
 	"github.com/gondb/gondb/datanode/mem"
 	"github.com/gondb/gondb/datanode/store"
+	"github.com/gondb/gondb/ndberr"
 	"github.com/gondb/gondb/partition"
 	"github.com/gondb/gondb/schema"
 	"github.com/gondb/gondb/signal"
@@ -148,7 +150,9 @@ func TestCommitNow(t *testing.T) {
 
 // TestCommitNowInPlace: an insert, and an update of columns neither
 // var-size nor indexed, committed with their prepare are made in place:
-// committed at the GCI TC sent, with no lock or operation record.
+// committed at the GCI TC sent, with no lock or operation record. Then
+// committed reads that TC handed over (gsn.LqhAnswerAPI) are answered to
+// the API, rows and refusals alike.
 func TestCommitNowInPlace(t *testing.T) {
 	layout, err := schema.NewLayout(&schema.Table{ID: 8, Name: "flat", Version: 1, PrimaryKey: []int{0},
 		Columns: []schema.Column{{Name: "k", Type: schema.TypeBigInt}, {Name: "a", Type: schema.TypeInt}, {Name: "b", Type: schema.TypeInt}}})
@@ -207,6 +211,36 @@ func TestCommitNowInPlace(t *testing.T) {
 	}
 	if n := f.Stats().InPlace; n != 3 {
 		t.Fatalf("%d writes in place, want 3 (the insert and both updates)", n)
+	}
+
+	// Committed reads that TC handed over are answered to the API.
+	api := signal.Address{Node: 60, Block: gsn.BlockAPI, Instance: 2}
+	read := func(k []byte, h uint64, frag uint32) signal.Signal {
+		s := &signal.Signal{Number: gsn.LQHKEYREQ, Sender: signal.Address{Node: 1, Block: gsn.BlockTC},
+			Receiver: signal.Address{Node: 1, Block: gsn.BlockLQH}, TransID: 9}
+		s.SetWords(gsn.OpRead|gsn.LqhAnswerAPI<<16, layout.Table.ID, frag, 0, uint32(h), uint32(h>>32), 0, 1, 1, 1, 0,
+			uint32(api.Node), uint32(api.Instance), 4, 6, 0)
+		s.AddSection(k)
+		l.Handle(env, s)
+		if len(env.sent) != 1 {
+			t.Fatalf("answered %d signals", len(env.sent))
+		}
+		out := env.sent[0]
+		env.sent = nil
+		return out
+	}
+	a := read(key, h, frag)
+	if a.Number != gsn.TCKEYCONF || a.Receiver != api || !slices.Equal(a.Words[:a.NumWords], []uint32{4, gsn.TcKeyConfCommitted, 6, 0}) ||
+		!bytes.Equal(a.Section(0), rowOf(3)) {
+		t.Fatalf("a handed-over read answered %d to %v: %v %x", a.Number, a.Receiver, a.Words[:a.NumWords], a.Section(0))
+	}
+	rb.Reset()
+	rb.SetInt64(0, 6)
+	missing := layout.Key(rb.AppendRow(nil))
+	mh := partition.Hash(layout.DistributionKey(missing, nil))
+	mfrag, _ := tbl.Locate(mh)
+	if a := read(missing, mh, mfrag); a.Number != gsn.TCKEYREF || a.Receiver != api || a.Words[0] != 4 || a.Words[1] != uint32(ndberr.ErrNoSuchRow.Code) {
+		t.Fatalf("a handed-over read of a missing row answered %d to %v: %v", a.Number, a.Receiver, a.Words[:a.NumWords])
 	}
 }
 

@@ -281,6 +281,12 @@ type keyReq struct {
 	// commitGCI: the request carries gsn.LqhCommitNow, the commit at this
 	// GCI (0: a plain prepare).
 	commitGCI uint64
+	// api, apiOp and apiGCI: the request carries gsn.LqhAnswerAPI, and
+	// LQH answers the API at api (Node 0: TC) for its operation apiOp,
+	// committed in epoch apiGCI.
+	api    signal.Address
+	apiOp  uint32
+	apiGCI uint64
 }
 
 func parseKeyReq(s *signal.Signal) (keyReq, bool) {
@@ -299,8 +305,12 @@ func parseKeyReq(s *signal.Signal) (keyReq, bool) {
 		r.chain[i] = signal.NodeID(w[8+i])
 	}
 	r.tc = signal.Address{Node: signal.NodeID(w[8+r.n]), Block: gsn.BlockTC, Instance: uint16(w[9+r.n])}
-	if r.flags&gsn.LqhCommitNow != 0 && r.n == 1 && len(w) >= 12+r.n {
-		r.commitGCI = uint64(w[10+r.n]) | uint64(w[11+r.n])<<32
+	switch e := w[10+r.n:]; {
+	case r.flags&gsn.LqhCommitNow != 0 && r.n == 1 && len(e) >= 2:
+		r.commitGCI = uint64(e[0]) | uint64(e[1])<<32
+	case r.flags&gsn.LqhAnswerAPI != 0 && r.n == 1 && len(e) >= 5 && e[0] != 0 && e[0] <= signal.MaxNodeID:
+		r.api = signal.Address{Node: signal.NodeID(e[0]), Block: gsn.BlockAPI, Instance: uint16(e[1])}
+		r.apiOp, r.apiGCI = e[2], uint64(e[3])|uint64(e[4])<<32
 	}
 	return r, true
 }
@@ -315,7 +325,7 @@ func (l *LQH) execKeyReq(env block.Env, s *signal.Signal, w *waiter) {
 	}
 	f, ok := l.frags[fragKey{r.table, r.frag}]
 	if !ok {
-		l.ref(env, r.tc, s.TransID, r.idx, ndberr.ErrNoSuchTable)
+		l.refuse(env, r, s.TransID, ndberr.ErrNoSuchTable)
 		return
 	}
 	if l.tcFailed[r.tc.Node] {
@@ -323,7 +333,7 @@ func (l *LQH) execKeyReq(env block.Env, s *signal.Signal, w *waiter) {
 		return // see takeover.go
 	}
 	if isRead(r.op) && l.fenced(env) {
-		l.ref(env, r.tc, s.TransID, r.idx, ndberr.ErrReadFenced)
+		l.refuse(env, r, s.TransID, ndberr.ErrReadFenced)
 		return
 	}
 	key := mkOpKey(r.tc.Node, s.TransID, r.idx)
@@ -335,7 +345,7 @@ func (l *LQH) execKeyReq(env block.Env, s *signal.Signal, w *waiter) {
 	if w == nil && gsn.IsWrite(r.op) {
 		if err := l.redoAdmit(r.frag); err != nil {
 			fo.Refs++
-			l.ref(env, r.tc, s.TransID, r.idx, err)
+			l.refuse(env, r, s.TransID, err)
 			return
 		}
 	}
@@ -362,10 +372,14 @@ func (l *LQH) execKeyReq(env block.Env, s *signal.Signal, w *waiter) {
 		l.row, err = f.Read(r.hash, data, l.row[:0])
 		if err != nil {
 			fo.Refs++
-			l.ref(env, r.tc, s.TransID, r.idx, err)
+			l.refuse(env, r, s.TransID, err)
 			return
 		}
 		fo.KeyBytes += uint64(len(l.row))
+		if r.api.Node != 0 {
+			l.answerAPI(env, r, s.TransID, l.row)
+			return
+		}
 		l.conf(env, r.tc, s.TransID, r.idx, l.row)
 		return
 	case gsn.OpReadExclusive:
@@ -438,7 +452,7 @@ func (l *LQH) execKeyReq(env block.Env, s *signal.Signal, w *waiter) {
 	}
 	if err != nil {
 		fo.Refs++
-		l.ref(env, r.tc, s.TransID, r.idx, err)
+		l.refuse(env, r, s.TransID, err)
 		return
 	}
 	if r.commitGCI != 0 && gsn.IsWrite(r.op) {
@@ -701,6 +715,41 @@ func (l *LQH) unpark(key opKey) {
 	} else {
 		l.waits[k] = q
 	}
+}
+
+// answerAPI answers a committed read that TC handed over
+// (gsn.LqhAnswerAPI) straight to the API: TCKEYCONF with the row,
+// committed.
+func (l *LQH) answerAPI(env block.Env, r keyReq, trans uint64, row []byte) {
+	out := &l.out
+	out.Reset()
+	out.Number = gsn.TCKEYCONF
+	out.Receiver = r.api
+	out.TransID = trans
+	out.SetWords(r.apiOp, gsn.TcKeyConfCommitted, uint32(r.apiGCI), uint32(r.apiGCI>>32))
+	out.AddSection(row)
+	env.Send(out)
+}
+
+// refuse refuses a key request: LQHKEYREF to its TC, or TCKEYREF to the
+// API for a request TC handed over (gsn.LqhAnswerAPI), which TC no
+// longer knows.
+func (l *LQH) refuse(env block.Env, r keyReq, trans uint64, err error) {
+	if r.api.Node == 0 {
+		l.ref(env, r.tc, trans, r.idx, err)
+		return
+	}
+	code := ndberr.CodeOf(err)
+	if code == 0 {
+		code = ndberr.ErrInternal.Code
+	}
+	out := &l.out
+	out.Reset()
+	out.Number = gsn.TCKEYREF
+	out.Receiver = r.api
+	out.TransID = trans
+	out.SetWords(r.apiOp, uint32(code))
+	env.Send(out)
 }
 
 // confFlags answers LQHKEYCONF with flags (gsn.LqhConf*) and no row.

@@ -445,6 +445,7 @@ func (s *infoSource) counters(ctx context.Context, emit func(...any) error) erro
 		{gsn.BlockTC, 104, "READS_SHARED", tcc.Ops[gsn.OpReadShared]},
 		{gsn.BlockTC, 105, "READS_EXCLUSIVE", tcc.Ops[gsn.OpReadExclusive]},
 		{gsn.BlockTC, 106, "COMMITS_AT_PREPARE", tcc.CommitsAtPrepare},
+		{gsn.BlockTC, 107, "DIRECT_READS", tcc.DirectReads},
 		{gsn.BlockLQH, 10, "OPERATIONS", lqc.Operations()},
 		{gsn.BlockLQH, 110, "FRAG_SCANS", lqc.Scans},
 		{gsn.BlockLQH, 111, "FRAG_RANGE_SCANS", lqc.RangeScans},

@@ -129,3 +129,44 @@ func TestCommitNowHoldsEpoch(t *testing.T) {
 		})
 	}
 }
+
+// TestDirectRead: a lone committed read of a committing transaction from
+// an API that takes short answers, on this node's replica, goes to LQH
+// with the API's address (gsn.LqhAnswerAPI) and TC keeps nothing; any
+// other read keeps its transaction at TC.
+func TestDirectRead(t *testing.T) {
+	tests := []struct {
+		name     string
+		replicas int
+		op       uint32
+		flags    uint32
+		direct   bool
+	}{
+		{"committed read, short answers", 1, gsn.OpRead, gsn.TcKeyCommit | gsn.TcKeyShortConf, true},
+		{"full answers", 1, gsn.OpRead, gsn.TcKeyCommit, false},
+		{"not the last operation", 1, gsn.OpRead, gsn.TcKeyShortConf, false},
+		{"a locking read", 1, gsn.OpReadShared, gsn.TcKeyCommit | gsn.TcKeyShortConf, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := newRigOf(t, tt.replicas)
+			h := partition.Hash(keyOf(1))
+			r.deliver(0, gsn.TCKEYREQ, r.api, 7, []uint32{tt.op, tableID, 3, tt.flags, uint32(h), uint32(h >> 32)}, keyOf(1))
+			req := &r.env.keyReq
+			if got := req.Words[0]&(gsn.LqhAnswerAPI<<16) != 0; got != tt.direct {
+				t.Fatalf("LqhAnswerAPI %v, want %v", got, tt.direct)
+			}
+			open := 1
+			if tt.direct {
+				n := int(req.Words[7])
+				if w := req.Words[10+n : req.NumWords]; !slices.Equal(w, []uint32{uint32(r.api.Node), uint32(r.api.Instance), 3, 1, 0}) {
+					t.Fatalf("words after the TC's address %v, want the API node %d, instance, op id 3 and GCI 1", w, r.api.Node)
+				}
+				open = 0
+			}
+			if r.x.Transactions() != open || r.x.Counters.DirectReads != uint64(1-open) {
+				t.Fatalf("%d transactions open, %d direct reads; want %d open", r.x.Transactions(), r.x.Counters.DirectReads, open)
+			}
+		})
+	}
+}

@@ -37,7 +37,8 @@ func TestContinuedUnknownTransaction(t *testing.T) {
 }
 
 // TestShortConf: to an API that set TcKeyShortConf, a read-only commit is
-// one TCKEYCONF (carrying the commit) and a committed single-replica write
+// one TCKEYCONF carrying the commit (from LQH for a lone committed read
+// on this node) and a committed single-replica write
 // is one TCCOMMITCONF (no TCKEYCONF, no COMPLETE: its COMMIT completed
 // it); without the flag the API gets every TCKEYCONF and TCCOMMITCONF.
 // The updates are answered by a plain LQHKEYCONF, which TC takes as an LQH
@@ -50,7 +51,8 @@ func TestShortConf(t *testing.T) {
 		steps []signal.Number // what LQH answers, in order
 		want  []signal.Number // what TC sends after the request
 	}{
-		{"read, short", gsn.OpRead, gsn.TcKeyShortConf, []signal.Number{gsn.LQHKEYCONF}, []signal.Number{gsn.TCKEYCONF}},
+		// LQH answers the API itself (TestDirectRead): TC forgot it.
+		{"read, short", gsn.OpRead, gsn.TcKeyShortConf, []signal.Number{gsn.LQHKEYCONF}, nil},
 		{"read, full", gsn.OpRead, 0, []signal.Number{gsn.LQHKEYCONF}, []signal.Number{gsn.TCKEYCONF, gsn.TCCOMMITCONF}},
 		{"update, short", gsn.OpUpdate, gsn.TcKeyShortConf, []signal.Number{gsn.LQHKEYCONF, gsn.COMMITTED},
 			[]signal.Number{gsn.COMMIT, gsn.TCCOMMITCONF}},

@@ -30,6 +30,9 @@ type Counters struct {
 	// CommitsAtPrepare counts transactions committed with their prepare
 	// (gsn.LqhCommitNow: no COMMIT round).
 	CommitsAtPrepare uint64
+	// DirectReads counts committed reads answered by LQH to the API
+	// (gsn.LqhAnswerAPI: TC keeps no record).
+	DirectReads uint64
 
 	// NodeFailures counts data nodes reported failed (NODE_FAILREP);
 	// Takeovers the takeovers this TC ran as president, and

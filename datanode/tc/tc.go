@@ -421,6 +421,10 @@ func (t *TC) sendKeyOp(env block.Env, trans uint64, x *tx, o txOp, tbl *dih.Tabl
 		word0 |= uint32(tbl.StartingTail(frag)) << (16 + gsn.LqhTailShift)
 		o.uniques = true
 	}
+	direct := t.canAnswerDirect(x, o, chain)
+	if direct {
+		word0 |= gsn.LqhAnswerAPI << 16
+	}
 	now := t.canCommitNow(x, o, chain)
 	if now {
 		word0 |= gsn.LqhCommitNow << 16
@@ -439,6 +443,9 @@ func (t *TC) sendKeyOp(env block.Env, trans uint64, x *tx, o txOp, tbl *dih.Tabl
 	if now {
 		w = append(w, uint32(x.gci), uint32(x.gci>>32))
 	}
+	if direct {
+		w = append(w, uint32(x.api.Node), uint32(x.api.Instance), o.apiID, uint32(t.gci), uint32(t.gci>>32))
+	}
 	t.words = w
 	out := &t.out
 	out.Reset()
@@ -450,6 +457,23 @@ func (t *TC) sendKeyOp(env block.Env, trans uint64, x *tx, o txOp, tbl *dih.Tabl
 		out.AddSection(b)
 	}
 	env.Send(out)
+	if direct {
+		// Committed: LQH answers the API.
+		t.Commits++
+		t.Counters.DirectReads++
+		t.forget(trans, x)
+	}
+}
+
+// canAnswerDirect reports whether operation o, about to be sent along
+// chain, is answered by its LQH straight to the API (gsn.LqhAnswerAPI):
+// the first and last operation of a committing transaction whose API
+// takes short answers, a committed read (it holds nothing, so there is
+// nothing to commit), on this node's replica (no node failure can leave
+// it unanswered while TC lives).
+func (t *TC) canAnswerDirect(x *tx, o txOp, chain []signal.NodeID) bool {
+	return x.commitReq && x.shortConf && len(x.ops) == 0 && o.kind == kindUser && o.op == gsn.OpRead &&
+		len(chain) == 1 && chain[0] == t.cfg.Node
 }
 
 // canCommitNow reports whether operation o, about to be sent along chain,

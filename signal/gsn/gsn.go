@@ -56,7 +56,8 @@ const (
 	//   w6 the receiver's position in the chain, w7 chain length, w8.. the
 	//   chain's node ids (primary first), then w(8+len) TC node, w(9+len)
 	//   TC instance; with LqhCommitNow, w(10+len)-w(11+len) the commit's
-	//   GCI. Sections as TCKEYREQ.
+	//   GCI; with LqhAnswerAPI, the API's address and op id and the GCI
+	//   (5 words). Sections as TCKEYREQ.
 	LQHKEYREQ signal.Number = 20
 	// LQHKEYCONF, last replica (or the primary for reads) -> TC: prepared.
 	//   w0 TC op index, w1 (optional) LqhConf* flags. Reads: s0 the row.
@@ -283,6 +284,13 @@ const (
 	// LqhConfWaiting at once and goes on as for a plain LQHKEYREQ (TC
 	// takes its decision back; a later LQHKEYCONF reports the prepare).
 	LqhCommitNow = 1 << 1
+	// LqhAnswerAPI: a committed read that is its transaction's only
+	// operation, of a committing execution whose API set TcKeyShortConf,
+	// on TC's own node. TC keeps no record of it: LQH answers the API
+	// itself, TCKEYCONF with TcKeyConfCommitted and the row, or TCKEYREF.
+	// The words after the TC's address are the API node, its block
+	// instance, the API op id and the GCI (two words).
+	LqhAnswerAPI = 1 << 2
 	// LqhTailShift: flags bits 8-11 count the starting replicas at the
 	// chain's end (a node restart's; dih.Table.StartingTail). The row
 	// images come from the last replica before them, which passes them on

@@ -325,7 +325,8 @@ func testDemo(t *testing.T, bin string) {
 				t.Errorf("restarted demo serves the management API on %s, first on %s", m[1], mgmAddr)
 			}
 		}
-		mustContain(t, "demo output", demo.out.String(), "  try:         ", " mgm -c "+m[1]+" -e SHOW\n")
+		// The lines after ready: may still be on their way.
+		demo.waitFor(t, regexp.MustCompile(`(?m)^  try: .* mgm -c `+regexp.QuoteMeta(m[1])+` -e SHOW$`), 10*time.Second)
 		urls := strings.Split(m[2], ",")
 		if len(urls) != 3 {
 			t.Fatalf("metrics URLs %q", m[2])

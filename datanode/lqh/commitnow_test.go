@@ -172,10 +172,12 @@ func TestCommitNowInPlace(t *testing.T) {
 	key := layout.Key(rowOf(0))
 	h := partition.Hash(layout.DistributionKey(key, nil))
 	frag, _ := tbl.Locate(h)
-	send := func(trans uint64, op uint32, data []byte, gci uint64) signal.Signal {
+	// keyReq sends an LQHKEYREQ for key hash h in fragment frag with the
+	// words extra after the TC's address, and returns the one answer.
+	keyReq := func(trans uint64, word0 uint32, h uint64, frag uint32, data []byte, extra ...uint32) signal.Signal {
 		s := &signal.Signal{Number: gsn.LQHKEYREQ, Sender: signal.Address{Node: 1, Block: gsn.BlockTC},
 			Receiver: signal.Address{Node: 1, Block: gsn.BlockLQH}, TransID: trans}
-		s.SetWords(op|gsn.LqhCommitNow<<16, layout.Table.ID, frag, 0, uint32(h), uint32(h>>32), 0, 1, 1, 1, 0, uint32(gci), uint32(gci>>32))
+		s.SetWords(append([]uint32{word0, layout.Table.ID, frag, 0, uint32(h), uint32(h >> 32), 0, 1, 1, 1, 0}, extra...)...)
 		s.AddSection(data)
 		l.Handle(env, s)
 		if len(env.sent) != 1 {
@@ -184,6 +186,9 @@ func TestCommitNowInPlace(t *testing.T) {
 		out := env.sent[0]
 		env.sent = nil
 		return out
+	}
+	send := func(trans uint64, op uint32, data []byte, gci uint64) signal.Signal {
+		return keyReq(trans, op|gsn.LqhCommitNow<<16, h, frag, data, uint32(gci), uint32(gci>>32))
 	}
 	for i, step := range []struct {
 		op  uint32
@@ -216,18 +221,7 @@ func TestCommitNowInPlace(t *testing.T) {
 	// Committed reads that TC handed over are answered to the API.
 	api := signal.Address{Node: 60, Block: gsn.BlockAPI, Instance: 2}
 	read := func(k []byte, h uint64, frag uint32) signal.Signal {
-		s := &signal.Signal{Number: gsn.LQHKEYREQ, Sender: signal.Address{Node: 1, Block: gsn.BlockTC},
-			Receiver: signal.Address{Node: 1, Block: gsn.BlockLQH}, TransID: 9}
-		s.SetWords(gsn.OpRead|gsn.LqhAnswerAPI<<16, layout.Table.ID, frag, 0, uint32(h), uint32(h>>32), 0, 1, 1, 1, 0,
-			uint32(api.Node), uint32(api.Instance), 4, 6, 0)
-		s.AddSection(k)
-		l.Handle(env, s)
-		if len(env.sent) != 1 {
-			t.Fatalf("answered %d signals", len(env.sent))
-		}
-		out := env.sent[0]
-		env.sent = nil
-		return out
+		return keyReq(9, gsn.OpRead|gsn.LqhAnswerAPI<<16, h, frag, k, uint32(api.Node), uint32(api.Instance), 4, 6, 0)
 	}
 	a := read(key, h, frag)
 	if a.Number != gsn.TCKEYCONF || a.Receiver != api || !slices.Equal(a.Words[:a.NumWords], []uint32{4, gsn.TcKeyConfCommitted, 6, 0}) ||

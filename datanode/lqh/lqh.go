@@ -739,17 +739,7 @@ func (l *LQH) refuse(env block.Env, r keyReq, trans uint64, err error) {
 		l.ref(env, r.tc, trans, r.idx, err)
 		return
 	}
-	code := ndberr.CodeOf(err)
-	if code == 0 {
-		code = ndberr.ErrInternal.Code
-	}
-	out := &l.out
-	out.Reset()
-	out.Number = gsn.TCKEYREF
-	out.Receiver = r.api
-	out.TransID = trans
-	out.SetWords(r.apiOp, uint32(code))
-	env.Send(out)
+	l.sendRef(env, gsn.TCKEYREF, r.api, trans, r.apiOp, err)
 }
 
 // confFlags answers LQHKEYCONF with flags (gsn.LqhConf*) and no row.
@@ -777,16 +767,22 @@ func (l *LQH) conf(env block.Env, tc signal.Address, trans uint64, idx uint32, r
 }
 
 func (l *LQH) ref(env block.Env, tc signal.Address, trans uint64, idx uint32, err error) {
+	l.sendRef(env, gsn.LQHKEYREF, tc, trans, idx, err)
+}
+
+// sendRef sends refusal n (LQHKEYREF or TCKEYREF) to: w0 the TC's op
+// index or the API's op id, w1 err's code.
+func (l *LQH) sendRef(env block.Env, n signal.Number, to signal.Address, trans uint64, w0 uint32, err error) {
 	code := ndberr.CodeOf(err)
 	if code == 0 {
 		code = ndberr.ErrInternal.Code
 	}
 	out := &l.out
 	out.Reset()
-	out.Number = gsn.LQHKEYREF
-	out.Receiver = tc
+	out.Number = n
+	out.Receiver = to
 	out.TransID = trans
-	out.SetWords(idx, uint32(code))
+	out.SetWords(w0, uint32(code))
 	env.Send(out)
 }
 

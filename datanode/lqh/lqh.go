@@ -509,14 +509,20 @@ func (l *LQH) execKeyReq(env block.Env, s *signal.Signal, w *waiter) {
 // commit decision (gsn.LqhCommitNow) in the same step: no operation
 // record, no COMMIT to wait for.
 func (l *LQH) commitNow(env block.Env, f *store.Fragment, ref store.OpRef, noop bool, fo *FragOps, r keyReq, trans uint64) {
-	l.maxGCI = max(l.maxGCI, r.commitGCI)
 	if !noop {
 		if err := l.commitStoreOp(f, ref, fo, r.commitGCI); err != nil {
 			panic(fmt.Sprintf("lqh node %d: commit of %x/%d: %v", l.node, trans, r.idx, err))
 		}
 	}
-	l.confFlags(env, r.tc, trans, r.idx, gsn.LqhConfCommitted)
+	l.committedNow(env, r, trans)
 	l.wakeFreed(env)
+}
+
+// committedNow answers TC that a write carrying its commit decision
+// committed at that GCI.
+func (l *LQH) committedNow(env block.Env, r keyReq, trans uint64) {
+	l.maxGCI = max(l.maxGCI, r.commitGCI)
+	l.confFlags(env, r.tc, trans, r.idx, gsn.LqhConfCommitted)
 }
 
 // committedInPlace finishes a write that the store made and committed in
@@ -524,12 +530,11 @@ func (l *LQH) commitNow(env block.Env, f *store.Fragment, ref store.OpRef, noop 
 // DeleteCommitted): the redo record (row r's image, or a delete's key)
 // and the answer.
 func (l *LQH) committedInPlace(env block.Env, f *store.Fragment, eff store.Effect, r store.RowID, key []byte, fo *FragOps, req keyReq, trans uint64) {
-	l.maxGCI = max(l.maxGCI, req.commitGCI)
 	fo.Commits++
 	if l.redo != nil {
 		l.logCommit(f, eff, r, key, req.commitGCI)
 	}
-	l.confFlags(env, req.tc, trans, req.idx, gsn.LqhConfCommitted)
+	l.committedNow(env, req, trans)
 }
 
 // commitStoreOp commits store operation ref of f at gci, logs the change
